@@ -1,0 +1,102 @@
+# netacl — build, test, install.
+#
+#   make            ./netacl
+#   make check      unit + integration tests, then again under ASan+UBSan
+#   make bench      benchmarks (tests/bench/), not part of check
+#   make fuzz       libFuzzer target for the policy parser (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+VERSION := 0.1.0
+# Out-of-tree object directory; the sanitizer build uses its own.
+O       ?= build
+
+PKGS     := yaml-0.1 jansson libcares libbpf libpsl
+WARN     := -Wall -Wextra -Werror
+XCFLAGS  := -std=gnu11 $(WARN) -I. -I$(O) -DNETACL_VERSION='"$(VERSION)"' \
+            $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN)
+XLIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS)) $(SAN)
+TESTLIBS := $(shell $(PKG_CONFIG) --libs criterion)
+
+ACL_SRC      := $(wildcard acl/*.c)
+COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+BPF_USER_SRC := $(wildcard bpf/*.c)
+BPF_PROGS    := $(filter-out %.bpf.c,$(BPF_USER_SRC))
+BPF_SRC      := $(wildcard bpf/*.bpf.c)
+BPF_SKELS    := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRC))
+LIB_SRC      := $(ACL_SRC) $(COMPILER_SRC) $(filter-out %.bpf.c,$(BPF_USER_SRC))
+LIB_OBJ      := $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
+UNIT_SRC     := $(wildcard tests/unit/*.c)
+UNIT_OBJ     := $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
+
+.PHONY: all check test unit integration bench fuzz install clean
+all: netacl
+
+netacl: $(O)/netacl
+	cp $< $@
+
+$(O)/netacl: $(O)/compiler/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(XLIBS) $(LDFLAGS)
+
+$(O)/%.o: %.c | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) -MMD -MP -c -o $@ $<
+
+# eBPF: bpf/x.bpf.c -> x.bpf.o -> x.skel.h (libbpf-bootstrap style)
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I. \
+	    -idirafter /usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(O)/tests/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(XLIBS) $(TESTLIBS) $(LDFLAGS)
+
+unit: $(O)/tests/unit-tests
+	$(O)/tests/unit-tests --jobs 2
+
+integration: $(O)/netacl
+	NETACL=$(CURDIR)/$(O)/netacl tests/integration/run.sh
+
+test: unit integration
+
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check:
+	$(MAKE) test
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(MAKE) test O=build-san SAN="$(SANFLAGS)" CFLAGS="-O1 -g"
+
+bench: $(O)/netacl
+	NETACL=$(CURDIR)/$(O)/netacl O=$(O) tests/bench/run.sh
+
+FUZZ_SRC := tests/fuzz/fuzz_policy.c
+fuzz:
+	$(MAKE) O=build-fuzz CC=$(CLANG) SAN="-fsanitize=fuzzer-no-link,address,undefined" CFLAGS="-O1 -g" build-fuzz/lib.stamp
+	$(CLANG) -O1 -g -std=gnu11 -I. -Ibuild-fuzz -fsanitize=fuzzer,address,undefined \
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS)) -o build-fuzz/fuzz-policy $(FUZZ_SRC) \
+	    $(patsubst %.c,build-fuzz/%.o,$(LIB_SRC)) $(shell $(PKG_CONFIG) --libs $(PKGS))
+	@echo "run: build-fuzz/fuzz-policy -max_total_time=600 tests/fuzz/corpus"
+
+$(O)/lib.stamp: $(LIB_OBJ)
+	touch $@
+
+install: netacl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 netacl $(DESTDIR)$(SBINDIR)/netacl
+	install -m 0644 man/netacl-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/netacl.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build build-san build-fuzz netacl
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/* Address sets: sorted, merged intervals of one family.
+ *
+ * Sets are built by appending intervals in any order and then normalising
+ * once (sort + merge overlap and adjacency, O(n log n)).  Queries and set
+ * algebra need a normalised set. */
+#ifndef ACL_SET_H
+#define ACL_SET_H
+
+#include "addr.h"
+
+struct acl_iv {
+	acl_u128 lo, hi; /* inclusive */
+};
+
+struct acl_set {
+	int family;
+	size_t n, cap;
+	struct acl_iv *iv;
+};
+
+void acl_set_init(struct acl_set *s, int family);
+void acl_set_free(struct acl_set *s);
+void acl_set_add(struct acl_set *s, acl_u128 lo, acl_u128 hi);
+void acl_set_add_cidr(struct acl_set *s, const struct acl_cidr *c);
+void acl_set_normalise(struct acl_set *s);
+
+bool acl_set_contains(const struct acl_set *s, acl_u128 v);
+/* out = a ∩ c (a normalised); out is initialised here. */
+void acl_set_intersect_cidr(const struct acl_set *a, const struct acl_cidr *c,
+			    struct acl_set *out);
+/* out = a \ b (both normalised); out is initialised here. */
+void acl_set_subtract(const struct acl_set *a, const struct acl_set *b,
+		      struct acl_set *out);
+/* The fewest CIDRs that cover [lo, hi] exactly; fn is called for each,
+ * in increasing order. */
+void acl_iv_to_cidrs(int family, acl_u128 lo, acl_u128 hi,
+		     void (*fn)(const struct acl_cidr *, void *), void *arg);
+/* The CIDRs of a normalised set, in order. */
+void acl_set_to_cidrs(const struct acl_set *s,
+		      void (*fn)(const struct acl_cidr *, void *), void *arg);
+
+void *acl_xrealloc(void *p, size_t n);
+
+#endif

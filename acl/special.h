@@ -1,0 +1,55 @@
+/* The special-purpose address table (SPEC §4): addresses a sandboxed
+ * workload must never reach through a name or through '*'. */
+#ifndef ACL_SPECIAL_H
+#define ACL_SPECIAL_H
+
+#include "set.h"
+
+enum acl_sp_row {
+	ACL_SP_NONE = -1, /* a global address */
+	ACL_SP_THIS_NETWORK,
+	ACL_SP_PRIVATE_USE,
+	ACL_SP_SHARED_CGNAT,
+	ACL_SP_LOOPBACK,
+	ACL_SP_LINK_LOCAL,
+	ACL_SP_METADATA,
+	ACL_SP_IETF_PROTOCOL,
+	ACL_SP_DOCUMENTATION,
+	ACL_SP_BENCHMARKING,
+	ACL_SP_6TO4,
+	ACL_SP_TEREDO,
+	ACL_SP_MULTICAST,
+	ACL_SP_RESERVED,
+	ACL_SP_BROADCAST,
+	ACL_SP_UNIQUE_LOCAL,
+	ACL_SP_NROWS
+};
+
+/* Exemptions from the table: the ACL's `private:` list. */
+struct acl_private {
+	uint32_t rows; /* bit (1 << row) per exempted row name */
+	size_t n;
+	struct acl_cidr *cidrs;
+};
+
+const char *acl_sp_name(int row);
+/* Row index by name, or ACL_SP_NONE. */
+int acl_sp_lookup(const char *name);
+
+/* The row an address falls in (longest prefix wins; IPv4-mapped and NAT64
+ * addresses are classified by the IPv4 address they carry). */
+int acl_sp_classify(int family, acl_u128 v);
+
+/* Is the address exempted by a `private:` list? (NULL: nothing is.) */
+bool acl_private_covers(const struct acl_private *p, int row, int family,
+			acl_u128 v);
+
+/* The set of addresses of a family the table refuses after `private:`
+ * exemptions; out is initialised here and normalised. */
+void acl_sp_denied_set(int family, const struct acl_private *p,
+		       struct acl_set *out);
+
+/* Does the CIDR contain a metadata endpoint? */
+bool acl_sp_covers_metadata(const struct acl_cidr *c);
+
+#endif

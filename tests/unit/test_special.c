@@ -1,0 +1,183 @@
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "acl/special.h"
+
+static int cls(const char *s)
+{
+	struct acl_cidr c;
+	struct acl_err e;
+
+	cr_assert_eq(acl_cidr_parse(s, strlen(s), &c, &e), 0, "%s: %s", s, e.msg);
+	return acl_sp_classify(c.family, c.v);
+}
+
+/* inline arrays: criterion passes parameters to a re-executed worker */
+struct case_ {
+	char addr[48];
+	char row[20]; /* "": global */
+};
+
+/* Each row, at both edges of each of its prefixes and just outside. */
+static struct case_ cases[] = {
+	{ "0.0.0.0", "this-network" }, { "0.255.255.255", "this-network" },
+	{ "1.0.0.0", "" }, { "::", "this-network" },
+	{ "10.0.0.0", "private-use" }, { "10.255.255.255", "private-use" },
+	{ "9.255.255.255", "" }, { "11.0.0.0", "" },
+	{ "172.16.0.0", "private-use" }, { "172.31.255.255", "private-use" },
+	{ "172.15.255.255", "" }, { "172.32.0.0", "" },
+	{ "192.168.0.0", "private-use" }, { "192.168.255.255", "private-use" },
+	{ "192.169.0.0", "" },
+	{ "100.64.0.0", "shared-cgnat" }, { "100.127.255.255", "shared-cgnat" },
+	{ "100.63.255.255", "" }, { "100.128.0.0", "" },
+	{ "127.0.0.0", "loopback" }, { "127.255.255.255", "loopback" }, { "::1", "loopback" },
+	{ "128.0.0.0", "" },
+	{ "169.254.0.0", "link-local" }, { "169.254.255.255", "link-local" },
+	{ "fe80::", "link-local" }, { "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "link-local" },
+	{ "169.254.169.254", "metadata" }, { "169.254.169.253", "link-local" },
+	{ "169.254.169.255", "link-local" }, { "169.254.170.2", "metadata" },
+	{ "100.100.100.200", "metadata" }, { "100.100.100.201", "shared-cgnat" },
+	{ "168.63.129.16", "metadata" }, { "168.63.129.17", "" },
+	{ "fd00:ec2::254", "metadata" }, { "fd00:ec2::253", "unique-local" },
+	{ "192.0.0.0", "ietf-protocol" }, { "192.0.0.255", "ietf-protocol" },
+	{ "2001:100::", "ietf-protocol" }, { "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", "ietf-protocol" },
+	{ "2001:200::", "" },
+	{ "192.0.2.0", "documentation" }, { "192.0.2.255", "documentation" },
+	{ "198.51.100.1", "documentation" }, { "203.0.113.255", "documentation" },
+	{ "203.0.114.0", "" }, { "2001:db8::1", "documentation" },
+	{ "2001:db9::", "" }, { "3fff::", "documentation" },
+	{ "3fff:fff:ffff::", "documentation" }, { "3fff:1000::", "" },
+	{ "198.18.0.0", "benchmarking" }, { "198.19.255.255", "benchmarking" },
+	{ "198.20.0.0", "" }, { "198.17.255.255", "" },
+	{ "192.88.99.0", "6to4" }, { "192.88.99.255", "6to4" }, { "2002::", "6to4" },
+	{ "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "6to4" }, { "2003::", "" },
+	{ "2001::", "teredo" }, { "2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "teredo" },
+	{ "2001:1::", "ietf-protocol" },
+	{ "224.0.0.0", "multicast" }, { "239.255.255.255", "multicast" },
+	{ "ff00::", "multicast" }, { "ff02::1", "multicast" },
+	{ "240.0.0.0", "reserved" }, { "255.255.255.254", "reserved" },
+	{ "::2", "reserved" }, { "::1.2.3.4", "reserved" },
+	{ "64:ff9b:1::", "reserved" }, { "100::", "reserved" },
+	{ "100::ffff:ffff:ffff:ffff", "reserved" }, { "5f00::", "reserved" },
+	{ "fec0::", "reserved" }, { "4000::", "reserved" }, { "1fff::", "reserved" },
+	{ "2000::", "" }, { "3ffe::", "" },
+	{ "255.255.255.255", "broadcast" },
+	{ "fc00::", "unique-local" }, { "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "unique-local" },
+	/* embedded IPv4: classified by the address they carry */
+	{ "::ffff:127.0.0.1", "loopback" }, { "::ffff:169.254.169.254", "metadata" },
+	{ "::ffff:8.8.8.8", "" }, { "::ffff:10.1.2.3", "private-use" },
+	{ "64:ff9b::10.0.0.1", "private-use" }, { "64:ff9b::8.8.8.8", "" },
+	{ "64:ff9b::169.254.169.254", "metadata" }, { "64:ff9b::255.255.255.255", "broadcast" },
+	{ "8.8.8.8", "" }, { "2606:4700::1111", "" },
+};
+
+ParameterizedTestParameters(special, table)
+{
+	return cr_make_param_array(struct case_, cases, sizeof(cases) / sizeof(*cases));
+}
+
+ParameterizedTest(struct case_ *c, special, table)
+{
+	int row = cls(c->addr);
+
+	if (!c->row[0])
+		cr_assert_eq(row, ACL_SP_NONE, "%s is %s, want global", c->addr, acl_sp_name(row));
+	else
+		cr_assert_str_eq(acl_sp_name(row) ? acl_sp_name(row) : "(global)", c->row,
+				 "%s", c->addr);
+}
+
+Test(special, row_names_round_trip)
+{
+	for (int i = 0; i < ACL_SP_NROWS; i++)
+		cr_assert_eq(acl_sp_lookup(acl_sp_name(i)), i);
+	cr_assert_eq(acl_sp_lookup("nope"), ACL_SP_NONE);
+}
+
+static struct acl_cidr C(const char *s)
+{
+	struct acl_cidr c;
+	struct acl_err e;
+
+	cr_assert_eq(acl_cidr_parse(s, strlen(s), &c, &e), 0);
+	return c;
+}
+
+Test(special, private_covers_by_row_and_cidr)
+{
+	struct acl_cidr nets[] = { C("10.20.0.0/16") };
+	struct acl_private p = { .rows = 1u << ACL_SP_LOOPBACK, .n = 1, .cidrs = nets };
+	struct acl_cidr a = C("10.20.1.1"), b = C("10.21.0.1"), l = C("127.0.0.2"),
+			m = C("::ffff:10.20.3.4"), l6 = C("::1");
+
+	cr_assert(acl_private_covers(&p, acl_sp_classify(4, a.v), 4, a.v));
+	cr_assert(!acl_private_covers(&p, acl_sp_classify(4, b.v), 4, b.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(4, l.v), 4, l.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(6, m.v), 6, m.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(6, l6.v), 6, l6.v));
+	cr_assert(!acl_private_covers(NULL, ACL_SP_LOOPBACK, 4, l.v));
+}
+
+/* The denied set agrees with classify on many probes. */
+static void probe_denied(int fam, const struct acl_private *p)
+{
+	struct acl_set d;
+	uint64_t x = 88172645463325252ull;
+
+	acl_sp_denied_set(fam, p, &d);
+	for (int i = 0; i < 200000; i++) {
+		acl_u128 v;
+		int row;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (fam == ACL_V4) {
+			v = (uint32_t)x;
+		} else {
+			/* mix in the interesting low prefixes of IPv6 */
+			static const uint64_t tops[] = { 0, 0x0064ff9b00000000ull,
+							 0x2001000000000000ull, 0xfd000ec200000000ull };
+			v = (acl_u128)(i & 1 ? x : tops[(x >> 3) & 3]) << 64;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v |= (i & 2) ? (acl_u128)(0x0000ffff00000000ull | (uint32_t)x) : x;
+		}
+		row = acl_sp_classify(fam, v);
+		cr_assert_eq(acl_set_contains(&d, v),
+			     row != ACL_SP_NONE && !acl_private_covers(p, row, fam, v));
+	}
+	acl_set_free(&d);
+}
+
+Test(special, denied_set_matches_classify)
+{
+	struct acl_cidr nets[] = { C("10.20.0.0/16"), C("fd00::/8") };
+	struct acl_private p = { .rows = 1u << ACL_SP_LINK_LOCAL, .n = 2, .cidrs = nets };
+
+	probe_denied(ACL_V4, NULL);
+	probe_denied(ACL_V6, NULL);
+	probe_denied(ACL_V4, &p);
+	probe_denied(ACL_V6, &p);
+}
+
+Test(special, link_local_exemption_keeps_metadata)
+{
+	struct acl_private p = { .rows = 1u << ACL_SP_LINK_LOCAL };
+	struct acl_set d;
+	struct acl_cidr md = C("169.254.169.254"), ll = C("169.254.1.1");
+
+	acl_sp_denied_set(ACL_V4, &p, &d);
+	cr_assert(acl_set_contains(&d, md.v), "metadata is its own row");
+	cr_assert(!acl_set_contains(&d, ll.v));
+	acl_set_free(&d);
+}
+
+Test(special, covers_metadata)
+{
+	struct acl_cidr a = C("169.254.0.0/16"), b = C("169.254.1.0/24"), c = C("fd00::/8"),
+			d = C("0.0.0.0/0");
+
+	cr_assert(acl_sp_covers_metadata(&a));
+	cr_assert(!acl_sp_covers_metadata(&b));
+	cr_assert(acl_sp_covers_metadata(&c));
+	cr_assert(acl_sp_covers_metadata(&d));
+}
