@@ -1,10 +1,51 @@
-/* netacl: the command table. */
+/* netacl: compile network egress policies and have the kernel enforce
+ * them.  This file is the table of verbs; each verb lives in
+ * compiler/cmd-VERB.c. */
 #include <stdio.h>
 #include <string.h>
 
+#include "compiler/cli.h"
+
+static const struct verb verbs[] = {
+	{ "compile", cmd_compile, "resolve a policy and print the allowed sets as JSON" },
+	{ "check", cmd_check, "validate a policy (no DNS)" },
+	{ "explain", cmd_explain, "say why an address is allowed or denied" },
+	{ "diff", cmd_diff, "compare two compiled JSON files" },
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: netacl VERB [OPTIONS] [ARGS]\n"
+		   "       netacl --version | --help\n\nverbs:\n");
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\nresolution options (compile, explain): --hosts-file FILE, --offline,\n"
+		   "  --resolver IP[:PORT], --timeout MS, --max-addrs N, --strict\n"
+		   "\nSee netacl(8) and netacl-policy(5).\n");
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return 0;
+	if (argc < 2) {
+		help(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("netacl %s\n", NETACL_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "netacl: unknown %s '%s'\n\n", argv[1][0] == '-' ? "option" : "verb",
+		argv[1]);
+	help(stderr);
+	return EX_USAGE;
 }

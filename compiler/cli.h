@@ -1,0 +1,63 @@
+/* Command-line plumbing shared by the verbs. */
+#ifndef NETACL_CLI_H
+#define NETACL_CLI_H
+
+#include <sysexits.h>
+
+#include "compiler/build.h"
+
+#define EX_UNRESOLVED 68 /* --strict and a name did not resolve */
+#define CLI_MAX_TARGETS 256
+
+/* Which options a verb takes. */
+enum {
+	OPT_OUTPUT = 1 << 0,
+	OPT_TARGET = 1 << 1,
+	OPT_RESOLVE = 1 << 2,
+	OPT_PROTO = 1 << 3,
+	OPT_JSON = 1 << 4,
+	OPT_CGROUP = 1 << 5,
+	OPT_AUDIT = 1 << 6,
+	OPT_ALL = 1 << 7,
+	OPT_WATCH = 1 << 8,
+};
+
+struct cli {
+	const char *output;
+	const char *targets[CLI_MAX_TARGETS];
+	size_t ntargets;
+	struct resolve_opts ro;
+	const char *hosts_files[64];
+	const char *resolvers[16];
+	int proto;           /* 0: not given */
+	bool json, audit, all, watch;
+	const char *cgroup;
+	unsigned min_interval, max_interval; /* refresh --watch, seconds */
+	int nargs;           /* positional arguments */
+	char **args;
+	int ncmd;            /* after "--" */
+	char **cmd;
+};
+
+/* Parse argv[1..] (argv[0] is the verb).  Returns 0 or EX_USAGE after
+ * printing the problem and the verb's usage line. */
+int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct cli *c);
+int cli_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Write text to path atomically (temporary file + rename), or to stdout
+ * when path is NULL or "-".  0 or EX_CANTCREAT. */
+int write_output(const char *path, const char *text);
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+#endif
