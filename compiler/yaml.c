@@ -14,7 +14,8 @@
 struct loader {
 	yaml_parser_t p;
 	const char *file;
-	bool failed;
+	bool failed; /* errors were reported */
+	bool broken; /* the parser stopped: the tree is incomplete */
 };
 
 const char *ykind_name(enum ynode_kind k)
@@ -61,7 +62,7 @@ static bool next(struct loader *l, yaml_event_t *ev)
 		   (unsigned)l->p.problem_mark.column + 1, "%s%s%s",
 		   l->p.problem ? l->p.problem : "YAML syntax error",
 		   l->p.context ? " " : "", l->p.context ? l->p.context : "");
-	l->failed = true;
+	l->failed = l->broken = true;
 	return false;
 }
 
@@ -116,7 +117,7 @@ static struct ynode *load_children(struct loader *l, struct ynode *n, int depth)
 	for (;;) {
 		struct ynode *key = NULL, *val;
 
-		if (!next(l, &ev))
+		if (l->broken || !next(l, &ev))
 			return n;
 		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -147,28 +148,29 @@ static struct ynode *load_children(struct loader *l, struct ynode *n, int depth)
 	}
 }
 
-/* Build the node that starts with ev (consumed). NULL on a fatal error. */
+/* Build the node that starts with ev (consumed).  Refusals (anchors,
+ * aliases, tags) are reported and the node still built, so checking goes
+ * on; NULL only when the parser itself fails. */
 static struct ynode *load_node(struct loader *l, yaml_event_t *ev, int depth)
 {
 	struct ynode *n = NULL;
-	bool ok = true;
+	unsigned line = (unsigned)ev->start_mark.line + 1;
+	unsigned col = (unsigned)ev->start_mark.column + 1;
 
-	if (depth > MAX_DEPTH) {
-		diag_error(l->file, (unsigned)ev->start_mark.line + 1,
-			   (unsigned)ev->start_mark.column + 1, "nesting deeper than %d levels",
-			   MAX_DEPTH);
-		ok = false;
-	}
-	switch (ok ? ev->type : YAML_NO_EVENT) {
+	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		diag_error(l->file, (unsigned)ev->start_mark.line + 1,
-			   (unsigned)ev->start_mark.column + 1,
-			   "YAML aliases are not allowed in a policy (*%s)", ev->data.alias.anchor);
+		diag_error(l->file, line, col, "YAML aliases are not allowed in a policy (*%s)",
+			   ev->data.alias.anchor);
+		l->failed = true;
+		n = new_node(Y_SCALAR, ev);
+		n->str = calloc(1, 1);
+		if (!n->str)
+			abort();
 		break;
 	case YAML_SCALAR_EVENT:
-		if (!plain_event(l, ev, ev->data.scalar.anchor, ev->data.scalar.tag,
-				 ev->data.scalar.plain_implicit || ev->data.scalar.quoted_implicit))
-			break;
+		l->failed |= !plain_event(l, ev, ev->data.scalar.anchor, ev->data.scalar.tag,
+					  ev->data.scalar.plain_implicit ||
+						  ev->data.scalar.quoted_implicit);
 		n = new_node(Y_SCALAR, ev);
 		n->len = ev->data.scalar.length;
 		n->str = malloc(n->len + 1);
@@ -178,20 +180,20 @@ static struct ynode *load_node(struct loader *l, yaml_event_t *ev, int depth)
 		n->str[n->len] = 0;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (strlen(n->str) != n->len) {
-			diag_error(l->file, n->line, n->col, "NUL byte in a string");
+			diag_error(l->file, line, col, "NUL byte in a string");
 			l->failed = true;
 		}
 		break;
 	case YAML_SEQUENCE_START_EVENT:
-		if (!plain_event(l, ev, ev->data.sequence_start.anchor,
-				 ev->data.sequence_start.tag, ev->data.sequence_start.implicit))
-			break;
+		l->failed |= !plain_event(l, ev, ev->data.sequence_start.anchor,
+					  ev->data.sequence_start.tag,
+					  ev->data.sequence_start.implicit);
 		n = new_node(Y_SEQ, ev);
 		break;
 	case YAML_MAPPING_START_EVENT:
-		if (!plain_event(l, ev, ev->data.mapping_start.anchor,
-				 ev->data.mapping_start.tag, ev->data.mapping_start.implicit))
-			break;
+		l->failed |= !plain_event(l, ev, ev->data.mapping_start.anchor,
+					  ev->data.mapping_start.tag,
+					  ev->data.mapping_start.implicit);
 		n = new_node(Y_MAP, ev);
 		break;
 	default:
@@ -199,8 +201,13 @@ static struct ynode *load_node(struct loader *l, yaml_event_t *ev, int depth)
 	}
 	yaml_event_delete(ev);
 	if (!n) {
-		l->failed = true;
+		l->failed = l->broken = true;
 		return NULL;
+	}
+	if (n->kind != Y_SCALAR && depth >= MAX_DEPTH) {
+		diag_error(l->file, line, col, "nesting deeper than %d levels", MAX_DEPTH);
+		l->failed = l->broken = true;
+		return n;
 	}
 	if (n->kind != Y_SCALAR)
 		load_children(l, n, depth);
@@ -227,7 +234,7 @@ struct ynode *yaml_load(const char *file, const char *text, size_t len)
 				yaml_event_delete(&ev); /* document start */
 				if (next(&l, &ev))
 					root = load_node(&l, &ev, 0);
-				if (!l.failed && next(&l, &ev)) {
+				if (!l.broken && next(&l, &ev)) {
 					yaml_event_delete(&ev); /* document end */
 					if (next(&l, &ev)) {
 						if (ev.type != YAML_STREAM_END_EVENT) {
@@ -243,9 +250,11 @@ struct ynode *yaml_load(const char *file, const char *text, size_t len)
 		}
 	}
 	yaml_parser_delete(&l.p);
-	if (l.failed) {
+	if (l.broken) {
 		ynode_free(root);
 		return NULL;
 	}
+	/* refusals were reported; the caller goes on checking the tree and
+	 * fails on the error count */
 	return root;
 }

@@ -21,7 +21,9 @@ struct ynode {
 	struct ynode **keys;   /* mapping keys (scalars) */
 };
 
-/* Parse a whole file's text; NULL after diagnosing errors. */
+/* Parse a whole file's text.  NULL after a syntax error; refusals
+ * (anchors, aliases, tags, duplicate keys) are diagnosed and counted by
+ * diag_error_count() while the tree is still returned. */
 struct ynode *yaml_load(const char *file, const char *text, size_t len);
 void ynode_free(struct ynode *n);
 

@@ -1,0 +1,94 @@
+# The command line: verbs, usage errors, exit statuses, output files.
+
+Q="$ROOT/examples/quickstart.yaml"
+QH="--offline --hosts-file $ROOT/examples/quickstart.hosts"
+
+test_version_and_help() {
+  run "$NETACL" --version; expect_rc 0 && expect_out "netacl "
+  run "$NETACL" --help; expect_rc 0 && expect_out "compile" && expect_out "explain"
+}
+
+test_unknown_verb_and_flag_are_usage_errors() {
+  run "$NETACL" frobnicate; expect_rc 64 && expect_err "unknown verb"
+  run "$NETACL" compile --frobnicate "$Q"; expect_rc 64 && expect_err "usage:"
+  run "$NETACL" compile; expect_rc 64
+  run "$NETACL" compile "$Q" --timeout nope; expect_rc 64
+  run "$NETACL" explain "$Q" --target web-client 1.2.3.4 80 --proto sctp; expect_rc 64
+  run "$NETACL"; expect_rc 64
+}
+
+test_missing_input_is_66() {
+  run "$NETACL" compile /nonexistent/policy.yaml --offline; expect_rc 66 && expect_err "/nonexistent/policy.yaml"
+  run "$NETACL" compile "$Q" --hosts-file /nonexistent/hosts --offline; expect_rc 66
+}
+
+test_compile_writes_file_atomically() {
+  run "$NETACL" compile "$Q" $QH -o out.json; expect_rc 0 || return 1
+  [ -s out.json ] || fail "no out.json"
+  [ "$(jget out.json 'd["schema"]')" = 1 ] || fail "schema"
+  # an unwritable destination: 73, nothing left behind
+  run "$NETACL" compile "$Q" $QH -o /nonexistent/dir/out.json; expect_rc 73
+}
+
+test_compile_is_byte_identical() {
+  "$NETACL" compile "$Q" $QH -o a.json && "$NETACL" compile "$Q" $QH -o b.json || return 1
+  cmp a.json b.json || fail "two compiles differ"
+}
+
+test_target_selection() {
+  run "$NETACL" compile "$Q" $QH --target demo/fetch -o o.json; expect_rc 0 || return 1
+  [ "$(jget o.json 'sorted(d["targets"])')" = "['demo/fetch']" ] || fail "targets"
+  run "$NETACL" compile "$Q" $QH --target nope; expect_rc 64 && expect_err "no target named 'nope'"
+}
+
+test_check_needs_no_dns() {
+  run "$NETACL" check "$Q"; expect_rc 0 && expect_err "ok"
+}
+
+test_explain_allow_and_deny_reasons() {
+  run "$NETACL" explain "$Q" $QH --target demo/fetch 93.184.216.40 443
+  expect_rc 0 && expect_out "allow" && expect_out "*.cdn.example.com" && expect_out "quickstart.yaml:10:9" || return 1
+  run "$NETACL" explain "$Q" $QH --target demo/fetch 10.0.0.5 443
+  expect_rc 1 && expect_out "private-use" || return 1
+  run "$NETACL" explain "$Q" $QH --target demo/fetch 93.184.216.40 80
+  expect_rc 1 && expect_out "not this port" || return 1
+  run "$NETACL" explain "$Q" $QH --target demo/fetch 2001:db8::10 8050 --proto udp
+  expect_rc 1 && expect_out "not for udp" || return 1
+  run "$NETACL" explain "$Q" $QH --target web-client 1.1.1.1
+  expect_rc 1 && expect_out "no rule" || return 1
+  # IPv4-mapped form is judged as the IPv4 address, as the kernel does
+  run "$NETACL" explain "$Q" $QH --target web-client ::ffff:93.184.216.34 443
+  expect_rc 0 || return 1
+  run "$NETACL" explain "$Q" $QH --target web-client not-an-ip; expect_rc 64
+}
+
+test_explain_reads_compiled_json() {
+  "$NETACL" compile "$Q" $QH -o c.json || return 1
+  run "$NETACL" explain c.json --target demo/fetch 93.184.216.40 443; expect_rc 0 || return 1
+  run "$NETACL" explain c.json --target demo/fetch 93.184.216.99 443; expect_rc 1
+}
+
+test_diff() {
+  "$NETACL" compile "$Q" $QH -o a.json || return 1
+  run "$NETACL" diff a.json a.json; expect_rc 0 || return 1
+  [ ! -s "$T/out" ] || fail "diff of identical files printed something"
+  sed 's/93.184.216.40/93.184.216.42/' a.json > b.json
+  run "$NETACL" diff a.json b.json; expect_rc 1 || return 1
+  expect_out "- demo/fetch: 93.184.216.40/32 ports 443 any" && expect_out "+ demo/fetch: 93.184.216.42/32 ports 443 any"
+}
+
+test_bad_json_is_located() {
+  printf '{"schema": 1,\n "targets": {,}}\n' > bad.json
+  run "$NETACL" explain bad.json --target x 1.2.3.4; expect_rc 65 && expect_err "bad.json:2:" || return 1
+  printf '{"schema": 1, "targets": {"t": {"acl": "a", "cgroup": null, "allow_all": false, "private": [], "rules": [], "allow": [{"addr": "10.0.0.1/8", "ports": [], "proto": "tcp", "via": []}], "dropped": [], "unresolved": []}}}' > bad2.json
+  run "$NETACL" explain bad2.json --target t 10.0.0.1; expect_rc 65 && expect_err 'allow[0]' && expect_err "10.0.0.0/8" || return 1
+  printf '{"schema": 2, "targets": {}}' > bad3.json
+  run "$NETACL" diff bad3.json bad3.json; expect_rc 65
+}
+
+test_json_round_trip_through_diff() {
+  "$NETACL" compile "$Q" $QH -o a.json || return 1
+  # a compiled file is accepted wherever a policy is: compiling it again is the identity
+  "$NETACL" compile a.json -o b.json || return 1
+  cmp a.json b.json || fail "JSON -> model -> JSON changed the file"
+}
