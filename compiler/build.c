@@ -28,7 +28,7 @@ static size_t unique_names(const struct target_set *ts, const char ***out)
 	for (size_t i = 0; i < ts->n; i++)
 		for (size_t j = 0; j < ts->t[i].nnames; j++)
 			v[k++] = ts->t[i].names[j].name;
-	qsort(v, n, sizeof(*v), str_cmp);
+	xsort(v, n, sizeof(*v), str_cmp);
 	k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!k || strcmp(v[k - 1], v[i]) != 0)
@@ -165,7 +165,8 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	t->priv.rows = acl->priv.rows;
 	t->priv.n = acl->priv.n;
 	t->priv.cidrs = model_alloc(m, (acl->priv.n + 1) * sizeof(struct acl_cidr));
-	memcpy(t->priv.cidrs, acl->priv.cidrs, acl->priv.n * sizeof(struct acl_cidr));
+	if (acl->priv.n)
+		memcpy(t->priv.cidrs, acl->priv.cidrs, acl->priv.n * sizeof(struct acl_cidr));
 	for (size_t i = 0; acl->priv_text && acl->priv_text[i]; i++)
 		strv_push(m, &t->priv_text, acl->priv_text[i]);
 	add_rules(m, t, tg);

@@ -59,7 +59,7 @@ static char **lines_of(const struct m_target *t, size_t *n)
 		snprintf(buf, sizeof(buf), "private %s", t->priv_text.v[i]);
 		v[(*n)++] = strdup(buf);
 	}
-	qsort(v, *n, sizeof(char *), line_cmp);
+	xsort(v, *n, sizeof(char *), line_cmp);
 	return v;
 }
 

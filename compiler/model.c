@@ -170,7 +170,7 @@ void model_canonicalise(struct model *m, struct m_target *t)
 {
 	size_t k = 0;
 
-	qsort(t->allow, t->nallow, sizeof(*t->allow), allow_cmp);
+	xsort(t->allow, t->nallow, sizeof(*t->allow), allow_cmp);
 	for (size_t i = 0; i < t->nallow; i++) {
 		struct m_allow *last = k ? &t->allow[k - 1] : NULL;
 
@@ -185,9 +185,9 @@ void model_canonicalise(struct model *m, struct m_target *t)
 	}
 	t->nallow = k;
 	for (size_t i = 0; i < t->nallow; i++)
-		qsort(t->allow[i].via.v, t->allow[i].via.n, sizeof(char *), str_cmp);
+		xsort(t->allow[i].via.v, t->allow[i].via.n, sizeof(char *), str_cmp);
 
-	qsort(t->dropped, t->ndropped, sizeof(*t->dropped), drop_cmp);
+	xsort(t->dropped, t->ndropped, sizeof(*t->dropped), drop_cmp);
 	k = 0;
 	for (size_t i = 0; i < t->ndropped; i++) {
 		if (k && drop_cmp(&t->dropped[k - 1], &t->dropped[i]) == 0)
@@ -197,9 +197,9 @@ void model_canonicalise(struct model *m, struct m_target *t)
 	}
 	t->ndropped = k;
 	for (size_t i = 0; i < t->ndropped; i++)
-		qsort(t->dropped[i].via.v, t->dropped[i].via.n, sizeof(char *), str_cmp);
+		xsort(t->dropped[i].via.v, t->dropped[i].via.n, sizeof(char *), str_cmp);
 
-	qsort(t->unres, t->nunres, sizeof(*t->unres), unres_cmp);
+	xsort(t->unres, t->nunres, sizeof(*t->unres), unres_cmp);
 	k = 0;
 	for (size_t i = 0; i < t->nunres; i++)
 		if (!k || strcmp(t->unres[k - 1].host, t->unres[i].host) != 0)
@@ -209,5 +209,5 @@ void model_canonicalise(struct model *m, struct m_target *t)
 
 void model_sort_targets(struct model *m)
 {
-	qsort(m->t, m->n, sizeof(*m->t), target_cmp);
+	xsort(m->t, m->n, sizeof(*m->t), target_cmp);
 }

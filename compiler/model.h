@@ -7,6 +7,7 @@
 #define NETACL_MODEL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "acl/ports.h"
 #include "acl/special.h"
@@ -78,6 +79,14 @@ void model_sort_targets(struct model *m);
 
 /* Arrays that grow inside the model's arena: helpers for builders. */
 void *model_grow(struct model *m, void *arr, size_t n, size_t size);
+
+/* qsort that accepts an empty (NULL) array. */
+static inline void xsort(void *base, size_t n, size_t size,
+			 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 /* Compare two CIDRs: IPv4 first, then numerically, then by length. */
 int cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "compiler/resolve.h"
+#include "compiler/model.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,7 +45,7 @@ static int answer_cmp(const void *x, const void *y)
 
 void answers_canonicalise(struct resolution *r, unsigned max)
 {
-	qsort(r->a, r->n, sizeof(*r->a), answer_cmp);
+	xsort(r->a, r->n, sizeof(*r->a), answer_cmp);
 	if (max && r->n > max) {
 		r->n = max;
 		r->truncated = true;

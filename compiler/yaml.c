@@ -176,7 +176,8 @@ static struct ynode *load_node(struct loader *l, yaml_event_t *ev, int depth)
 		n->str = malloc(n->len + 1);
 		if (!n->str)
 			abort();
-		memcpy(n->str, ev->data.scalar.value, n->len);
+		if (n->len)
+			memcpy(n->str, ev->data.scalar.value, n->len);
 		n->str[n->len] = 0;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (strlen(n->str) != n->len) {
