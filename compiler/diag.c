@@ -10,7 +10,13 @@ static struct {
 	size_t len;
 	unsigned errors;
 	int quiet_warnings;
+	int silent;
 } st;
+
+void diag_silence(int on)
+{
+	st.silent = on;
+}
 
 void diag_source(const char *file, const char *text, size_t len)
 {
@@ -60,12 +66,12 @@ void diag(enum diag_level lvl, const char *file, unsigned line, unsigned col,
 	va_list ap;
 
 	if (lvl == DIAG_ERROR && ++st.errors > DIAG_MAX_ERRORS) {
-		if (st.errors == DIAG_MAX_ERRORS + 1)
+		if (st.errors == DIAG_MAX_ERRORS + 1 && !st.silent)
 			fprintf(stderr, "%s: note: too many errors; the rest are not shown\n",
 				file);
 		return;
 	}
-	if (lvl == DIAG_WARNING && st.quiet_warnings)
+	if ((lvl == DIAG_WARNING && st.quiet_warnings) || st.silent)
 		return;
 	if (line)
 		fprintf(stderr, "%s:%u:%u: %s: ", file, line, col, names[lvl]);

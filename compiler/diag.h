@@ -27,5 +27,7 @@ unsigned diag_error_count(void);
 void diag_reset(void);
 /* -w: suppress warnings */
 void diag_quiet_warnings(int on);
+/* Count diagnostics but print none (fuzzing). */
+void diag_silence(int on);
 
 #endif

@@ -144,6 +144,12 @@ static struct ynode *load_children(struct loader *l, struct ynode *n, int depth)
 			ynode_free(key);
 			return n;
 		}
+		if (key && key->kind != Y_SCALAR) {
+			/* reported above; the pair cannot be looked up by name */
+			ynode_free(key);
+			ynode_free(val);
+			continue;
+		}
 		push(n, key, val);
 	}
 }
