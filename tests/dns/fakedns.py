@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""A fake DNS server for netacl's tests: 127.0.0.1, a random port, UDP and
+TCP, answers chosen by the first label of the query name.  Never forwards.
+
+  fakedns.py --port-file F [--log QUERYLOG] [--delay-ms N]
+
+Writes the port to F once listening.  Each query is logged as
+"TRANSPORT QTYPE NAME".
+"""
+import argparse, socket, socketserver, struct, threading, time
+from dnslib import DNSRecord, RR, QTYPE, RCODE, A, AAAA, CNAME
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port-file", required=True)
+ap.add_argument("--log")
+ap.add_argument("--delay-ms", type=int, default=0)
+args = ap.parse_args()
+log_lock = threading.Lock()
+
+
+def log(transport, q):
+    if args.log:
+        with log_lock, open(args.log, "a") as f:
+            f.write(f"{transport} {QTYPE[q.qtype]} {str(q.qname).rstrip('.').lower()}\n")
+
+
+def addr_rr(name, qtype, value, ttl=300):
+    if qtype == QTYPE.A:
+        return RR(name, qtype, rdata=A(value), ttl=ttl)
+    # via inet_pton: dnslib cannot parse "::ffff:a.b.c.d" itself
+    return RR(name, qtype, rdata=AAAA(list(socket.inet_pton(socket.AF_INET6, value))), ttl=ttl)
+
+
+MIXED_A = ["93.184.216.70", "10.0.0.7", "127.0.0.1", "169.254.169.254"]
+MIXED_AAAA = ["2606:2800:220::7", "::1", "::ffff:10.0.0.8", "64:ff9b::a00:9", "::ffff:93.184.216.71"]
+
+
+def answer(req, transport):
+    """The reply (a DNSRecord), or None for no reply."""
+    q = req.q
+    name = str(q.qname)
+    first = name.split(".")[0].lower()
+    reply = req.reply()
+    if first == "silent":
+        return None
+    if first == "nx":
+        reply.header.rcode = RCODE.NXDOMAIN
+    elif first == "servfail":
+        reply.header.rcode = RCODE.SERVFAIL
+    elif first == "refused":
+        reply.header.rcode = RCODE.REFUSED
+    elif first == "nodata":
+        pass
+    elif first == "wrongid":
+        reply.add_answer(addr_rr(name, QTYPE.A, "93.184.216.99"))
+        reply.header.id = (req.header.id + 1) & 0xFFFF
+    elif first == "tc" and transport == "udp":
+        reply.header.tc = 1
+    elif first == "tc":
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr(name, QTYPE.A, "93.184.216.50"))
+    elif first == "chain":
+        c1, c2 = "c1." + name, "c2." + name
+        reply.add_answer(RR(name, QTYPE.CNAME, rdata=CNAME(c1), ttl=300))
+        reply.add_answer(RR(c1, QTYPE.CNAME, rdata=CNAME(c2), ttl=60))
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr(c2, QTYPE.A, "93.184.216.60", ttl=600))
+        else:
+            reply.add_answer(addr_rr(c2, QTYPE.AAAA, "2606:2800:220::60", ttl=900))
+    elif first == "loop":
+        other = "loop2." + name
+        reply.add_answer(RR(name, QTYPE.CNAME, rdata=CNAME(other), ttl=300))
+        reply.add_answer(RR(other, QTYPE.CNAME, rdata=CNAME(name), ttl=300))
+    elif first == "big":
+        if q.qtype == QTYPE.A:
+            for i in range(420):
+                reply.add_answer(addr_rr(name, QTYPE.A, f"44.0.{i // 256}.{i % 256}"))
+    elif first == "mixed":
+        for v in (MIXED_A if q.qtype == QTYPE.A else MIXED_AAAA if q.qtype == QTYPE.AAAA else []):
+            reply.add_answer(addr_rr(name, q.qtype, v))
+    elif first == "v4only":
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr(name, QTYPE.A, "93.184.216.80"))
+    elif first == "v6only":
+        if q.qtype == QTYPE.AAAA:
+            reply.add_answer(addr_rr(name, QTYPE.AAAA, "2606:2800:220::80"))
+    elif first == "rebind":
+        reply.add_answer(addr_rr(name, QTYPE.A, "192.168.1.10", ttl=1) if q.qtype == QTYPE.A
+                         else addr_rr(name, QTYPE.AAAA, "fd00::10", ttl=1))
+    else:
+        # any other name: one public address per family, from a hash of the name
+        h = sum(name.encode()) % 250 + 1
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr(name, QTYPE.A, f"93.184.{h}.{len(name) % 250 + 1}"))
+        elif q.qtype == QTYPE.AAAA:
+            reply.add_answer(addr_rr(name, QTYPE.AAAA, f"2606:2800:{h:x}::{len(name):x}"))
+    return reply
+
+
+def handle(data, transport):
+    try:
+        req = DNSRecord.parse(data)
+    except Exception:
+        return None
+    log(transport, req.q)
+    if args.delay_ms:
+        time.sleep(args.delay_ms / 1000)
+    reply = answer(req, transport)
+    return None if reply is None else reply.pack()
+
+
+class UDP(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        out = handle(data, "udp")
+        if out is not None:
+            # the answer must fit the client's buffer (EDNS or 512): else TC
+            limit = 512
+            try:
+                req = DNSRecord.parse(data)
+                for rr in req.ar:
+                    if rr.rtype == QTYPE.OPT:
+                        limit = max(512, rr.rclass)
+            except Exception:
+                pass
+            if len(out) > limit:
+                r = DNSRecord.parse(out)
+                r.rr = []
+                r.header.tc = 1
+                out = r.pack()
+            sock.sendto(out, self.client_address)
+
+
+class TCP(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            hdr = self.request.recv(2)
+            if len(hdr) < 2:
+                return
+            (n,) = struct.unpack("!H", hdr)
+            data = b""
+            while len(data) < n:
+                chunk = self.request.recv(n - len(data))
+                if not chunk:
+                    return
+                data += chunk
+            out = handle(data, "tcp")
+            if out is not None:
+                self.request.sendall(struct.pack("!H", len(out)) + out)
+
+
+class ThreadedUDP(socketserver.ThreadingMixIn, socketserver.UDPServer):
+    daemon_threads = True
+
+
+class ThreadedTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+# one port for both transports: bind UDP first, then TCP on the same number
+while True:
+    udp = ThreadedUDP(("127.0.0.1", 0), UDP)
+    port = udp.server_address[1]
+    try:
+        tcp = ThreadedTCP(("127.0.0.1", port), TCP)
+        break
+    except OSError:
+        udp.server_close()
+threading.Thread(target=tcp.serve_forever, daemon=True).start()
+with open(args.port_file + ".tmp", "w") as f:
+    f.write(str(port))
+import os
+os.rename(args.port_file + ".tmp", args.port_file)
+udp.serve_forever()
