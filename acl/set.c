@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void *acl_xrealloc(void *p, size_t n)
 {
@@ -44,13 +45,36 @@ void acl_set_add_cidr(struct acl_set *s, const struct acl_cidr *c)
 	acl_set_add(s, c->v, acl_cidr_last(c));
 }
 
-static int iv_cmp(const void *a, const void *b)
+/* LSD radix sort by lo, 16 bits a pass (2 passes for IPv4, 8 for IPv6):
+ * O(n), and several times faster than qsort's callbacks on 1M entries.
+ * Merging only needs the starts in order. */
+static void sort_by_lo(struct acl_set *s)
 {
-	const struct acl_iv *x = a, *y = b;
+	unsigned passes = acl_width(s->family) / 16;
+	struct acl_iv *tmp = acl_xrealloc(NULL, s->n * sizeof(*tmp));
+	size_t *count = acl_xrealloc(NULL, 65537 * sizeof(*count));
+	struct acl_iv *src = s->iv, *dst = tmp;
 
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return (x->hi > y->hi) - (x->hi < y->hi);
+	for (unsigned p = 0; p < passes; p++) {
+		unsigned shift = 16 * p;
+
+		memset(count, 0, 65537 * sizeof(*count));
+		for (size_t i = 0; i < s->n; i++)
+			count[((src[i].lo >> shift) & 0xffff) + 1]++;
+		if (count[((src[0].lo >> shift) & 0xffff) + 1] == s->n)
+			continue; /* every entry has this digit: nothing to do */
+		for (size_t d = 0; d < 65536; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < s->n; i++)
+			dst[count[(src[i].lo >> shift) & 0xffff]++] = src[i];
+		struct acl_iv *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != s->iv)
+		memcpy(s->iv, src, s->n * sizeof(*s->iv));
+	free(tmp);
+	free(count);
 }
 
 void acl_set_normalise(struct acl_set *s)
@@ -59,7 +83,7 @@ void acl_set_normalise(struct acl_set *s)
 
 	if (s->n < 2)
 		return;
-	qsort(s->iv, s->n, sizeof(*s->iv), iv_cmp);
+	sort_by_lo(s);
 	for (size_t i = 1; i < s->n; i++) {
 		struct acl_iv *last = &s->iv[out];
 

@@ -7,111 +7,242 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "acl/set.h"
 #include "compiler/build.h"
 #include "compiler/diag.h"
 
 /* ---- out ---- */
 
-static json_t *ports_json(const struct acl_ports *p)
+/* The compiled form is written as a stream, in the layout jansson's
+ * JSON_INDENT(2) gives: building a jansson tree for 100,000 entries cost
+ * over a second in allocations alone.  jansson still escapes every string
+ * that needs it. */
+struct out {
+	char *buf;
+	size_t n, cap;
+};
+
+static void put(struct out *o, const char *s, size_t n)
 {
-	json_t *a = json_array();
-
-	if (acl_ports_is_all(p))
-		return a;
-	for (unsigned i = 0; i < p->n; i++) {
-		char buf[16];
-
-		acl_prange_format(&p->r[i], buf, sizeof(buf));
-		json_array_append_new(a, json_string(buf));
+	if (o->n + n + 1 > o->cap) {
+		o->cap = (o->n + n + 1) * 2;
+		o->buf = acl_xrealloc(o->buf, o->cap);
 	}
-	return a;
+	memcpy(o->buf + o->n, s, n);
+	o->n += n;
+	o->buf[o->n] = 0;
 }
 
-static json_t *strv_json(const struct strv *v)
+static void puts_(struct out *o, const char *s)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
+	put(o, s, strlen(s));
 }
 
-static json_t *cidr_json(const struct acl_cidr *c)
+static void indent(struct out *o, int level)
+{
+	put(o, "\n", 1);
+	for (int i = 0; i < level; i++)
+		put(o, "  ", 2);
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	bool plain = true;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && plain; p++)
+		plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+	if (plain) {
+		put(o, "\"", 1);
+		puts_(o, s);
+		put(o, "\"", 1);
+		return;
+	}
+	json_t *j = json_string(s);
+	char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	puts_(o, e ? e : "\"\"");
+	free(e);
+	json_decref(j);
+}
+
+/* "key": at the given level, after a comma unless first */
+static void key(struct out *o, int level, bool first, const char *k)
+{
+	if (!first)
+		put(o, ",", 1);
+	indent(o, level);
+	put_str(o, k);
+	put(o, ": ", 2);
+}
+
+static void put_strv(struct out *o, int level, const char *const *v, size_t n)
+{
+	if (n == 0) {
+		put(o, "[]", 2);
+		return;
+	}
+	put(o, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put(o, ",", 1);
+		indent(o, level + 1);
+		put_str(o, v[i]);
+	}
+	indent(o, level);
+	put(o, "]", 1);
+}
+
+static void put_ports(struct out *o, int level, const struct acl_ports *p)
+{
+	char buf[ACL_MAX_PRANGES][16];
+	const char *v[ACL_MAX_PRANGES];
+	unsigned n = acl_ports_is_all(p) ? 0 : p->n;
+
+	for (unsigned i = 0; i < n; i++) {
+		acl_prange_format(&p->r[i], buf[i], sizeof(buf[i]));
+		v[i] = buf[i];
+	}
+	put_strv(o, level, v, n);
+}
+
+static void put_cidr(struct out *o, const struct acl_cidr *c)
 {
 	char buf[ACL_CIDR_STRLEN];
 
 	acl_cidr_format(c, buf);
-	return json_string(buf);
+	put_str(o, buf);
 }
 
-static json_t *target_json(const struct m_target *t)
+/* An array of objects; each(o, level, i) writes the members of item i. */
+static void put_objects(struct out *o, int level, size_t n, const void *arr,
+			void (*each)(struct out *, int, const void *, size_t))
 {
-	json_t *o = json_object(), *rules = json_array(), *allow = json_array(),
-	       *dropped = json_array(), *unres = json_array();
-
-	json_object_set_new(o, "acl", json_string(t->acl));
-	json_object_set_new(o, "cgroup", t->cgroup ? json_string(t->cgroup) : json_null());
-	json_object_set_new(o, "allow_all", json_boolean(t->allow_all));
-	json_object_set_new(o, "private", strv_json(&t->priv_text));
-	for (size_t i = 0; i < t->nrules; i++) {
-		const struct m_rule *r = &t->rules[i];
-		json_t *j = json_object();
-
-		json_object_set_new(j, "match", json_string(r->match));
-		if (r->in)
-			json_object_set_new(j, "in", json_string(r->in));
-		json_object_set_new(j, "ports", ports_json(&r->ports));
-		json_object_set_new(j, "proto", json_string(acl_proto_name(r->proto)));
-		json_object_set_new(j, "origin", strv_json(&r->origin));
-		json_array_append_new(rules, j);
+	if (n == 0) {
+		put(o, "[]", 2);
+		return;
 	}
-	for (size_t i = 0; i < t->nallow; i++) {
-		const struct m_allow *a = &t->allow[i];
-		json_t *j = json_object();
-
-		json_object_set_new(j, "addr", cidr_json(&a->addr));
-		json_object_set_new(j, "ports", ports_json(&a->ports));
-		json_object_set_new(j, "proto", json_string(acl_proto_name(a->proto)));
-		json_object_set_new(j, "via", strv_json(&a->via));
-		if (a->ttl >= 0)
-			json_object_set_new(j, "ttl", json_integer(a->ttl));
-		json_array_append_new(allow, j);
+	put(o, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put(o, ",", 1);
+		indent(o, level + 1);
+		put(o, "{", 1);
+		each(o, level + 2, arr, i);
+		indent(o, level + 1);
+		put(o, "}", 1);
 	}
-	for (size_t i = 0; i < t->ndropped; i++) {
-		const struct m_drop *d = &t->dropped[i];
-		json_t *j = json_object();
+	indent(o, level);
+	put(o, "]", 1);
+}
 
-		json_object_set_new(j, "addr", cidr_json(&d->addr));
-		json_object_set_new(j, "via", strv_json(&d->via));
-		json_object_set_new(j, "reason", json_string(acl_sp_name(d->reason)));
-		json_array_append_new(dropped, j);
-	}
-	for (size_t i = 0; i < t->nunres; i++) {
-		json_t *j = json_object();
+static void rule_members(struct out *o, int l, const void *arr, size_t i)
+{
+	const struct m_rule *r = &((const struct m_rule *)arr)[i];
 
-		json_object_set_new(j, "host", json_string(t->unres[i].host));
-		json_object_set_new(j, "error", json_string(t->unres[i].error));
-		json_array_append_new(unres, j);
+	key(o, l, true, "match");
+	put_str(o, r->match);
+	if (r->in) {
+		key(o, l, false, "in");
+		put_str(o, r->in);
 	}
-	json_object_set_new(o, "rules", rules);
-	json_object_set_new(o, "allow", allow);
-	json_object_set_new(o, "dropped", dropped);
-	json_object_set_new(o, "unresolved", unres);
-	return o;
+	key(o, l, false, "ports");
+	put_ports(o, l, &r->ports);
+	key(o, l, false, "proto");
+	put_str(o, acl_proto_name(r->proto));
+	key(o, l, false, "origin");
+	put_strv(o, l, (const char *const *)r->origin.v, r->origin.n);
+}
+
+static void allow_members(struct out *o, int l, const void *arr, size_t i)
+{
+	const struct m_allow *a = &((const struct m_allow *)arr)[i];
+	char ttl[32];
+
+	key(o, l, true, "addr");
+	put_cidr(o, &a->addr);
+	key(o, l, false, "ports");
+	put_ports(o, l, &a->ports);
+	key(o, l, false, "proto");
+	put_str(o, acl_proto_name(a->proto));
+	key(o, l, false, "via");
+	put_strv(o, l, (const char *const *)a->via.v, a->via.n);
+	if (a->ttl >= 0) {
+		key(o, l, false, "ttl");
+		snprintf(ttl, sizeof(ttl), "%lld", (long long)a->ttl);
+		puts_(o, ttl);
+	}
+}
+
+static void drop_members(struct out *o, int l, const void *arr, size_t i)
+{
+	const struct m_drop *d = &((const struct m_drop *)arr)[i];
+
+	key(o, l, true, "addr");
+	put_cidr(o, &d->addr);
+	key(o, l, false, "via");
+	put_strv(o, l, (const char *const *)d->via.v, d->via.n);
+	key(o, l, false, "reason");
+	put_str(o, acl_sp_name(d->reason));
+}
+
+static void unres_members(struct out *o, int l, const void *arr, size_t i)
+{
+	const struct m_unres *u = &((const struct m_unres *)arr)[i];
+
+	key(o, l, true, "host");
+	put_str(o, u->host);
+	key(o, l, false, "error");
+	put_str(o, u->error);
+}
+
+static void put_target(struct out *o, int l, const struct m_target *t)
+{
+	put(o, "{", 1);
+	key(o, l, true, "acl");
+	put_str(o, t->acl);
+	key(o, l, false, "cgroup");
+	if (t->cgroup)
+		put_str(o, t->cgroup);
+	else
+		puts_(o, "null");
+	key(o, l, false, "allow_all");
+	puts_(o, t->allow_all ? "true" : "false");
+	key(o, l, false, "private");
+	put_strv(o, l, (const char *const *)t->priv_text.v, t->priv_text.n);
+	key(o, l, false, "rules");
+	put_objects(o, l, t->nrules, t->rules, rule_members);
+	key(o, l, false, "allow");
+	put_objects(o, l, t->nallow, t->allow, allow_members);
+	key(o, l, false, "dropped");
+	put_objects(o, l, t->ndropped, t->dropped, drop_members);
+	key(o, l, false, "unresolved");
+	put_objects(o, l, t->nunres, t->unres, unres_members);
+	indent(o, l - 1);
+	put(o, "}", 1);
 }
 
 char *model_to_json(const struct model *m)
 {
-	json_t *root = json_object(), *targets = json_object();
-	char *s;
+	struct out o = { 0 };
 
-	json_object_set_new(root, "schema", json_integer(1));
-	for (size_t i = 0; i < m->n; i++)
-		json_object_set_new(targets, m->t[i].name, target_json(&m->t[i]));
-	json_object_set_new(root, "targets", targets);
-	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	return s;
+	puts_(&o, "{");
+	key(&o, 1, true, "schema");
+	puts_(&o, "1");
+	key(&o, 1, false, "targets");
+	if (m->n == 0) {
+		puts_(&o, "{}");
+	} else {
+		puts_(&o, "{");
+		for (size_t i = 0; i < m->n; i++) {
+			key(&o, 2, i == 0, m->t[i].name);
+			put_target(&o, 3, &m->t[i]);
+		}
+		indent(&o, 1);
+		puts_(&o, "}");
+	}
+	indent(&o, 0);
+	puts_(&o, "}");
+	return o.buf;
 }
 
 /* ---- in ---- */

@@ -25,7 +25,10 @@ static char *xstrdup(const char *s)
 
 void rule_list_push(struct rule_list *l, const struct acl_rule *r)
 {
-	l->r = acl_xrealloc(l->r, (l->n + 1) * sizeof(*l->r));
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		l->r = acl_xrealloc(l->r, l->cap * sizeof(*l->r));
+	}
 	l->r[l->n++] = *r;
 }
 
@@ -33,7 +36,7 @@ void rule_list_free(struct rule_list *l)
 {
 	free(l->r);
 	l->r = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }
 
 static struct acl_origin origin(const struct ctx *c, const struct ynode *n)

@@ -6,7 +6,7 @@
 #include "acl/special.h"
 
 struct rule_list {
-	size_t n;
+	size_t n, cap;
 	struct acl_rule *r;
 };
 

@@ -25,7 +25,10 @@ static void intersect_lists(const struct rule_list *a, const struct rule_list *b
 
 static void add_name(struct target *t, const char *name, size_t rule)
 {
-	t->names = acl_xrealloc(t->names, (t->nnames + 1) * sizeof(*t->names));
+	if (t->nnames == t->names_cap) {
+		t->names_cap = t->names_cap ? 2 * t->names_cap : 8;
+		t->names = acl_xrealloc(t->names, t->names_cap * sizeof(*t->names));
+	}
 	t->names[t->nnames].name = name;
 	t->names[t->nnames].rule = rule;
 	t->nnames++;

@@ -11,7 +11,7 @@ struct target {
 	const struct policy_stage *stage; /* NULL for an ACL target */
 	struct rule_list rules;    /* effective rules */
 	/* names to resolve for this target, and the rule each serves */
-	size_t nnames;
+	size_t nnames, names_cap;
 	struct target_name {
 		const char *name;  /* points into a rule or a concrete host */
 		size_t rule;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make bench: speed and memory, with ratios against alternatives measured
+# in the same run.  Loopback only; no DNS.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-build}
+NETACL=${NETACL:-$root/netacl}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$root"
+
+echo "== acl: normalise a random 1,000,000-entry CIDR set"
+cc -O2 -std=gnu11 -I. -o "$tmp/bench-set" tests/bench/bench_set.c acl/set.c acl/addr.c
+c_line=$("$tmp/bench-set" 1000000 "$tmp/cidrs.txt"); echo "$c_line"
+py_line=$(python3 tests/bench/collapse.py "$tmp/cidrs.txt"); echo "$py_line"
+c_s=$(sed -E 's/.* in ([0-9.]+) s/\1/' <<<"$c_line"); py_s=$(sed -E 's/.* in ([0-9.]+) s/\1/' <<<"$py_line")
+awk -v a="$py_s" -v b="$c_s" 'BEGIN { printf "ratio: netacl is %.0fx faster than ipaddress.collapse_addresses\n", a / b }'
+
+echo
+echo "== compile: N literal rules, offline (time, peak RSS)"
+declare -A secs
+for n in 10000 100000; do
+  python3 tests/bench/gen_policy.py $n > "$tmp/p$n.yaml"
+  /usr/bin/time -f "%e %M" -o "$tmp/t$n" "$NETACL" compile "$tmp/p$n.yaml" --offline -o "$tmp/o$n.json" 2>/dev/null
+  read -r s kb < "$tmp/t$n"
+  secs[$n]=$s
+  printf '%7d rules: %5.2f s, peak RSS %d MiB, output %d MiB\n' $n "$s" $((kb / 1024)) $(( $(stat -c %s "$tmp/o$n.json") / 1048576 ))
+done
+awk -v a="${secs[100000]}" -v b="${secs[10000]}" 'BEGIN { printf "ratio: 10x the rules took %.1fx the time (linear = 10)\n", (a + 0.001) / (b + 0.001) }'
