@@ -204,6 +204,21 @@ int write_output(const char *path, const char *text)
 		}
 		return 0;
 	}
+	{
+		struct stat st;
+
+		/* a device or a pipe (/dev/null, /dev/stdout): write in place;
+		 * renaming over it is neither possible nor wanted */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			f = fopen(path, "w");
+			if (!f || fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF ||
+			    fclose(f)) {
+				die_msg("cannot write %s: %s", path, strerror(errno));
+				return EX_CANTCREAT;
+			}
+			return 0;
+		}
+	}
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	dir = dirname(tmp);
 	snprintf(tmp, sizeof(tmp), "%s/.netacl-XXXXXX", dir);

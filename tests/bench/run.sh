@@ -26,3 +26,5 @@ for n in 10000 100000; do
   printf '%7d rules: %5.2f s, peak RSS %d MiB, output %d MiB\n' $n "$s" $((kb / 1024)) $(( $(stat -c %s "$tmp/o$n.json") / 1048576 ))
 done
 awk -v a="${secs[100000]}" -v b="${secs[10000]}" 'BEGIN { printf "ratio: 10x the rules took %.1fx the time (linear = 10)\n", (a + 0.001) / (b + 0.001) }'
+bash "$root/tests/bench/dns.sh"
+echo

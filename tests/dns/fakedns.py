@@ -7,20 +7,18 @@ TCP, answers chosen by the first label of the query name.  Never forwards.
 Writes the port to F once listening.  Each query is logged as
 "TRANSPORT QTYPE NAME".
 """
-import argparse, socket, socketserver, struct, threading, time
+import argparse, asyncio, os, socket, struct
 from dnslib import DNSRecord, RR, QTYPE, RCODE, A, AAAA, CNAME
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--log")
 ap.add_argument("--delay-ms", type=int, default=0)
+ap.add_argument("--listen", help="IP:PORT on loopback (default 127.0.0.1, a random port)")
 args = ap.parse_args()
-log_lock = threading.Lock()
-
-
 def log(transport, q):
     if args.log:
-        with log_lock, open(args.log, "a") as f:
+        with open(args.log, "a") as f:
             f.write(f"{transport} {QTYPE[q.qtype]} {str(q.qname).rstrip('.').lower()}\n")
 
 
@@ -103,73 +101,85 @@ def handle(data, transport):
     except Exception:
         return None
     log(transport, req.q)
-    if args.delay_ms:
-        time.sleep(args.delay_ms / 1000)
     reply = answer(req, transport)
     return None if reply is None else reply.pack()
 
 
-class UDP(socketserver.BaseRequestHandler):
-    def handle(self):
-        data, sock = self.request
-        out = handle(data, "udp")
-        if out is not None:
-            # the answer must fit the client's buffer (EDNS or 512): else TC
-            limit = 512
-            try:
-                req = DNSRecord.parse(data)
-                for rr in req.ar:
-                    if rr.rtype == QTYPE.OPT:
-                        limit = max(512, rr.rclass)
-            except Exception:
-                pass
-            if len(out) > limit:
-                r = DNSRecord.parse(out)
-                r.rr = []
-                r.header.tc = 1
-                out = r.pack()
-            sock.sendto(out, self.client_address)
-
-
-class TCP(socketserver.BaseRequestHandler):
-    def handle(self):
-        while True:
-            hdr = self.request.recv(2)
-            if len(hdr) < 2:
-                return
-            (n,) = struct.unpack("!H", hdr)
-            data = b""
-            while len(data) < n:
-                chunk = self.request.recv(n - len(data))
-                if not chunk:
-                    return
-                data += chunk
-            out = handle(data, "tcp")
-            if out is not None:
-                self.request.sendall(struct.pack("!H", len(out)) + out)
-
-
-class ThreadedUDP(socketserver.ThreadingMixIn, socketserver.UDPServer):
-    daemon_threads = True
-
-
-class ThreadedTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-# one port for both transports: bind UDP first, then TCP on the same number
-while True:
-    udp = ThreadedUDP(("127.0.0.1", 0), UDP)
-    port = udp.server_address[1]
+def udp_limit(data):
+    """The reply size the client accepts over UDP: 512, or its EDNS size."""
     try:
-        tcp = ThreadedTCP(("127.0.0.1", port), TCP)
-        break
-    except OSError:
-        udp.server_close()
-threading.Thread(target=tcp.serve_forever, daemon=True).start()
-with open(args.port_file + ".tmp", "w") as f:
-    f.write(str(port))
-import os
-os.rename(args.port_file + ".tmp", args.port_file)
-udp.serve_forever()
+        for rr in DNSRecord.parse(data).ar:
+            if rr.rtype == QTYPE.OPT:
+                return max(512, rr.rclass)
+    except Exception:
+        pass
+    return 512
+
+
+class UDP(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        out = handle(data, "udp")
+        if out is None:
+            return
+        if len(out) > udp_limit(data):
+            r = DNSRecord.parse(out)
+            r.rr = []
+            r.header.tc = 1
+            out = r.pack()
+        # the delay is a timer, not a sleeping thread: thousands can wait
+        loop.call_later(args.delay_ms / 1000, self.transport.sendto, out, addr)
+
+
+async def tcp_client(reader, writer):
+    try:
+        while True:
+            (n,) = struct.unpack("!H", await reader.readexactly(2))
+            out = handle(await reader.readexactly(n), "tcp")
+            if out is not None:
+                await asyncio.sleep(args.delay_ms / 1000)
+                writer.write(struct.pack("!H", len(out)) + out)
+                await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    host, want = "127.0.0.1", 0
+    if args.listen:
+        host, want = args.listen.rsplit(":", 1)
+        want = int(want)
+        assert host.startswith("127."), "loopback only"
+    # one port for both transports: bind UDP first, then TCP on that number
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # a burst of thousands of queries must queue, not drop
+        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+                break
+            except OSError:
+                pass
+        sock.bind((host, want))
+        port = sock.getsockname()[1]
+        try:
+            server = await asyncio.start_server(tcp_client, host, port, reuse_address=True)
+            break
+        except OSError:
+            sock.close()
+            if want:
+                raise
+    await loop.create_datagram_endpoint(UDP, sock=sock)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(port))
+    os.rename(args.port_file + ".tmp", args.port_file)
+    async with server:
+        await server.serve_forever()
+
+
+loop = asyncio.new_event_loop()
+loop.run_until_complete(main())
