@@ -7,12 +7,13 @@
 #     /etc/resolv.conf points at the server)
 #   adnshost --asynch --pipe
 #   dnsperf against the same server: the server's own ceiling
-# then the same with a server answering DELAY ms late (tests/dns/fakedns.py).
+# then the same with the server answering DELAY ms late: unbound behind
+# tests/bench/delayproxy.c, which holds every answer (netem is not here).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 NETACL=${NETACL:-$root/netacl}
 N=${BENCH_DNS_NAMES:-20000}
-NLAT=${BENCH_DNS_LATENCY_NAMES:-1000}
+NLAT=${BENCH_DNS_LATENCY_NAMES:-2000}
 DELAY=${BENCH_DNS_DELAY_MS:-5}
 IP=127.0.0.77 LIP=127.0.0.78
 for tool in unbound dnsperf adnshost unshare; do
@@ -25,6 +26,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 cc -O2 -o "$tmp/gai" "$root/tests/bench/gai_loop.c"
+cc -O2 -o "$tmp/delayproxy" "$root/tests/bench/delayproxy.c"
 seq -f "n%06g.bench.test" 1 "$N" > "$tmp/names"
 {
   cat <<C
@@ -75,14 +77,14 @@ echo "dnsperf:            ${qps_perf} queries/s (server ceiling);  netacl: ${qps
 echo "ratios: netacl vs getaddrinfo $(echo "scale=1; $t_gai / $t_netacl" | bc)x faster; vs adnshost $(echo "scale=2; $t_adns / $t_netacl" | bc)x; $(echo "scale=0; 100 * $qps_netacl / $qps_perf" | bc)% of dnsperf's rate"
 
 echo
-echo "== DNS with latency: $NLAT names, server answering ${DELAY} ms late on $LIP:53"
+echo "== DNS with latency: $NLAT names, unbound answering ${DELAY} ms late via $LIP:53"
 head -n "$NLAT" "$tmp/names" > "$tmp/lnames"
-/usr/bin/python3 "$root/tests/dns/fakedns.py" --listen $LIP:53 --port-file "$tmp/lport" --delay-ms "$DELAY" & pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/lport" ] && break; sleep 0.05; done
+"$tmp/delayproxy" $LIP 53 $IP 53 "$DELAY" & pids+=($!)
+sleep 0.2
 { echo "version: 1"; echo "acls:"; echo "  all:"; echo "    allow:"; sed 's/^/      - /' "$tmp/lnames"; } > "$tmp/lp.yaml"
 printf 'nameserver %s\noptions attempts:1 timeout:2\n' "$LIP" > "$tmp/lresolv.conf"
 t_netacl=$(secs "$NETACL" compile "$tmp/lp.yaml" --resolver $LIP:53 --timeout 60000 -o "$tmp/lout.json" 2>/dev/null | tail -1)
-echo "netacl compile:     ${t_netacl} s"
+echo "netacl compile:     ${t_netacl} s  ($(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["targets"]["all"]["allow"]))' "$tmp/lout.json") allow entries)"
 t_gai=$(secs gai "$tmp/lresolv.conf" "$tmp/lnames" 2>"$tmp/gai.err" | tail -1)
 echo "getaddrinfo loop:   ${t_gai} s  ($(cat "$tmp/gai.err"))"
 t_adns=$(secs adns $LIP "$tmp/lnames" | tail -1)
