@@ -75,7 +75,10 @@ static void key(struct out *o, int level, bool first, const char *k)
 	put(o, ": ", 2);
 }
 
-static void put_strv(struct out *o, int level, const char *const *v, size_t n)
+/* An array at level; item(o, level, arr, i) writes item i.  Items that
+ * are objects get their braces here, their members one level deeper. */
+static void put_array(struct out *o, int level, size_t n, const void *arr, bool objects,
+		      void (*item)(struct out *, int, const void *, size_t))
 {
 	if (n == 0) {
 		put(o, "[]", 2);
@@ -86,10 +89,27 @@ static void put_strv(struct out *o, int level, const char *const *v, size_t n)
 		if (i)
 			put(o, ",", 1);
 		indent(o, level + 1);
-		put_str(o, v[i]);
+		if (objects)
+			put(o, "{", 1);
+		item(o, level + 2, arr, i);
+		if (objects) {
+			indent(o, level + 1);
+			put(o, "}", 1);
+		}
 	}
 	indent(o, level);
 	put(o, "]", 1);
+}
+
+static void str_item(struct out *o, int level, const void *arr, size_t i)
+{
+	(void)level;
+	put_str(o, ((const char *const *)arr)[i]);
+}
+
+static void put_strv(struct out *o, int level, const char *const *v, size_t n)
+{
+	put_array(o, level, n, v, false, str_item);
 }
 
 static void put_ports(struct out *o, int level, const struct acl_ports *p)
@@ -111,28 +131,6 @@ static void put_cidr(struct out *o, const struct acl_cidr *c)
 
 	acl_cidr_format(c, buf);
 	put_str(o, buf);
-}
-
-/* An array of objects; each(o, level, i) writes the members of item i. */
-static void put_objects(struct out *o, int level, size_t n, const void *arr,
-			void (*each)(struct out *, int, const void *, size_t))
-{
-	if (n == 0) {
-		put(o, "[]", 2);
-		return;
-	}
-	put(o, "[", 1);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put(o, ",", 1);
-		indent(o, level + 1);
-		put(o, "{", 1);
-		each(o, level + 2, arr, i);
-		indent(o, level + 1);
-		put(o, "}", 1);
-	}
-	indent(o, level);
-	put(o, "]", 1);
 }
 
 static void rule_members(struct out *o, int l, const void *arr, size_t i)
@@ -210,13 +208,13 @@ static void put_target(struct out *o, int l, const struct m_target *t)
 	key(o, l, false, "private");
 	put_strv(o, l, (const char *const *)t->priv_text.v, t->priv_text.n);
 	key(o, l, false, "rules");
-	put_objects(o, l, t->nrules, t->rules, rule_members);
+	put_array(o, l, t->nrules, t->rules, true, rule_members);
 	key(o, l, false, "allow");
-	put_objects(o, l, t->nallow, t->allow, allow_members);
+	put_array(o, l, t->nallow, t->allow, true, allow_members);
 	key(o, l, false, "dropped");
-	put_objects(o, l, t->ndropped, t->dropped, drop_members);
+	put_array(o, l, t->ndropped, t->dropped, true, drop_members);
 	key(o, l, false, "unresolved");
-	put_objects(o, l, t->nunres, t->unres, unres_members);
+	put_array(o, l, t->nunres, t->unres, true, unres_members);
 	indent(o, l - 1);
 	put(o, "}", 1);
 }
