@@ -203,6 +203,14 @@ void acl_cidr_format(const struct acl_cidr *c, char *buf)
 	snprintf(buf + n, ACL_CIDR_STRLEN - n, "/%u", c->len);
 }
 
+void acl_addr_unmap(uint8_t *family, acl_u128 *v)
+{
+	if (*family == ACL_V6 && (*v >> 32) == 0xffff) {
+		*family = ACL_V4;
+		*v &= 0xffffffffu;
+	}
+}
+
 bool acl_cidr_contains(const struct acl_cidr *c, int family, acl_u128 v)
 {
 	return c->family == family &&

@@ -47,6 +47,10 @@ int acl_cidr_parse(const char *s, size_t n, struct acl_cidr *out,
 void acl_cidr_format(const struct acl_cidr *c, char *buf);
 void acl_addr_format(int family, acl_u128 v, char *buf);
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes the IPv4 address:
+ * the kernel checks those against IPv4 rules, and so does netacl. */
+void acl_addr_unmap(uint8_t *family, acl_u128 *v);
+
 bool acl_cidr_contains(const struct acl_cidr *c, int family, acl_u128 v);
 /* Overlap of two CIDRs (one contains the other, or they are disjoint). */
 bool acl_cidr_overlap(const struct acl_cidr *a, const struct acl_cidr *b,

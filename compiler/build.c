@@ -95,12 +95,8 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 	struct acl_cidr c = { a->family, (uint8_t)acl_width(a->family), a->v };
 	int row;
 
-	/* an IPv4-mapped answer is the IPv4 address (the kernel checks it so) */
-	if (c.family == ACL_V6 && (c.v >> 32) == 0xffff) {
-		c.family = ACL_V4;
-		c.len = 32;
-		c.v &= 0xffffffffu;
-	}
+	acl_addr_unmap(&c.family, &c.v);
+	c.len = (uint8_t)acl_width(c.family);
 	if (r->has_net && !acl_cidr_contains(&r->net, c.family, c.v))
 		return; /* outside the range an override narrowed the name to */
 	row = acl_sp_classify(c.family, c.v);

@@ -174,13 +174,9 @@ static int parse_query(const struct cli *c, struct query *q)
 
 	if (strchr(s, '/') || acl_cidr_parse(s, strlen(s), &a, &e))
 		return cli_usage_error(usage, "'%s' is not an IP address", s);
+	acl_addr_unmap(&a.family, &a.v);
 	q->family = a.family;
 	q->v = a.v;
-	if (a.family == ACL_V6 && (a.v >> 32) == 0xffff) {
-		/* the kernel checks IPv4-mapped addresses against IPv4 rules */
-		q->family = ACL_V4;
-		q->v = a.v & 0xffffffffu;
-	}
 	acl_addr_format(q->family, q->v, q->text);
 	q->port = -1;
 	if (c->nargs == 3) {

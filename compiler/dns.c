@@ -110,15 +110,6 @@ static const char *combine(const char *e4, const char *e6)
 	return e4 ? e4 : e6 ? e6 : "NODATA";
 }
 
-static void add(struct resolution *res, int family, acl_u128 v, int ttl)
-{
-	res->a = acl_xrealloc(res->a, (res->n + 1) * sizeof(*res->a));
-	res->a[res->n].family = (uint8_t)family;
-	res->a[res->n].v = v;
-	res->a[res->n].ttl = ttl < 0 ? 0 : ttl;
-	res->n++;
-}
-
 /* Parse an answer into res; returns an ARES status. */
 static int parse(struct resolution *res, int family, const unsigned char *abuf, int alen)
 {
@@ -131,7 +122,7 @@ static int parse(struct resolution *res, int family, const unsigned char *abuf, 
 			abort();
 		st = ares_parse_a_reply(abuf, alen, NULL, t, &n);
 		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
-			add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl);
+			resolution_add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl < 0 ? 0 : t[i].ttl);
 		free(t);
 	} else {
 		struct ares_addr6ttl *t = calloc(MAX_RECORDS, sizeof(*t));
@@ -144,7 +135,7 @@ static int parse(struct resolution *res, int family, const unsigned char *abuf, 
 
 			for (int b = 0; b < 16; b++)
 				v = v << 8 | t[i].ip6addr._S6_un._S6_u8[b];
-			add(res, ACL_V6, v, t[i].ttl);
+			resolution_add(res, ACL_V6, v, t[i].ttl < 0 ? 0 : t[i].ttl);
 		}
 		free(t);
 	}

@@ -22,11 +22,15 @@ void resolve_opts_init(struct resolve_opts *o)
 	o->max_addrs = 256;
 }
 
-static void add_answer(struct resolution *r, int family, acl_u128 v, int64_t ttl)
+void resolution_add(struct resolution *r, int family, acl_u128 v, int64_t ttl)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (r->a[i].family == family && r->a[i].v == v)
+		if (r->a[i].family == family && r->a[i].v == v) {
+			/* a repeated record: the soonest expiry wins */
+			if (ttl >= 0 && (r->a[i].ttl < 0 || ttl < r->a[i].ttl))
+				r->a[i].ttl = ttl;
 			return;
+		}
 	r->a = acl_xrealloc(r->a, (r->n + 1) * sizeof(*r->a));
 	r->a[r->n].family = (uint8_t)family;
 	r->a[r->n].v = v;
@@ -144,7 +148,7 @@ static int read_hosts(const char *path, bool strict, const struct name_index *ix
 
 			if (i < n && !answered[i]) {
 				here[i] = true;
-				add_answer(&out[i], c.family, c.v, -1);
+				resolution_add(&out[i], c.family, c.v, -1);
 			}
 		}
 	}
