@@ -183,15 +183,14 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	model_canonicalise(m, t);
 }
 
-int build_model(const struct policy *p, const struct target_set *ts,
-		const struct resolve_opts *o, struct model *m, size_t *unresolved)
+int build_model(const struct target_set *ts, const struct resolve_opts *o, struct model *m,
+		size_t *unresolved)
 {
 	const char **names;
 	size_t nnames = unique_names(ts, &names);
 	struct resolution *res = calloc(nnames + 1, sizeof(*res));
 	int rc;
 
-	(void)p;
 	if (!res)
 		abort();
 	*unresolved = 0;
@@ -296,7 +295,7 @@ static int load_policy(const char *path, const char *text, size_t len,
 	else if (targets_build(&p, only, nonly, &ts))
 		rc = EX_USAGE;
 	else
-		rc = build_model(&p, &ts, o, m, &unresolved);
+		rc = build_model(&ts, o, m, &unresolved);
 	if (!rc && o->strict && unresolved) {
 		for (size_t i = 0; i < m->n; i++)
 			for (size_t j = 0; j < m->t[i].nunres; j++)

@@ -10,8 +10,8 @@
 /* Resolve the targets' names and classify the answers into m.  Returns an
  * exit status (0, or EX_* from resolution). *unresolved counts the names
  * that did not resolve. */
-int build_model(const struct policy *p, const struct target_set *ts,
-		const struct resolve_opts *o, struct model *m, size_t *unresolved);
+int build_model(const struct target_set *ts, const struct resolve_opts *o, struct model *m,
+		size_t *unresolved);
 
 /* Read POLICY or compiled JSON into m, keeping only the named targets
  * (all when nonly == 0).  Returns an exit status; diagnoses errors. */

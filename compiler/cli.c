@@ -40,7 +40,6 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 
 enum {
 	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO,
-	L_JSON, L_CGROUP, L_AUDIT, L_ALL, L_WATCH, L_MIN, L_MAX,
 };
 
 static const struct {
@@ -56,13 +55,6 @@ static const struct {
 	{ { "max-addrs", required_argument, NULL, L_MAXADDRS }, OPT_RESOLVE },
 	{ { "strict", no_argument, NULL, L_STRICT }, OPT_RESOLVE },
 	{ { "proto", required_argument, NULL, L_PROTO }, OPT_PROTO },
-	{ { "json", no_argument, NULL, L_JSON }, OPT_JSON },
-	{ { "cgroup", required_argument, NULL, L_CGROUP }, OPT_CGROUP },
-	{ { "audit", no_argument, NULL, L_AUDIT }, OPT_AUDIT },
-	{ { "all", no_argument, NULL, L_ALL }, OPT_ALL },
-	{ { "watch", no_argument, NULL, L_WATCH }, OPT_WATCH },
-	{ { "min-interval", required_argument, NULL, L_MIN }, OPT_WATCH },
-	{ { "max-interval", required_argument, NULL, L_MAX }, OPT_WATCH },
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -108,26 +100,6 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 		c->proto = acl_proto_parse(arg);
 		if (c->proto != ACL_TCP && c->proto != ACL_UDP)
 			return cli_usage_error(usage, "--proto takes tcp or udp, not '%s'", arg);
-		return 0;
-	case L_JSON:
-		c->json = true;
-		return 0;
-	case L_CGROUP:
-		c->cgroup = arg;
-		return 0;
-	case L_AUDIT:
-		c->audit = true;
-		return 0;
-	case L_ALL:
-		c->all = true;
-		return 0;
-	case L_WATCH:
-		c->watch = true;
-		return 0;
-	case L_MIN:
-	case L_MAX:
-		if (parse_uint(arg, 86400 * 7, opt == L_MIN ? &c->min_interval : &c->max_interval))
-			return cli_usage_error(usage, "interval takes seconds, not '%s'", arg);
 		return 0;
 	}
 	return cli_usage_error(usage, "unexpected option");

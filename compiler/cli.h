@@ -15,11 +15,6 @@ enum {
 	OPT_TARGET = 1 << 1,
 	OPT_RESOLVE = 1 << 2,
 	OPT_PROTO = 1 << 3,
-	OPT_JSON = 1 << 4,
-	OPT_CGROUP = 1 << 5,
-	OPT_AUDIT = 1 << 6,
-	OPT_ALL = 1 << 7,
-	OPT_WATCH = 1 << 8,
 };
 
 struct cli {
@@ -30,9 +25,6 @@ struct cli {
 	const char *hosts_files[64];
 	const char *resolvers[16];
 	int proto;           /* 0: not given */
-	bool json, audit, all, watch;
-	const char *cgroup;
-	unsigned min_interval, max_interval; /* refresh --watch, seconds */
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */

@@ -9,7 +9,6 @@ static struct {
 	const char *file, *text;
 	size_t len;
 	unsigned errors;
-	int quiet_warnings;
 	int silent;
 } st;
 
@@ -33,11 +32,6 @@ unsigned diag_error_count(void)
 void diag_reset(void)
 {
 	st.errors = 0;
-}
-
-void diag_quiet_warnings(int on)
-{
-	st.quiet_warnings = on;
 }
 
 static void quote_line(unsigned line, unsigned col)
@@ -71,7 +65,7 @@ void diag(enum diag_level lvl, const char *file, unsigned line, unsigned col,
 				file);
 		return;
 	}
-	if ((lvl == DIAG_WARNING && st.quiet_warnings) || st.silent)
+	if (st.silent)
 		return;
 	if (line)
 		fprintf(stderr, "%s:%u:%u: %s: ", file, line, col, names[lvl]);

@@ -25,8 +25,6 @@ unsigned diag_error_count(void);
 /* Past this many errors further ones are counted, not printed. */
 #define DIAG_MAX_ERRORS 50
 void diag_reset(void);
-/* -w: suppress warnings */
-void diag_quiet_warnings(int on);
 /* Count diagnostics but print none (fuzzing). */
 void diag_silence(int on);
 

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (policy_parse("fuzz.yaml", (const char *)data, size, &p) == 0 &&
 	    targets_build(&p, NULL, 0, &ts) == 0) {
 		model_init(&m);
-		if (build_model(&p, &ts, &o, &m, &unresolved) == 0) {
+		if (build_model(&ts, &o, &m, &unresolved) == 0) {
 			json = model_to_json(&m);
 			free(json);
 		}
