@@ -37,6 +37,9 @@ struct dns_run {
 	size_t names_done;
 	size_t failed;
 	unsigned char *pending; /* per name: queries outstanding */
+	/* parse buffers, once per run: every answer is parsed into them */
+	struct ares_addrttl *ttl4;
+	struct ares_addr6ttl *ttl6;
 	bool stopping;
 };
 
@@ -111,24 +114,20 @@ static const char *combine(const char *e4, const char *e6)
 }
 
 /* Parse an answer into res; returns an ARES status. */
-static int parse(struct resolution *res, int family, const unsigned char *abuf, int alen)
+static int parse(struct dns_run *r, struct resolution *res, int family,
+		 const unsigned char *abuf, int alen)
 {
 	int n = MAX_RECORDS, st;
 
 	if (family == ACL_V4) {
-		struct ares_addrttl *t = calloc(MAX_RECORDS, sizeof(*t));
+		struct ares_addrttl *t = r->ttl4;
 
-		if (!t)
-			abort();
 		st = ares_parse_a_reply(abuf, alen, NULL, t, &n);
 		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
 			resolution_add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl < 0 ? 0 : t[i].ttl);
-		free(t);
 	} else {
-		struct ares_addr6ttl *t = calloc(MAX_RECORDS, sizeof(*t));
+		struct ares_addr6ttl *t = r->ttl6;
 
-		if (!t)
-			abort();
 		st = ares_parse_aaaa_reply(abuf, alen, NULL, t, &n);
 		for (int i = 0; st == ARES_SUCCESS && i < n; i++) {
 			acl_u128 v = 0;
@@ -137,7 +136,6 @@ static int parse(struct resolution *res, int family, const unsigned char *abuf, 
 				v = v << 8 | t[i].ip6addr._S6_un._S6_u8[b];
 			resolution_add(res, ACL_V6, v, t[i].ttl < 0 ? 0 : t[i].ttl);
 		}
-		free(t);
 	}
 	if (st == ARES_SUCCESS && n == 0)
 		st = ARES_ENODATA;
@@ -155,7 +153,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 
 	(void)timeouts;
 	if (status == ARES_SUCCESS)
-		status = parse(res, q->family, abuf, alen);
+		status = parse(r, res, q->family, abuf, alen);
 	if (status == ARES_ENODATA && abuf && alen >= 12 && (abuf[6] | abuf[7]))
 		err = "CNAME loop or chain too long"; /* answers, but no address */
 	else if (status != ARES_SUCCESS)
@@ -325,7 +323,9 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 	}
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
 	r.pending = malloc(nidx + 1);
-	if (r.ep < 0 || !r.pending)
+	r.ttl4 = calloc(MAX_RECORDS, sizeof(*r.ttl4));
+	r.ttl6 = calloc(MAX_RECORDS, sizeof(*r.ttl6));
+	if (r.ep < 0 || !r.pending || !r.ttl4 || !r.ttl6)
 		abort();
 	memset(r.pending, 2, nidx);
 	rc = channel_init(&r);
@@ -338,6 +338,8 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 		if (r.pending[k] && !out[idx[k]].n && !out[idx[k]].error)
 			out[idx[k]].error = "timeout";
 	free(r.pending);
+	free(r.ttl4);
+	free(r.ttl6);
 	close(r.ep);
 	ares_library_cleanup();
 	return rc;
