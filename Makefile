@@ -19,7 +19,7 @@ VERSION := 0.1.0
 # Out-of-tree object directory; the sanitizer build uses its own.
 O       ?= build
 
-PKGS     := yaml-0.1 jansson libcares libbpf libpsl
+PKGS     := yaml-0.1 jansson libcares libbpf libpsl libcrypto
 WARN     := -Wall -Wextra -Werror
 XCFLAGS  := -std=gnu11 $(WARN) -I. -I$(O) -DNETACL_VERSION='"$(VERSION)"' \
             $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN)
@@ -65,8 +65,13 @@ $(O)/tests/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 unit: $(O)/tests/unit-tests
 	$(O)/tests/unit-tests --jobs 2
 
-integration: $(O)/netacl
-	NETACL=$(CURDIR)/$(O)/netacl tests/integration/run.sh
+# the kernel tests' helper: connects and sends from inside a cgroup
+$(O)/tests/probe: tests/kernel/probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(SAN) -o $@ $<
+
+integration: $(O)/netacl $(O)/tests/probe
+	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe tests/integration/run.sh
 
 test: unit integration
 
@@ -76,8 +81,8 @@ check:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MAKE) test O=build-san SAN="$(SANFLAGS)" CFLAGS="-O1 -g"
 
-bench: $(O)/netacl
-	NETACL=$(CURDIR)/$(O)/netacl O=$(O) tests/bench/run.sh
+bench: $(O)/netacl $(O)/tests/probe
+	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe O=$(O) tests/bench/run.sh
 
 FUZZ_SRC := tests/fuzz/fuzz_policy.c
 fuzz:

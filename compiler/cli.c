@@ -39,7 +39,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 }
 
 enum {
-	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO,
+	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO, L_CGROUP, L_AUDIT, L_ALL, L_JSON,
 };
 
 static const struct {
@@ -55,6 +55,10 @@ static const struct {
 	{ { "max-addrs", required_argument, NULL, L_MAXADDRS }, OPT_RESOLVE },
 	{ { "strict", no_argument, NULL, L_STRICT }, OPT_RESOLVE },
 	{ { "proto", required_argument, NULL, L_PROTO }, OPT_PROTO },
+	{ { "cgroup", required_argument, NULL, L_CGROUP }, OPT_CGROUP },
+	{ { "audit", no_argument, NULL, L_AUDIT }, OPT_AUDIT },
+	{ { "all", no_argument, NULL, L_ALL }, OPT_ALL },
+	{ { "json", no_argument, NULL, L_JSON }, OPT_JSON },
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -100,6 +104,18 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 		c->proto = acl_proto_parse(arg);
 		if (c->proto != ACL_TCP && c->proto != ACL_UDP)
 			return cli_usage_error(usage, "--proto takes tcp or udp, not '%s'", arg);
+		return 0;
+	case L_CGROUP:
+		c->cgroup = arg;
+		return 0;
+	case L_AUDIT:
+		c->audit = true;
+		return 0;
+	case L_ALL:
+		c->all = true;
+		return 0;
+	case L_JSON:
+		c->json = true;
 		return 0;
 	}
 	return cli_usage_error(usage, "unexpected option");
@@ -158,6 +174,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct
 		if (take(opt, optarg, usage, c))
 			return EX_USAGE;
 	}
+	return 0;
+}
+
+int cli_one_target(const struct cli *c, const char *usage)
+{
+	if (c->ntargets != 1)
+		return cli_usage_error(usage, "give exactly one --target NAME");
 	return 0;
 }
 

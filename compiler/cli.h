@@ -15,6 +15,10 @@ enum {
 	OPT_TARGET = 1 << 1,
 	OPT_RESOLVE = 1 << 2,
 	OPT_PROTO = 1 << 3,
+	OPT_CGROUP = 1 << 4,
+	OPT_AUDIT = 1 << 5,
+	OPT_ALL = 1 << 6,
+	OPT_JSON = 1 << 7,
 };
 
 struct cli {
@@ -25,6 +29,8 @@ struct cli {
 	const char *hosts_files[64];
 	const char *resolvers[16];
 	int proto;           /* 0: not given */
+	const char *cgroup;  /* --cgroup */
+	bool audit, all, json;
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */
@@ -51,5 +57,12 @@ int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* The one --target a verb needs, or EX_USAGE. */
+int cli_one_target(const struct cli *c, const char *usage);
 
 #endif

@@ -10,7 +10,11 @@ static const struct verb verbs[] = {
 	{ "compile", cmd_compile, "resolve a policy and print the allowed sets as JSON" },
 	{ "check", cmd_check, "validate a policy (no DNS)" },
 	{ "explain", cmd_explain, "say why an address is allowed or denied" },
-	{ "diff", cmd_diff, "compare two compiled JSON files" },
+	{ "diff", cmd_diff, "compare what two policies or compiled files allow" },
+	{ "load", cmd_load, "enforce a target on its cgroup (eBPF)" },
+	{ "unload", cmd_unload, "detach a target and remove its pins" },
+	{ "status", cmd_status, "what is loaded where, with counters" },
+	{ "inspect", cmd_inspect, "the sets as the kernel holds them" },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -21,7 +25,7 @@ static void help(FILE *f)
 		   "       netacl --version | --help\n\nverbs:\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nresolution options (compile, explain): --hosts-file FILE, --offline,\n"
+	fprintf(f, "\nresolution options (compile, explain, load): --hosts-file FILE, --offline,\n"
 		   "  --resolver IP[:PORT], --timeout MS, --max-addrs N, --strict\n"
 		   "\nSee netacl(8) and netacl-policy(5).\n");
 }

@@ -1,0 +1,234 @@
+/* The kernel's maps -> a model target.  Port sets become allow entries
+ * (one per protocol unless both protocols have the same ports); the deny
+ * tries become the `private:` exemptions that carved them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "acl/flat.h"
+#include "bpf/inspect.h"
+
+static int map_entries(int fd, uint32_t *n)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*n = info.max_entries;
+	return 0;
+}
+
+/* The port sets: the ports map is acl_pbits laid end to end. */
+static int read_sets(int fd, struct acl_pbits **out, size_t *nsets)
+{
+	uint32_t words = 0;
+	uint64_t *vals;
+	int err = map_entries(fd, &words);
+
+	*out = NULL;
+	*nsets = 0;
+	if (err)
+		return err;
+	vals = malloc(words * sizeof(*vals));
+	if (!vals)
+		abort();
+	for (uint32_t i = 0; i < words; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &vals[i])) {
+			err = -errno;
+			break;
+		}
+	}
+	if (err) {
+		free(vals);
+		return err;
+	}
+	*nsets = words / (2 * ACL_PWORDS);
+	*out = (struct acl_pbits *)vals;
+	return 0;
+}
+
+/* Every key of an LPM trie with its value (vsize bytes). */
+static int read_trie(int fd, size_t ksize,
+		     void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
+{
+	unsigned char k[20], next[20], v[8];
+	void *prev = NULL;
+	int family = ksize == 8 ? ACL_V4 : ACL_V6;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		struct acl_cidr c = { .family = family, .len = (int)*(uint32_t *)next };
+
+		if (bpf_map_lookup_elem(fd, next, v))
+			return -errno;
+		for (size_t i = 4; i < ksize; i++)
+			c.v = c.v << 8 | next[i];
+		fn(&c, v, arg);
+		memcpy(k, next, ksize);
+		prev = k;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+struct builder {
+	struct model *m;
+	struct m_target *t;
+	const struct acl_pbits *sets;
+	size_t nsets;
+	struct acl_set deny;
+	int bad;
+};
+
+struct ranges {
+	size_t n;
+	struct acl_prange r[65536 / 2 + 1];
+};
+
+static void range_add(unsigned lo, unsigned hi, void *arg)
+{
+	struct ranges *rs = arg;
+
+	rs->r[rs->n++] = (struct acl_prange){ (uint16_t)lo, (uint16_t)hi };
+}
+
+/* Call fn once per (ports, proto) of set s, each at most ACL_MAX_PRANGES. */
+static void set_entries(const struct acl_pbits *b,
+			void (*fn)(const struct acl_ports *, int proto, void *), void *arg)
+{
+	static struct ranges rs[2];
+	int same;
+
+	for (int k = 0; k < 2; k++) {
+		rs[k].n = 0;
+		acl_pbits_ranges(b, k, range_add, &rs[k]);
+	}
+	same = rs[0].n == rs[1].n && memcmp(rs[0].r, rs[1].r, rs[0].n * sizeof(rs[0].r[0])) == 0;
+	for (int k = 0; k < (same ? 1 : 2); k++)
+		for (size_t i = 0; i < rs[k].n; i += ACL_MAX_PRANGES) {
+			struct acl_ports p = { 0 };
+			for (size_t j = i; j < rs[k].n && j < i + ACL_MAX_PRANGES; j++)
+				p.r[p.n++] = rs[k].r[j];
+			fn(&p, same ? ACL_ANY_PROTO : k ? ACL_UDP : ACL_TCP, arg);
+		}
+}
+
+struct allow_ctx {
+	struct builder *b;
+	const struct acl_cidr *c;
+};
+
+static void add_allow(const struct acl_ports *p, int proto, void *arg)
+{
+	struct allow_ctx *x = arg;
+	struct m_target *t = x->b->t;
+
+	t->allow = model_grow(x->b->m, t->allow, t->nallow, sizeof(*t->allow));
+	t->allow[t->nallow++] = (struct m_allow){ .addr = *x->c, .ports = *p, .proto = proto, .ttl = -1 };
+}
+
+static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
+{
+	struct builder *b = arg;
+	uint32_t s;
+	struct allow_ctx x = { b, c };
+
+	memcpy(&s, val, sizeof(s));
+	if (s >= b->nsets) {
+		b->bad = 1;
+		return;
+	}
+	set_entries(&b->sets[s], add_allow, &x);
+}
+
+static void add_star(const struct acl_ports *p, int proto, void *arg)
+{
+	struct builder *b = arg;
+	struct m_target *t = b->t;
+
+	t->rules = model_grow(b->m, t->rules, t->nrules, sizeof(*t->rules));
+	t->rules[t->nrules++] = (struct m_rule){ .match = model_strdup(b->m, "*"), .ports = *p,
+						 .proto = proto };
+}
+
+static void on_deny(const struct acl_cidr *c, const void *val, void *arg)
+{
+	(void)val;
+	acl_set_add_cidr(&((struct builder *)arg)->deny, c);
+}
+
+static void add_private(const struct acl_cidr *c, void *arg)
+{
+	struct builder *b = arg;
+	char text[ACL_CIDR_STRLEN];
+	struct acl_private *pv = &b->t->priv;
+
+	acl_cidr_format(c, text);
+	strv_push(b->m, &b->t->priv_text, text);
+	pv->cidrs = model_grow(b->m, pv->cidrs, pv->n, sizeof(*pv->cidrs));
+	pv->cidrs[pv->n++] = *c;
+}
+
+/* private = the whole table minus what the kernel still refuses */
+static int read_private(struct builder *b, int fd, int family)
+{
+	struct acl_set full, exempt;
+	int err;
+
+	acl_set_init(&b->deny, family);
+	err = read_trie(fd, family == ACL_V4 ? 8 : 20, on_deny, b);
+	acl_set_normalise(&b->deny);
+	acl_sp_denied_set(family, NULL, &full);
+	acl_set_subtract(&full, &b->deny, &exempt);
+	acl_set_to_cidrs(&exempt, add_private, b);
+	acl_set_free(&full);
+	acl_set_free(&exempt);
+	acl_set_free(&b->deny);
+	return err;
+}
+
+int inspect_target(const struct pinned *p, struct model *m)
+{
+	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_DENY4, PIN_DENY6 };
+	int fd[NPINS], err = 0;
+	struct acl_pbits *sets = NULL;
+	struct builder b = { .m = m };
+
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		fd[which[i]] = -1;
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && !err; i++)
+		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0)
+			err = fd[which[i]];
+	if (!err)
+		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);
+	b.sets = sets;
+	m->t = model_grow(m, m->t, m->n, sizeof(*m->t));
+	b.t = &m->t[m->n++];
+	memset(b.t, 0, sizeof(*b.t));
+	b.t->name = model_strdup(m, p->meta.target);
+	b.t->acl = model_strdup(m, p->meta.acl);
+	b.t->cgroup = model_strdup(m, p->meta.cgroup);
+	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
+	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
+		set_entries(&sets[p->conf.star], add_star, &b);
+	if (!err)
+		err = read_trie(fd[PIN_ALLOW4], 8, on_allow, &b);
+	if (!err)
+		err = read_trie(fd[PIN_ALLOW6], 20, on_allow, &b);
+	if (!err && b.t->allow_all)
+		err = read_private(&b, fd[PIN_DENY4], ACL_V4);
+	if (!err && b.t->allow_all)
+		err = read_private(&b, fd[PIN_DENY6], ACL_V6);
+	if (!err && b.bad)
+		err = -EBADMSG;
+	if (!err)
+		model_canonicalise(m, b.t);
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		if (fd[which[i]] >= 0)
+			close(fd[which[i]]);
+	free(sets);
+	return err;
+}

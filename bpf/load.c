@@ -1,0 +1,439 @@
+/* Loading: build a whole generation of maps, then switch to it with one
+ * write of gen[0] (bpf/netacl-api.h).  A first load also verifies the
+ * programs, pins everything, and attaches the programs with bpf_links. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/load.h"
+#include "bpf/pins.h"
+#include "bpf/sys.h"
+#include "compiler/diag.h"
+#include "bpf/netacl.skel.h"
+
+int enforce_lock(void)
+{
+	int fd;
+
+	if (mkdir(NETACL_PIN_ROOT, 0700) != 0 && errno != EEXIST) {
+		die_msg("cannot create %s: %s", NETACL_PIN_ROOT, strerror(errno));
+		return -1;
+	}
+	fd = open(NETACL_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		die_msg("cannot lock %s: %s", NETACL_PIN_ROOT, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* --- one generation: fresh inner maps, filled --- */
+
+struct keys {
+	size_t n, cap, ksize;
+	unsigned char *k;
+	uint32_t *v;
+};
+
+static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
+{
+	struct keys *ks = arg;
+	unsigned char *k;
+
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 1024;
+		ks->k = acl_xrealloc(ks->k, ks->cap * ks->ksize);
+		ks->v = acl_xrealloc(ks->v, ks->cap * sizeof(*ks->v));
+	}
+	k = ks->k + ks->n * ks->ksize;
+	*(uint32_t *)k = c->len;
+	for (size_t i = 0; i < ks->ksize - 4; i++) /* network order */
+		k[4 + i] = (unsigned char)(c->v >> (8 * (ks->ksize - 5 - i)));
+	ks->v[ks->n++] = set;
+}
+
+static void keys_add_deny(const struct acl_cidr *c, void *arg)
+{
+	keys_add(c, 1, arg);
+}
+
+/* Write n keys; values are __u32 (allow) or __u8 (deny) by vsize. */
+static int trie_fill(int fd, const struct keys *ks, size_t vsize)
+{
+	unsigned char *vals = vsize == 4 ? (unsigned char *)ks->v : malloc(ks->n + 1);
+	__u32 count = (__u32)ks->n;
+	int err = 0;
+
+	if (!vals)
+		abort();
+	if (vsize == 1)
+		memset(vals, 1, ks->n + 1);
+	if (ks->n && bpf_map_update_batch(fd, ks->k, vals, &count, NULL) != 0) {
+		/* tries without batch support: one at a time */
+		for (size_t i = 0; i < ks->n && !err; i++)
+			if (bpf_map_update_elem(fd, ks->k + i * ks->ksize, vals + i * vsize, BPF_ANY))
+				err = -errno;
+	}
+	if (vsize == 1)
+		free(vals);
+	return err;
+}
+
+static int trie_new(const char *name, size_t ksize, size_t vsize, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name, (__u32)ksize, (__u32)vsize,
+				(__u32)(n ? n : 1), &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int ports_new(const struct acl_psets *sets)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	size_t words = sets->n ? sets->n * 2 * NETACL_PORT_WORDS : 1;
+	uint32_t *keys = malloc(words * sizeof(*keys));
+	__u32 count = (__u32)words;
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ports", 4, 8, (__u32)words, &o);
+	int err = fd < 0 ? -errno : 0;
+
+	if (!keys)
+		abort();
+	for (size_t i = 0; i < words; i++)
+		keys[i] = (uint32_t)i;
+	/* acl_pbits is laid out as NETACL_PORT_WORD expects: set, proto, word */
+	if (!err && sets->n && bpf_map_update_batch(fd, keys, sets->v, &count, NULL) != 0)
+		err = -errno;
+	free(keys);
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
+struct generation {
+	int fd[NPINS]; /* PIN_FIRST_GEN.. */
+	uint32_t entries[2];
+};
+
+static void generation_close(struct generation *g)
+{
+	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
+		if (g->fd[i] >= 0)
+			close(g->fd[i]);
+}
+
+static int generation_build(const struct allows *a, struct generation *g)
+{
+	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
+	int err = 0;
+
+	for (int i = 0; i < NPINS; i++)
+		g->fd[i] = -1;
+	for (int f = 0; f < 2 && !err; f++) {
+		struct keys allow = { .ksize = ksize[f] }, deny = { .ksize = ksize[f] };
+
+		allows_cidrs(&a->flat[f], keys_add, &allow);
+		acl_set_to_cidrs(&a->deny[f], keys_add_deny, &deny);
+		g->entries[f] = (uint32_t)allow.n;
+		err = g->fd[PIN_ALLOW4 + f] = trie_new(pin_names[PIN_ALLOW4 + f], ksize[f], 4, allow.n);
+		if (err >= 0)
+			err = trie_fill(g->fd[PIN_ALLOW4 + f], &allow, 4);
+		if (err >= 0)
+			err = g->fd[PIN_DENY4 + f] = trie_new(pin_names[PIN_DENY4 + f], ksize[f], 1, deny.n);
+		if (err >= 0)
+			err = trie_fill(g->fd[PIN_DENY4 + f], &deny, 1);
+		err = err < 0 ? err : 0;
+		free(allow.k), free(allow.v), free(deny.k), free(deny.v);
+	}
+	if (!err)
+		err = g->fd[PIN_PORTS] = ports_new(&a->sets);
+	if (err < 0) {
+		generation_close(g);
+		return err;
+	}
+	return 0;
+}
+
+/* Put g into slot s of the generation maps, with its conf and meta. */
+static int generation_install(const int *fd, uint32_t s, const struct generation *g,
+			      const struct load_req *r, const char *cgroup)
+{
+	struct netacl_conf conf = {
+		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0),
+		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
+	};
+	struct netacl_meta meta = {
+		.loaded_at = (uint64_t)time(NULL),
+		.min_ttl = r->a->min_ttl,
+		.entries4 = g->entries[0],
+		.entries6 = g->entries[1],
+		.nsets = (uint32_t)r->a->sets.n,
+	};
+
+	memcpy(meta.digest, r->digest, sizeof(meta.digest));
+	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
+	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
+	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
+	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
+		if (bpf_map_update_elem(fd[i], &s, &g->fd[i], BPF_ANY))
+			return -errno;
+	if (bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
+	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void generation_clear(const int *fd, uint32_t s)
+{
+	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
+		bpf_map_delete_elem(fd[i], &s);
+}
+
+/* --- reload: the target's pins exist --- */
+
+static int reload(struct load_req *r, struct pinned *p)
+{
+	struct generation g;
+	uint32_t zero = 0, next = p->gen ^ 1;
+	int err;
+
+	if (r->cgroup && strcmp(r->cgroup, p->meta.cgroup) != 0) {
+		die_msg("target '%s' is loaded on %s; unload it before loading it on %s",
+			r->target, p->meta.cgroup, r->cgroup);
+		return EX_USAGE;
+	}
+	err = generation_build(r->a, &g);
+	if (err)
+		return sys_bpf_error(err, EX_UNAVAILABLE, "cannot create the new maps");
+	memcpy(r->entries, g.entries, sizeof(r->entries));
+	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s", p->meta.cgroup);
+	err = generation_install(p->fd, next, &g, r, p->meta.cgroup);
+	if (!err && bpf_map_update_elem(p->fd[PIN_GEN], &zero, &next, BPF_ANY))
+		err = -errno;
+	if (err) {
+		generation_clear(p->fd, next);
+		generation_close(&g);
+		return sys_bpf_error(err, EX_SOFTWARE, "cannot install the new maps");
+	}
+	/* Rewriting a slot of an array of maps waits for every running
+	 * program (synchronize_rcu), so once it returns nobody still reads
+	 * the old generation and its maps can go. */
+	bpf_map_update_elem(p->fd[PIN_FIRST_GEN], &next, &g.fd[PIN_FIRST_GEN], BPF_ANY);
+	generation_clear(p->fd, p->gen);
+	generation_close(&g);
+	return 0;
+}
+
+/* --- first load --- */
+
+struct fresh {
+	struct netacl *skel;
+	struct bpf_link *link[NLINKS];
+	char dir[PATH_MAX];
+	bool made_dir;
+};
+
+static void fresh_undo(struct fresh *f)
+{
+	char path[PATH_MAX + 32];
+
+	for (int i = 0; i < NLINKS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, link_names[i]);
+		unlink(path);
+		bpf_link__destroy(f->link[i]); /* not pinned now: this detaches */
+	}
+	for (int i = 0; i < NPINS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, pin_names[i]);
+		unlink(path);
+	}
+	if (f->made_dir)
+		rmdir(f->dir);
+}
+
+static int pin(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path) || chmod(path, 0600))
+		return -errno;
+	return 0;
+}
+
+static int map_fds(struct netacl *s, int fd[NPINS])
+{
+	struct bpf_map *m[NPINS] = {
+		s->maps.gen, s->maps.conf, s->maps.meta, s->maps.counters, s->maps.events,
+		s->maps.allow4, s->maps.allow6, s->maps.deny4, s->maps.deny6, s->maps.ports,
+	};
+
+	for (int i = 0; i < NPINS; i++)
+		fd[i] = bpf_map__fd(m[i]);
+	return 0;
+}
+
+static int attach_and_pin(struct fresh *f, const char *cgroup, const int *fd)
+{
+	struct bpf_program *prog[NLINKS] = {
+		f->skel->progs.netacl_connect4, f->skel->progs.netacl_connect6,
+		f->skel->progs.netacl_sendmsg4, f->skel->progs.netacl_sendmsg6,
+	};
+	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (cg < 0) {
+		die_msg("cannot open cgroup %s: %s", cgroup, strerror(errno));
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	}
+	if (mkdir(f->dir, 0700) != 0) {
+		err = -errno;
+		close(cg);
+		return sys_bpf_error(err, EX_CANTCREAT, "cannot create the pin directory");
+	}
+	f->made_dir = true;
+	for (int i = 0; i < NPINS && !err; i++)
+		err = pin(fd[i], f->dir, pin_names[i]);
+	for (int i = 0; i < NLINKS && !err; i++) {
+		f->link[i] = bpf_program__attach_cgroup(prog[i], cg);
+		if (!f->link[i])
+			err = -errno;
+		else
+			err = pin(bpf_link__fd(f->link[i]), f->dir, link_names[i]);
+	}
+	close(cg);
+	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot attach to the cgroup") : 0;
+}
+
+static int fresh_load(struct load_req *r)
+{
+	struct fresh f = { 0 };
+	struct generation g;
+	int fd[NPINS], err, rc;
+	uint32_t zero = 0;
+	struct stat st;
+	bool made_cgroup;
+
+	sys_pin_dir(r->target, f.dir);
+	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s",
+		 r->cgroup ? r->cgroup : r->cgroup_default);
+	made_cgroup = stat(r->cgroup_used, &st) != 0;
+	if (made_cgroup && (rc = sys_cgroup_create(r->cgroup_used)) != 0)
+		return rc;
+	f.skel = netacl__open();
+	err = f.skel ? netacl__load(f.skel) : -errno;
+	if (err) {
+		netacl__destroy(f.skel);
+		if (made_cgroup)
+			rmdir(r->cgroup_used);
+		return sys_bpf_error(err, EX_UNAVAILABLE,
+				     "the kernel refused the cgroup sock_addr programs");
+	}
+	map_fds(f.skel, fd);
+	err = generation_build(r->a, &g);
+	if (!err) {
+		memcpy(r->entries, g.entries, sizeof(r->entries));
+		err = generation_install(fd, 0, &g, r, r->cgroup_used);
+		generation_close(&g);
+	}
+	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))
+		err = -errno;
+	if (err)
+		rc = sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps");
+	else
+		rc = attach_and_pin(&f, r->cgroup_used, fd);
+	if (rc) {
+		fresh_undo(&f);
+		if (made_cgroup)
+			rmdir(r->cgroup_used);
+	}
+	for (int i = 0; i < NLINKS && !rc; i++)
+		bpf_link__destroy(f.link[i]); /* pinned: stays attached */
+	netacl__destroy(f.skel);
+	return rc;
+}
+
+int enforce_load(struct load_req *r, bool *reloaded)
+{
+	struct pinned p;
+	int lock = enforce_lock(), rc;
+
+	if (lock < 0)
+		return EX_UNAVAILABLE;
+	*reloaded = pinned_open(r->target, &p) == 0;
+	if (*reloaded) {
+		rc = reload(r, &p);
+		pinned_close(&p);
+	} else {
+		rc = fresh_load(r);
+	}
+	close(lock);
+	return rc;
+}
+
+/* --- unload --- */
+
+static int unload_dir(const char *dir, void *arg)
+{
+	char path[PATH_MAX + 32];
+
+	(void)arg;
+	for (int i = 0; i < NLINKS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, link_names[i]);
+		int fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd); /* even if someone else holds it */
+			close(fd);
+		}
+		unlink(path);
+	}
+	for (int i = 0; i < NPINS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
+		unlink(path);
+	}
+	if (rmdir(dir) != 0) {
+		die_msg("cannot remove %s: %s", dir, strerror(errno));
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
+
+int enforce_unload(const char *target)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int lock = enforce_lock(), rc;
+
+	if (lock < 0)
+		return EX_UNAVAILABLE;
+	sys_pin_dir(target, dir);
+	if (stat(dir, &st) != 0) {
+		die_msg("target '%s' is not loaded", target);
+		rc = EX_NOINPUT;
+	} else {
+		rc = unload_dir(dir, NULL);
+	}
+	close(lock);
+	return rc;
+}
+
+int enforce_unload_all(void)
+{
+	int lock = enforce_lock(), rc;
+
+	if (lock < 0)
+		return EX_UNAVAILABLE;
+	rc = pinned_each(unload_dir, NULL);
+	close(lock);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* The kernel contract: every map key and value the programs in
+ * netacl.bpf.c read, and the loader (bpf/load.c) writes.  Included by both
+ * sides, so it uses only fixed-width kernel types.
+ *
+ * How a verdict is reached (cgroup/connect4, connect6, sendmsg4, sendmsg6):
+ *
+ *   g    = gen[0]                        which of the two generations is live
+ *   conf = conf[g]
+ *   set  = allowN[g](address)            LPM trie: address -> port-set index
+ *   ok   = ports[g][set] has (proto, port)
+ *   ok  |= conf.flags & ALLOW_ALL  &&  !denyN[g](address)
+ *                                  &&  ports[g][conf.star] has (proto, port)
+ *
+ * denyN is the special-purpose table of SPEC §4 minus the ACL's `private:`
+ * exemptions.  IPv4-mapped IPv6 addresses are looked up in the IPv4 maps.
+ * A reload fills the generation not in use (fresh inner maps in slot 1-g)
+ * and then writes gen[0]: a connect sees one generation or the other. */
+#ifndef NETACL_API_H
+#define NETACL_API_H
+
+#include <linux/types.h>
+
+/* LPM keys: prefix length in bits, then the address in network order. */
+struct netacl_key4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct netacl_key6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* The allowN tries map to a port-set index (__u32); the denyN tries to a
+ * __u8 that is always 1. */
+
+/* ports[g] is an array of __u64 words: port set s, protocol k (0 TCP,
+ * 1 UDP), port p is bit p%64 of word NETACL_PORT_WORD(s, k, p). */
+#define NETACL_PORT_WORDS 1024
+#define NETACL_PORT_WORD(s, k, p) (((s) * 2 + (k)) * NETACL_PORT_WORDS + ((p) >> 6))
+
+enum {
+	NETACL_ALLOW_ALL = 1 << 0, /* the ACL has a '*' rule */
+	NETACL_AUDIT = 1 << 1,     /* allow everything, report would-be denials */
+};
+
+#define NETACL_NO_STAR 0xffffffffu
+
+struct netacl_conf {
+	__u32 flags;
+	__u32 star; /* port set of the '*' rules, or NETACL_NO_STAR */
+};
+
+/* counters (per-CPU array), one slot each */
+enum {
+	NETACL_CNT_ALLOW,
+	NETACL_CNT_DENY,
+	NETACL_CNT_AUDIT, /* would have been denied */
+	NETACL_CNT_LOST,  /* events the full ring buffer refused */
+	NETACL_NCOUNTERS
+};
+
+enum { NETACL_V_ALLOW = 1, NETACL_V_DENY = 2, NETACL_V_AUDIT = 3 };
+
+/* One verdict, to the events ring buffer. */
+struct netacl_event {
+	__u64 ktime_ns;  /* CLOCK_MONOTONIC */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u16 port;      /* host order */
+	__u8 family;     /* 4 or 6 */
+	__u8 proto;      /* IPPROTO_TCP, IPPROTO_UDP, other */
+	__u8 verdict;    /* NETACL_V_* */
+	__u8 pad[7];
+	__u8 addr[16];   /* network order; IPv4 in the first 4 bytes */
+	char comm[16];
+};
+
+#define NETACL_RING_BYTES (256 * 1024)
+
+/* Userspace bookkeeping, meta[g]: what was loaded (read by status and
+ * inspect; the programs never look at it). */
+struct netacl_meta {
+	__u64 loaded_at;     /* seconds since the epoch */
+	__s64 min_ttl;       /* smallest TTL of the answers, -1 if none */
+	__u32 entries4, entries6, nsets;
+	__u32 pad;
+	__u8 digest[32];     /* SHA-256 of the loaded file */
+	char target[256];
+	char acl[256];
+	char cgroup[512];    /* absolute path */
+};
+
+#endif

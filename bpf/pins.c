@@ -1,0 +1,130 @@
+/* Opening a loaded target from its pins. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/pins.h"
+#include "bpf/sys.h"
+
+const char *const pin_names[NPINS] = {
+	"gen", "conf", "meta", "counters", "events",
+	"allow4", "allow6", "deny4", "deny6", "ports",
+};
+const char *const link_names[NLINKS] = {
+	"link_connect4", "link_connect6", "link_sendmsg4", "link_sendmsg6",
+};
+const char *const prog_names[NLINKS] = {
+	"netacl_connect4", "netacl_connect6", "netacl_sendmsg4", "netacl_sendmsg6",
+};
+
+int pinned_open_dir(const char *dir, struct pinned *p)
+{
+	char path[PATH_MAX + 32];
+	uint32_t zero = 0;
+	int err = 0;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
+	for (int i = 0; i < NPINS; i++)
+		p->fd[i] = -1;
+	for (int i = 0; i < NPINS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
+		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0)
+			err = -errno;
+	}
+	if (!err && bpf_map_lookup_elem(p->fd[PIN_GEN], &zero, &p->gen))
+		err = -errno;
+	p->gen &= 1;
+	if (!err && bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, &p->conf))
+		err = -errno;
+	if (!err && bpf_map_lookup_elem(p->fd[PIN_META], &p->gen, &p->meta))
+		err = -errno;
+	if (err)
+		pinned_close(p);
+	return err;
+}
+
+int pinned_open(const char *target, struct pinned *p)
+{
+	char dir[PATH_MAX];
+
+	sys_pin_dir(target, dir);
+	return pinned_open_dir(dir, p);
+}
+
+void pinned_close(struct pinned *p)
+{
+	for (int i = 0; i < NPINS; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	for (int i = 0; i < NPINS; i++)
+		p->fd[i] = -1;
+}
+
+void pinned_counters(const struct pinned *p, uint64_t out[NETACL_NCOUNTERS])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*v));
+
+	if (!v)
+		abort();
+	for (uint32_t k = 0; k < NETACL_NCOUNTERS; k++) {
+		out[k] = 0;
+		if (ncpu > 0 && bpf_map_lookup_elem(p->fd[PIN_COUNTERS], &k, v) == 0)
+			for (int c = 0; c < ncpu; c++)
+				out[k] += v[c];
+	}
+	free(v);
+}
+
+int pinned_inner(const struct pinned *p, int which)
+{
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(p->fd[which], &p->gen, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pinned_each(int (*fn)(const char *dir, void *), void *arg)
+{
+	DIR *d = opendir(NETACL_PIN_ROOT);
+	struct dirent *e;
+	char **names = NULL, path[PATH_MAX + 300];
+	size_t n = 0;
+	int rc = 0;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		names = realloc(names, (n + 1) * sizeof(*names));
+		if (!names || !(names[n++] = strdup(e->d_name)))
+			abort();
+	}
+	if (d)
+		closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", NETACL_PIN_ROOT, names[i]);
+		if (!rc)
+			rc = fn(path, arg);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}

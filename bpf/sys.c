@@ -1,0 +1,159 @@
+/* Privileges, mounts and pin paths. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "bpf/sys.h"
+#include "compiler/diag.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+#define CAP_NET_ADMIN 12
+#define CAP_SYS_ADMIN 21
+#define CAP_BPF 39
+
+static unsigned long long effective_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long caps = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return caps;
+}
+
+int sys_check_privileges(void)
+{
+	unsigned long long caps = effective_caps();
+	bool bpf = caps >> CAP_BPF & 1 || caps >> CAP_SYS_ADMIN & 1;
+
+	if (bpf && (caps >> CAP_NET_ADMIN & 1))
+		return 0;
+	die_msg("loading BPF programs into a cgroup needs root "
+		"(or CAP_BPF and CAP_NET_ADMIN; CAP_SYS_ADMIN to mount bpffs)");
+	return EX_NOPERM;
+}
+
+int sys_cgroup2(char out[PATH_MAX])
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char dev[256], dir[PATH_MAX], type[64];
+	int found = 0;
+
+	while (f && !found && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(out, PATH_MAX, "%s", dir);
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	if (found)
+		return 0;
+	die_msg("no cgroup2 file system is mounted (see /proc/mounts); "
+		"enforcement needs the unified cgroup hierarchy");
+	return EX_UNAVAILABLE;
+}
+
+int sys_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == 0)
+		return 0;
+	die_msg("cannot mount bpffs at /sys/fs/bpf: %s", strerror(errno));
+	return errno == EPERM ? EX_NOPERM : EX_UNAVAILABLE;
+}
+
+int sys_cgroup_path(const char *cg2, const char *given, char out[PATH_MAX])
+{
+	size_t n = strlen(cg2);
+
+	if (given[0] != '/') {
+		snprintf(out, PATH_MAX, "%s/%s", cg2, given);
+		return 0;
+	}
+	if (strncmp(given, cg2, n) == 0 && (given[n] == '/' || given[n] == 0)) {
+		snprintf(out, PATH_MAX, "%s", given);
+		return 0;
+	}
+	die_msg("cgroup '%s' is not in the cgroup2 hierarchy mounted at %s", given, cg2);
+	return EX_USAGE;
+}
+
+int sys_cgroup_create(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+			die_msg("cannot create cgroup %s: %s", buf, strerror(errno));
+			return errno == EACCES || errno == EPERM ? EX_NOPERM : EX_CANTCREAT;
+		}
+		if (!(*p = c))
+			return 0;
+	}
+}
+
+void sys_pin_dir(const char *target, char out[PATH_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = (size_t)snprintf(out, PATH_MAX, "%s/", NETACL_PIN_ROOT);
+
+	for (const unsigned char *s = (const unsigned char *)target; *s && n + 4 < PATH_MAX; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-') {
+			out[n++] = (char)*s;
+			continue;
+		}
+		out[n++] = '%';
+		out[n++] = hex[*s >> 4];
+		out[n++] = hex[*s & 15];
+	}
+	out[n] = 0;
+}
+
+void sys_pin_name_decode(const char *enc, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *enc && n + 1 < size; enc++) {
+		unsigned v;
+		if (*enc == '%' && sscanf(enc + 1, "%2x", &v) == 1) {
+			out[n++] = (char)v;
+			enc += 2;
+		} else {
+			out[n++] = *enc;
+		}
+	}
+	out[n] = 0;
+}
+
+int sys_bpf_error(int err, int otherwise, const char *what)
+{
+	if (err < 0)
+		err = -err;
+	die_msg("%s: %s", what, strerror(err));
+	if (err == EPERM || err == EACCES) {
+		fprintf(stderr, "netacl: note: this needs root (or CAP_BPF and CAP_NET_ADMIN)\n");
+		return EX_NOPERM;
+	}
+	return otherwise;
+}
