@@ -67,6 +67,41 @@ void acl_pbits_ranges(const struct acl_pbits *b, int k,
 	}
 }
 
+struct ranges {
+	size_t n;
+	struct acl_prange r[65536 / 2 + 1];
+};
+
+static void range_add(unsigned lo, unsigned hi, void *arg)
+{
+	struct ranges *rs = arg;
+
+	rs->r[rs->n++] = (struct acl_prange){ (uint16_t)lo, (uint16_t)hi };
+}
+
+void acl_pbits_entries(const struct acl_pbits *b,
+		       void (*fn)(const struct acl_ports *, int proto, void *), void *arg)
+{
+	struct ranges *rs = malloc(2 * sizeof(*rs));
+	bool same;
+
+	if (!rs)
+		abort();
+	for (int k = 0; k < 2; k++) {
+		rs[k].n = 0;
+		acl_pbits_ranges(b, k, range_add, &rs[k]);
+	}
+	same = rs[0].n == rs[1].n && memcmp(rs[0].r, rs[1].r, rs[0].n * sizeof(rs[0].r[0])) == 0;
+	for (int k = 0; k < (same ? 1 : 2); k++)
+		for (size_t i = 0; i < rs[k].n; i += ACL_MAX_PRANGES) {
+			struct acl_ports p = { 0 };
+			for (size_t j = i; j < rs[k].n && j < i + ACL_MAX_PRANGES; j++)
+				p.r[p.n++] = rs[k].r[j];
+			fn(&p, same ? ACL_ANY_PROTO : k ? ACL_UDP : ACL_TCP, arg);
+		}
+	free(rs);
+}
+
 /* --- the table of port sets --- */
 
 void acl_psets_init(struct acl_psets *t)

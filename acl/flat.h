@@ -43,6 +43,12 @@ bool acl_pbits_empty(const struct acl_pbits *b);
 void acl_pbits_ranges(const struct acl_pbits *b, int proto_ix,
 		      void (*fn)(unsigned lo, unsigned hi, void *), void *arg);
 
+/* The set as entries of at most ACL_MAX_PRANGES ranges each: one with
+ * ACL_ANY_PROTO when both protocols have the same ports, else one per
+ * protocol that has any. */
+void acl_pbits_entries(const struct acl_pbits *b,
+		       void (*fn)(const struct acl_ports *, int proto, void *), void *arg);
+
 /* An entry: [lo, hi] allows port set `set` of the table. */
 struct acl_flat_in {
 	acl_u128 lo, hi;

@@ -83,39 +83,6 @@ struct builder {
 	int bad;
 };
 
-struct ranges {
-	size_t n;
-	struct acl_prange r[65536 / 2 + 1];
-};
-
-static void range_add(unsigned lo, unsigned hi, void *arg)
-{
-	struct ranges *rs = arg;
-
-	rs->r[rs->n++] = (struct acl_prange){ (uint16_t)lo, (uint16_t)hi };
-}
-
-/* Call fn once per (ports, proto) of set s, each at most ACL_MAX_PRANGES. */
-static void set_entries(const struct acl_pbits *b,
-			void (*fn)(const struct acl_ports *, int proto, void *), void *arg)
-{
-	static struct ranges rs[2];
-	int same;
-
-	for (int k = 0; k < 2; k++) {
-		rs[k].n = 0;
-		acl_pbits_ranges(b, k, range_add, &rs[k]);
-	}
-	same = rs[0].n == rs[1].n && memcmp(rs[0].r, rs[1].r, rs[0].n * sizeof(rs[0].r[0])) == 0;
-	for (int k = 0; k < (same ? 1 : 2); k++)
-		for (size_t i = 0; i < rs[k].n; i += ACL_MAX_PRANGES) {
-			struct acl_ports p = { 0 };
-			for (size_t j = i; j < rs[k].n && j < i + ACL_MAX_PRANGES; j++)
-				p.r[p.n++] = rs[k].r[j];
-			fn(&p, same ? ACL_ANY_PROTO : k ? ACL_UDP : ACL_TCP, arg);
-		}
-}
-
 struct allow_ctx {
 	struct builder *b;
 	const struct acl_cidr *c;
@@ -141,7 +108,7 @@ static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 		b->bad = 1;
 		return;
 	}
-	set_entries(&b->sets[s], add_allow, &x);
+	acl_pbits_entries(&b->sets[s], add_allow, &x);
 }
 
 static void add_star(const struct acl_ports *p, int proto, void *arg)
@@ -213,7 +180,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->cgroup = model_strdup(m, p->meta.cgroup);
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
-		set_entries(&sets[p->conf.star], add_star, &b);
+		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
 	if (!err)
 		err = read_trie(fd[PIN_ALLOW4], 8, on_allow, &b);
 	if (!err)

@@ -76,11 +76,13 @@ static int trie_fill(int fd, const struct keys *ks, size_t vsize)
 	__u32 count = (__u32)ks->n;
 	int err = 0;
 
+	if (!ks->n)
+		return 0;
 	if (!vals)
 		abort();
 	if (vsize == 1)
 		memset(vals, 1, ks->n + 1);
-	if (ks->n && bpf_map_update_batch(fd, ks->k, vals, &count, NULL) != 0) {
+	if (bpf_map_update_batch(fd, ks->k, vals, &count, NULL) != 0) {
 		/* tries without batch support: one at a time */
 		for (size_t i = 0; i < ks->n && !err; i++)
 			if (bpf_map_update_elem(fd, ks->k + i * ks->ksize, vals + i * vsize, BPF_ANY))

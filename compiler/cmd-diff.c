@@ -1,9 +1,14 @@
-/* netacl diff A.json B.json: what a target allows in one and not the
- * other.  Exit 0 same, 1 different. */
+/* netacl diff A B: what a target allows in one and not the other,
+ * compared on the flattened form (compiler/allows.h), so two files that
+ * allow the same things in different shapes are equal, and a faithful
+ * `inspect --json` equals the file that was loaded.  Exit 0 same, 1
+ * different. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl/flat.h"
+#include "compiler/allows.h"
 #include "compiler/cli.h"
 #include "compiler/diag.h"
 
@@ -32,71 +37,178 @@ static void entry_line(const struct acl_cidr *addr, const struct acl_ports *p, i
 	snprintf(buf + n, size - n, " %s", acl_proto_name(proto));
 }
 
-static int line_cmp(const void *a, const void *b)
+/* Set pairs repeat along the address space: remember what each pair's
+ * differences intern to. */
+struct pair_memo {
+	size_t n, cap;
+	struct { uint32_t a, b, only_a, only_b; } *v;
+};
+
+static void only(const struct acl_pbits *x, const struct acl_pbits *y, struct acl_pbits *out)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < ACL_PWORDS; i++)
+			out->w[k][i] = x->w[k][i] & ~y->w[k][i];
 }
 
-/* The sorted lines of what t allows; the private exemptions of '*' too. */
-static char **lines_of(const struct m_target *t, size_t *n)
+/* Index of the sets "only in a" and "only in b" for a pair (UINT32_MAX: none). */
+static void differences(struct acl_psets *t, struct pair_memo *memo, uint32_t a, uint32_t b,
+			uint32_t *only_a, uint32_t *only_b)
 {
-	char **v = calloc(t->nallow + t->nrules + t->priv_text.n + 1, sizeof(char *));
+	static const struct acl_pbits empty;
+	struct acl_pbits *d;
+
+	for (size_t i = 0; i < memo->n; i++)
+		if (memo->v[i].a == a && memo->v[i].b == b) {
+			*only_a = memo->v[i].only_a;
+			*only_b = memo->v[i].only_b;
+			return;
+		}
+	d = malloc(sizeof(*d));
+	if (!d)
+		abort();
+	only(a == UINT32_MAX ? &empty : &t->v[a], b == UINT32_MAX ? &empty : &t->v[b], d);
+	*only_a = acl_pbits_empty(d) ? UINT32_MAX : acl_psets_intern(t, d);
+	only(b == UINT32_MAX ? &empty : &t->v[b], a == UINT32_MAX ? &empty : &t->v[a], d);
+	*only_b = acl_pbits_empty(d) ? UINT32_MAX : acl_psets_intern(t, d);
+	free(d);
+	if (memo->n == memo->cap) {
+		memo->cap = memo->cap ? memo->cap * 2 : 16;
+		memo->v = acl_xrealloc(memo->v, memo->cap * sizeof(*memo->v));
+	}
+	memo->v[memo->n++] = (typeof(memo->v[0])){ a, b, *only_a, *only_b };
+}
+
+struct printer {
+	const char *name;
+	char sign;
+	const struct acl_cidr *c;
+	const struct acl_psets *t;
+	uint32_t set;
+};
+
+static void print_entry(const struct acl_ports *p, int proto, void *arg)
+{
+	struct printer *pr = arg;
 	char buf[512];
 
-	*n = 0;
-	if (!v)
-		abort();
-	for (size_t i = 0; i < t->nallow; i++) {
-		entry_line(&t->allow[i].addr, &t->allow[i].ports, t->allow[i].proto, buf, sizeof(buf));
-		v[(*n)++] = strdup(buf);
-	}
-	for (size_t i = 0; i < t->nrules; i++)
-		if (strcmp(t->rules[i].match, "*") == 0) {
-			entry_line(NULL, &t->rules[i].ports, t->rules[i].proto, buf, sizeof(buf));
-			v[(*n)++] = strdup(buf);
-		}
-	for (size_t i = 0; t->allow_all && i < t->priv_text.n; i++) {
-		snprintf(buf, sizeof(buf), "private %s", t->priv_text.v[i]);
-		v[(*n)++] = strdup(buf);
-	}
-	xsort(v, *n, sizeof(char *), line_cmp);
-	return v;
+	entry_line(pr->c, p, proto, buf, sizeof(buf));
+	printf("%c %s: %s\n", pr->sign, pr->name, buf);
 }
 
-static void free_lines(char **v, size_t n)
+static void print_cidr(const struct acl_cidr *c, void *arg)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	struct printer *pr = arg;
+
+	pr->c = c;
+	acl_pbits_entries(&pr->t->v[pr->set], print_entry, pr);
 }
 
-/* Print the lines only one side has; true if any. */
+/* A run of addresses where a and b differ the same way. */
+struct run {
+	bool open;
+	acl_u128 lo, hi;
+	uint32_t only_a, only_b;
+};
+
+static void run_flush(struct run *r, int family, const char *name, const struct acl_psets *t)
+{
+	struct printer pr = { .name = name, .t = t };
+
+	if (!r->open)
+		return;
+	if (r->only_a != UINT32_MAX) {
+		pr.sign = '-', pr.set = r->only_a;
+		acl_iv_to_cidrs(family, r->lo, r->hi, print_cidr, &pr);
+	}
+	if (r->only_b != UINT32_MAX) {
+		pr.sign = '+', pr.set = r->only_b;
+		acl_iv_to_cidrs(family, r->lo, r->hi, print_cidr, &pr);
+	}
+	r->open = false;
+}
+
+/* Walk two flattenings together (set indices of one table). */
+static bool diff_family(const struct acl_flat *a, const struct acl_flat *b, struct acl_psets *t,
+			const char *name)
+{
+	struct pair_memo memo = { 0 };
+	struct run r = { 0 };
+	size_t i = 0, j = 0;
+	acl_u128 pos = 0, max = acl_family_max(a->family);
+	bool differ = false;
+
+	for (;;) {
+		/* the next segment starts at pos: what covers it on each side? */
+		while (i < a->n && a->iv[i].hi < pos)
+			i++;
+		while (j < b->n && b->iv[j].hi < pos)
+			j++;
+		bool ina = i < a->n && a->iv[i].lo <= pos, inb = j < b->n && b->iv[j].lo <= pos;
+		acl_u128 end = max;
+		if (ina)
+			end = a->iv[i].hi;
+		else if (i < a->n)
+			end = a->iv[i].lo - 1;
+		if (inb && b->iv[j].hi < end)
+			end = b->iv[j].hi;
+		else if (!inb && j < b->n && b->iv[j].lo - 1 < end)
+			end = b->iv[j].lo - 1;
+		uint32_t sa = ina ? a->iv[i].set : UINT32_MAX, sb = inb ? b->iv[j].set : UINT32_MAX;
+		uint32_t oa = UINT32_MAX, ob = UINT32_MAX;
+		if (sa != sb)
+			differences(t, &memo, sa, sb, &oa, &ob);
+		if (r.open && (r.only_a != oa || r.only_b != ob || r.hi + 1 != pos))
+			run_flush(&r, a->family, name, t);
+		if (oa != UINT32_MAX || ob != UINT32_MAX) {
+			differ = true;
+			if (!r.open)
+				r = (struct run){ true, pos, end, oa, ob };
+			r.hi = end;
+		}
+		if (end == max || (i == a->n && j == b->n))
+			break;
+		pos = end + 1;
+	}
+	run_flush(&r, a->family, name, t);
+	free(memo.v);
+	return differ;
+}
+
+/* Renumber b's sets into a's table so equal sets have equal indices. */
+static void share_sets(struct allows *a, struct allows *b)
+{
+	uint32_t *map = calloc(b->sets.n + 1, sizeof(*map));
+
+	if (!map)
+		abort();
+	for (size_t s = 0; s < b->sets.n; s++)
+		map[s] = acl_psets_intern(&a->sets, &b->sets.v[s]);
+	for (int f = 0; f < 2; f++)
+		for (size_t k = 0; k < b->flat[f].n; k++)
+			b->flat[f].iv[k].set = map[b->flat[f].iv[k].set];
+	free(map);
+}
+
+/* Print what only one side allows; true if anything. */
 static bool diff_target(const struct m_target *a, const struct m_target *b)
 {
-	size_t na = 0, nb = 0, i = 0, j = 0;
-	char **la = a ? lines_of(a, &na) : NULL, **lb = b ? lines_of(b, &nb) : NULL;
 	const char *name = a ? a->name : b->name;
+	struct m_target none = { .name = (char *)name };
+	struct allows fa, fb;
 	bool differ = false;
 
 	if (!a || !b) {
 		printf("%c target %s\n", a ? '-' : '+', name);
 		differ = true;
 	}
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : strcmp(la[i], lb[j]);
-
-		if (c == 0) {
-			i++, j++;
-			continue;
-		}
-		differ = true;
-		if (c < 0)
-			printf("- %s: %s\n", name, la[i++]);
-		else
-			printf("+ %s: %s\n", name, lb[j++]);
-	}
-	free_lines(la, na);
-	free_lines(lb, nb);
+	allows_of(a ? a : &none, true, &fa);
+	allows_of(b ? b : &none, true, &fb);
+	share_sets(&fa, &fb);
+	for (int f = 0; f < 2; f++)
+		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, name);
+	allows_free(&fa);
+	allows_free(&fb);
 	return differ;
 }
 
