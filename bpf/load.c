@@ -168,6 +168,16 @@ static int generation_build(const struct allows *a, struct generation *g)
 	return 0;
 }
 
+/* NETACL_TEST_FAULT=install fails a load after the new generation is in
+ * its slot and before the switch: the tests use it to check that a late
+ * failure leaves the previous state in force. */
+static bool fault(const char *where)
+{
+	const char *f = getenv("NETACL_TEST_FAULT");
+
+	return f && strcmp(f, where) == 0;
+}
+
 /* Put g into slot s of the generation maps, with its conf and meta. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup)
@@ -194,7 +204,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	if (bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
-	return 0;
+	return fault("install") ? -EIO : 0;
 }
 
 static void generation_clear(const int *fd, uint32_t s)

@@ -53,7 +53,7 @@ static int one(const char *dir, void *arg)
 	mode = p.conf.flags & NETACL_AUDIT ? "audit" : "enforce";
 	if (s->json) {
 		json_array_append_new(s->list, json_pack(
-			"{s:s, s:s, s:s, s:s, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:s, s:s++, s:o}",
+			"{s:s, s:s, s:s, s:s, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:s, s:s+, s:o}",
 			"target", p.meta.target, "acl", p.meta.acl, "cgroup", p.meta.cgroup,
 			"mode", mode, "entries", "ipv4", (json_int_t)p.meta.entries4, "ipv6",
 			(json_int_t)p.meta.entries6, "counters", "allowed", (json_int_t)n[NETACL_CNT_ALLOW],

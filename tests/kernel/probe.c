@@ -8,7 +8,8 @@
  *     socket, turning an IPv4 ADDR into ::ffff:ADDR.
  * Prints "OP ADDR PORT deny" when the call failed with EPERM, else
  * "OP ADDR PORT allow (what happened)".  With --loop, every probe runs N
- * times and the line says "allow=A deny=D". */
+ * times and the line says "allow=A deny=D"; with --stop FILE as well, the
+ * probes go round until FILE exists (N is then a minimum). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -84,9 +85,28 @@ static int attempt(const char *op, const char *addr, unsigned port)
 	return err;
 }
 
+/* Round-robin over the probes until stop exists, counting verdicts. */
+static int until_stopped(char **p, int n, long min, const char *stop)
+{
+	long allow[64] = { 0 }, deny[64] = { 0 };
+
+	for (long round = 0; n / 3 <= 64; round++) {
+		for (int k = 0; k < n; k += 3)
+			attempt(p[k], p[k + 1], (unsigned)atoi(p[k + 2])) == EPERM ? deny[k / 3]++
+										    : allow[k / 3]++;
+		if (round >= min && (round & 63) == 0 && access(stop, F_OK) == 0)
+			break;
+	}
+	for (int k = 0; k < n; k += 3)
+		printf("%s %s %s allow=%ld deny=%ld\n", p[k], p[k + 1], p[k + 2], allow[k / 3],
+		       deny[k / 3]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long loops = 0;
+	const char *stop = NULL;
 	int i = 1;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -94,7 +114,11 @@ int main(int argc, char **argv)
 			join(argv[i + 1]);
 		else if (strcmp(argv[i], "--loop") == 0)
 			loops = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--stop") == 0)
+			stop = argv[i + 1];
 	}
+	if (stop)
+		return until_stopped(argv + i, argc - i, loops, stop);
 	if ((argc - i) % 3 || i == argc) {
 		fprintf(stderr, "usage: probe [--cgroup DIR] [--loop N] OP ADDR PORT...\n");
 		return 2;
