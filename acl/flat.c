@@ -302,7 +302,7 @@ void acl_flat_build(int family, struct acl_flat_in *in, size_t n, struct acl_pse
 	while (i < n || s.open.n) {
 		if (!s.open.n)
 			pos = in[i].lo;
-		if (i < n && in[i].lo <= s.open.v[0]->hi && s.open.n) {
+		if (s.open.n && i < n && in[i].lo <= s.open.v[0]->hi) {
 			/* an entry opens inside the current run */
 			if (in[i].lo > pos)
 				emit(out, pos, in[i].lo - 1, sweep_current(&s));
