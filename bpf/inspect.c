@@ -52,20 +52,22 @@ static int read_sets(int fd, struct acl_pbits **out, size_t *nsets)
 	return 0;
 }
 
-/* Every key of an LPM trie with its value (vsize bytes). */
-static int read_trie(int fd, size_t ksize,
+/* Every key of an LPM trie (prefix length, address) or an exact hash
+ * (address alone) with its value. */
+static int read_keys(int fd, int family, bool lpm,
 		     void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
 {
 	unsigned char k[20], next[20], v[8];
 	void *prev = NULL;
-	int family = ksize == 8 ? ACL_V4 : ACL_V6;
+	size_t off = lpm ? 4 : 0, ksize = off + (family == ACL_V4 ? 4 : 16);
 
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		struct acl_cidr c = { .family = family, .len = (int)*(uint32_t *)next };
+		struct acl_cidr c = { .family = family,
+				      .len = lpm ? (int)*(uint32_t *)next : (int)acl_width(family) };
 
 		if (bpf_map_lookup_elem(fd, next, v))
 			return -errno;
-		for (size_t i = 4; i < ksize; i++)
+		for (size_t i = off; i < ksize; i++)
 			c.v = c.v << 8 | next[i];
 		fn(&c, v, arg);
 		memcpy(k, next, ksize);
@@ -94,7 +96,7 @@ static void add_allow(const struct acl_ports *p, int proto, void *arg)
 	struct m_target *t = x->b->t;
 
 	t->allow = model_grow(x->b->m, t->allow, t->nallow, sizeof(*t->allow));
-	t->allow[t->nallow++] = (struct m_allow){ .addr = *x->c, .ports = *p, .proto = proto, .ttl = -1 };
+	t->allow[t->nallow++] = (struct m_allow){ .addr = *x->c, .ports = model_ports(x->b->m, p), .proto = proto, .ttl = -1 };
 }
 
 static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
@@ -146,7 +148,7 @@ static int read_private(struct builder *b, int fd, int family)
 	int err;
 
 	acl_set_init(&b->deny, family);
-	err = read_trie(fd, family == ACL_V4 ? 8 : 20, on_deny, b);
+	err = read_keys(fd, family, true, on_deny, b);
 	acl_set_normalise(&b->deny);
 	acl_sp_denied_set(family, NULL, &full);
 	acl_set_subtract(&full, &b->deny, &exempt);
@@ -159,7 +161,8 @@ static int read_private(struct builder *b, int fd, int family)
 
 int inspect_target(const struct pinned *p, struct model *m)
 {
-	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_DENY4, PIN_DENY6 };
+	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4,
+				     PIN_EXACT6, PIN_DENY4, PIN_DENY6 };
 	int fd[NPINS], err = 0;
 	struct acl_pbits *sets = NULL;
 	struct builder b = { .m = m };
@@ -181,10 +184,13 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
-	if (!err)
-		err = read_trie(fd[PIN_ALLOW4], 8, on_allow, &b);
-	if (!err)
-		err = read_trie(fd[PIN_ALLOW6], 20, on_allow, &b);
+	for (int f = 0; f < 2 && !err; f++) {
+		int family = f ? ACL_V6 : ACL_V4;
+
+		err = read_keys(fd[PIN_ALLOW4 + f], family, true, on_allow, &b);
+		if (!err)
+			err = read_keys(fd[PIN_EXACT4 + f], family, false, on_allow, &b);
+	}
 	if (!err && b.t->allow_all)
 		err = read_private(&b, fd[PIN_DENY4], ACL_V4);
 	if (!err && b.t->allow_all)

@@ -47,9 +47,10 @@ struct keys {
 	uint32_t *v;
 };
 
-static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
+/* The address in network order, in the last n bytes of k. */
+static void keys_push(struct keys *ks, const struct acl_cidr *c, uint32_t set)
 {
-	struct keys *ks = arg;
+	size_t n = c->family == ACL_V4 ? 4 : 16;
 	unsigned char *k;
 
 	if (ks->n == ks->cap) {
@@ -58,19 +59,38 @@ static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
 		ks->v = acl_xrealloc(ks->v, ks->cap * sizeof(*ks->v));
 	}
 	k = ks->k + ks->n * ks->ksize;
-	*(uint32_t *)k = c->len;
-	for (size_t i = 0; i < ks->ksize - 4; i++) /* network order */
-		k[4 + i] = (unsigned char)(c->v >> (8 * (ks->ksize - 5 - i)));
+	if (ks->ksize > n)
+		*(uint32_t *)k = c->len; /* LPM key: prefix length first */
+	for (size_t i = 0; i < n; i++)
+		k[ks->ksize - n + i] = (unsigned char)(c->v >> (8 * (n - 1 - i)));
 	ks->v[ks->n++] = set;
+}
+
+static void keys_free(struct keys *ks)
+{
+	free(ks->k);
+	free(ks->v);
+}
+
+/* Single addresses to the exact hash, prefixes to the trie. */
+struct allow_keys {
+	struct keys lpm, exact;
+};
+
+static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
+{
+	struct allow_keys *ak = arg;
+
+	keys_push(c->len == acl_width(c->family) ? &ak->exact : &ak->lpm, c, set);
 }
 
 static void keys_add_deny(const struct acl_cidr *c, void *arg)
 {
-	keys_add(c, 1, arg);
+	keys_push(arg, c, 1);
 }
 
 /* Write n keys; values are __u32 (allow) or __u8 (deny) by vsize. */
-static int trie_fill(int fd, const struct keys *ks, size_t vsize)
+static int map_fill(int fd, const struct keys *ks, size_t vsize)
 {
 	unsigned char *vals = vsize == 4 ? (unsigned char *)ks->v : malloc(ks->n + 1);
 	__u32 count = (__u32)ks->n;
@@ -93,13 +113,29 @@ static int trie_fill(int fd, const struct keys *ks, size_t vsize)
 	return err;
 }
 
-static int trie_new(const char *name, size_t ksize, size_t vsize, size_t n)
+/* An LPM trie (the kernel requires BPF_F_NO_PREALLOC) or a hash. */
+static int map_new(enum bpf_map_type type, const char *name, size_t ksize, size_t vsize, size_t n)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name, (__u32)ksize, (__u32)vsize,
-				(__u32)(n ? n : 1), &o);
+	LIBBPF_OPTS(bpf_map_create_opts, o,
+		    .map_flags = type == BPF_MAP_TYPE_LPM_TRIE ? BPF_F_NO_PREALLOC : 0);
+	int fd = bpf_map_create(type, name, (__u32)ksize, (__u32)vsize, (__u32)(n ? n : 1), &o);
 
 	return fd < 0 ? -errno : fd;
+}
+
+static int map_filled(enum bpf_map_type type, const char *name, const struct keys *ks,
+		      size_t vsize)
+{
+	int fd = map_new(type, name, ks->ksize, vsize, ks->n), err;
+
+	if (fd < 0)
+		return fd;
+	err = map_fill(fd, ks, vsize);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static int ports_new(const struct acl_psets *sets)
@@ -134,6 +170,8 @@ static void generation_close(struct generation *g)
 	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
 		if (g->fd[i] >= 0)
 			close(g->fd[i]);
+	for (int i = 0; i < NPINS; i++)
+		g->fd[i] = -1;
 }
 
 static int generation_build(const struct allows *a, struct generation *g)
@@ -144,20 +182,22 @@ static int generation_build(const struct allows *a, struct generation *g)
 	for (int i = 0; i < NPINS; i++)
 		g->fd[i] = -1;
 	for (int f = 0; f < 2 && !err; f++) {
-		struct keys allow = { .ksize = ksize[f] }, deny = { .ksize = ksize[f] };
+		struct allow_keys ak = { .lpm.ksize = ksize[f], .exact.ksize = ksize[f] - 4 };
+		struct keys deny = { .ksize = ksize[f] };
+		int *fd = g->fd;
 
-		allows_cidrs(&a->flat[f], keys_add, &allow);
+		allows_cidrs(&a->flat[f], keys_add, &ak);
 		acl_set_to_cidrs(&a->deny[f], keys_add_deny, &deny);
-		g->entries[f] = (uint32_t)allow.n;
-		err = g->fd[PIN_ALLOW4 + f] = trie_new(pin_names[PIN_ALLOW4 + f], ksize[f], 4, allow.n);
-		if (err >= 0)
-			err = trie_fill(g->fd[PIN_ALLOW4 + f], &allow, 4);
-		if (err >= 0)
-			err = g->fd[PIN_DENY4 + f] = trie_new(pin_names[PIN_DENY4 + f], ksize[f], 1, deny.n);
-		if (err >= 0)
-			err = trie_fill(g->fd[PIN_DENY4 + f], &deny, 1);
-		err = err < 0 ? err : 0;
-		free(allow.k), free(allow.v), free(deny.k), free(deny.v);
+		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
+		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
+		fd[PIN_EXACT4 + f] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4 + f], &ak.exact, 4);
+		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
+		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
+			if (fd[i] < 0) {
+				err = err ? err : fd[i];
+				fd[i] = -1;
+			}
+		keys_free(&ak.lpm), keys_free(&ak.exact), keys_free(&deny);
 	}
 	if (!err)
 		err = g->fd[PIN_PORTS] = ports_new(&a->sets);
@@ -288,7 +328,8 @@ static int map_fds(struct netacl *s, int fd[NPINS])
 {
 	struct bpf_map *m[NPINS] = {
 		s->maps.gen, s->maps.conf, s->maps.meta, s->maps.counters, s->maps.events,
-		s->maps.allow4, s->maps.allow6, s->maps.deny4, s->maps.deny6, s->maps.ports,
+		s->maps.allow4, s->maps.allow6, s->maps.exact4, s->maps.exact6,
+		s->maps.deny4, s->maps.deny6, s->maps.ports,
 	};
 
 	for (int i = 0; i < NPINS; i++)

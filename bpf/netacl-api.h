@@ -6,7 +6,8 @@
  *
  *   g    = gen[0]                        which of the two generations is live
  *   conf = conf[g]
- *   set  = allowN[g](address)            LPM trie: address -> port-set index
+ *   set  = exactN[g](address)            hash: a single address -> port-set index
+ *       ?: allowN[g](address)            LPM trie: prefix -> port-set index
  *   ok   = ports[g][set] has (proto, port)
  *   ok  |= conf.flags & ALLOW_ALL  &&  !denyN[g](address)
  *                                  &&  ports[g][conf.star] has (proto, port)
@@ -32,7 +33,11 @@ struct netacl_key6 {
 };
 
 /* The allowN tries map to a port-set index (__u32); the denyN tries to a
- * __u8 that is always 1. */
+ * __u8 that is always 1.  Whole-width prefixes (/32, /128) go to the
+ * exactN hashes instead, keyed by the bare address (the addr bytes of
+ * the keys above): a hash insert is several times cheaper than a trie
+ * insert, and resolved names are mostly single addresses.  The loader
+ * splits disjoint intervals, so an address is in one map at most. */
 
 /* ports[g] is an array of __u64 words: port set s, protocol k (0 TCP,
  * 1 UDP), port p is bit p%64 of word NETACL_PORT_WORD(s, k, p). */

@@ -27,6 +27,20 @@ struct allow6_map {
 	__uint(value_size, sizeof(__u32));
 };
 
+struct exact4_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, sizeof(__u32));
+};
+
+struct exact6_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, 16);
+	__uint(value_size, sizeof(__u32));
+};
+
 struct deny4_map {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -62,6 +76,8 @@ struct ports_map {
 
 GENERATIONS(allow4, allow4_map);
 GENERATIONS(allow6, allow6_map);
+GENERATIONS(exact4, exact4_map);
+GENERATIONS(exact6, exact6_map);
 GENERATIONS(deny4, deny4_map);
 GENERATIONS(deny6, deny6_map);
 GENERATIONS(ports, ports_map);
@@ -131,14 +147,17 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 static __always_inline int allowed(struct query *q)
 {
 	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &q->g);
+	void *exact = bpf_map_lookup_elem(q->v4 ? (void *)&exact4 : (void *)&exact6, &q->g);
 	void *allow = bpf_map_lookup_elem(q->v4 ? (void *)&allow4 : (void *)&allow6, &q->g);
 	void *deny = bpf_map_lookup_elem(q->v4 ? (void *)&deny4 : (void *)&deny6, &q->g);
 	void *key = q->v4 ? (void *)&q->k4 : (void *)&q->k6;
 	__u32 *set;
 
-	if (!c || !allow || !deny)
+	if (!c || !exact || !allow || !deny)
 		return 0; /* never loaded: fail closed */
-	set = bpf_map_lookup_elem(allow, key);
+	set = bpf_map_lookup_elem(exact, q->v4 ? (void *)q->k4.addr : (void *)q->k6.addr);
+	if (!set)
+		set = bpf_map_lookup_elem(allow, key);
 	if (set && port_ok(q, *set))
 		return 1;
 	return (c->flags & NETACL_ALLOW_ALL) && c->star != NETACL_NO_STAR &&

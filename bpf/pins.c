@@ -14,7 +14,7 @@
 
 const char *const pin_names[NPINS] = {
 	"gen", "conf", "meta", "counters", "events",
-	"allow4", "allow6", "deny4", "deny6", "ports",
+	"allow4", "allow6", "exact4", "exact6", "deny4", "deny6", "ports",
 };
 const char *const link_names[NLINKS] = {
 	"link_connect4", "link_connect6", "link_sendmsg4", "link_sendmsg6",

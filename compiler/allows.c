@@ -47,18 +47,19 @@ static uint32_t star_set(const struct m_target *t, struct acl_psets *sets)
 /* Port sets of entries repeat: remember the last (ports, proto) seen. */
 struct last_set {
 	bool valid;
-	struct acl_ports ports;
+	const struct acl_ports *ports;
 	int proto;
 	uint32_t set;
 };
 
 static uint32_t entry_set(struct acl_psets *sets, struct last_set *l, const struct m_allow *e)
 {
-	if (!l->valid || l->proto != e->proto || !acl_ports_equal(&l->ports, &e->ports)) {
+	if (!l->valid || l->proto != e->proto ||
+	    (l->ports != e->ports && !acl_ports_equal(l->ports, e->ports))) {
 		l->valid = true;
 		l->ports = e->ports;
 		l->proto = e->proto;
-		l->set = acl_psets_of(sets, &e->ports, e->proto);
+		l->set = acl_psets_of(sets, e->ports, e->proto);
 	}
 	return l->set;
 }

@@ -65,7 +65,7 @@ static void add_floored(const struct acl_cidr *c, void *arg)
 	struct m_allow *a = push_allow(f->m, f->t);
 
 	a->addr = *c;
-	a->ports = f->r->ports;
+	a->ports = model_ports(f->m, &f->r->ports);
 	a->proto = f->r->proto;
 }
 
@@ -112,7 +112,7 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 	struct m_allow *al = push_allow(m, t);
 
 	al->addr = c;
-	al->ports = r->ports;
+	al->ports = model_ports(m, &r->ports);
 	al->proto = r->proto;
 	al->ttl = a->ttl;
 	strv_push(m, &al->via, name);

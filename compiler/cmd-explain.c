@@ -134,9 +134,9 @@ static int explain(const struct m_target *t, const struct query *q)
 		if (!(a->proto & q->proto))
 			continue;
 		proto_seen = true;
-		if (port_ok(&a->ports, q->port))
+		if (port_ok(a->ports, q->port))
 			return allowed(t, q, a);
-		ports_text(&a->ports, ports, sizeof(ports));
+		ports_text(a->ports, ports, sizeof(ports));
 	}
 	for (size_t i = 0; i < t->nrules; i++) {
 		const struct m_rule *r = &t->rules[i];

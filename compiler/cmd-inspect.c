@@ -44,7 +44,7 @@ static void print_text(const struct m_target *t)
 	for (size_t i = 0; i < t->nallow; i++) {
 		acl_cidr_format(&t->allow[i].addr, a);
 		printf("  %s", a);
-		print_ports(&t->allow[i].ports, t->allow[i].proto);
+		print_ports(t->allow[i].ports, t->allow[i].proto);
 	}
 }
 

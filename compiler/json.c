@@ -159,7 +159,7 @@ static void allow_members(struct out *o, int l, const void *arr, size_t i)
 	key(o, l, true, "addr");
 	put_cidr(o, &a->addr);
 	key(o, l, false, "ports");
-	put_ports(o, l, &a->ports);
+	put_ports(o, l, a->ports);
 	key(o, l, false, "proto");
 	put_str(o, acl_proto_name(a->proto));
 	key(o, l, false, "via");
@@ -414,14 +414,20 @@ static void read_allow(struct jin *j, json_t *o, struct m_target *t)
 		struct m_allow *al = &t->allow[t->nallow++];
 		json_t *ttl;
 
+		static const struct acl_ports none;
+
 		push_path(j, &save, ".allow[%zu]", i);
 		al->ttl = -1;
+		al->ports = model_ports(j->m, &none); /* until read */
 		if (!json_is_object(v)) {
 			jerr(j, "must be an object");
 		} else {
 			check_known(j, v, keys);
 			read_cidr(j, v, &al->addr);
-			read_ports(j, v, &al->ports);
+			struct acl_ports ports;
+
+			read_ports(j, v, &ports);
+			al->ports = model_ports(j->m, &ports);
 			al->proto = read_proto(j, v);
 			read_strv(j, v, "via", &al->via);
 			ttl = json_object_get(v, "ttl");

@@ -35,7 +35,7 @@ void model_free(struct model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void *model_alloc(struct model *m, size_t size)
+static void *arena_alloc(struct model *m, size_t size)
 {
 	struct block *b = m->arena->head;
 	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
@@ -52,8 +52,12 @@ void *model_alloc(struct model *m, size_t size)
 	}
 	p = (char *)b->data + b->used;
 	b->used += need;
-	memset(p, 0, size);
 	return p;
+}
+
+void *model_alloc(struct model *m, size_t size)
+{
+	return memset(arena_alloc(m, size), 0, size);
 }
 
 void *model_grow(struct model *m, void *arr, size_t n, size_t size)
@@ -63,7 +67,7 @@ void *model_grow(struct model *m, void *arr, size_t n, size_t size)
 	/* double at powers of two: amortised O(1), old blocks stay in the arena */
 	if (n & (n - 1) || (n && n < 4))
 		return arr;
-	p = model_alloc(m, (n ? n * 2 : 4) * size);
+	p = arena_alloc(m, (n ? n * 2 : 4) * size); /* callers fill what they add */
 	if (n)
 		memcpy(p, arr, n * size);
 	return p;
@@ -89,7 +93,20 @@ bool strv_has(const struct strv *v, const char *s)
 void strv_push(struct model *m, struct strv *v, const char *s)
 {
 	v->v = model_grow(m, v->v, v->n, sizeof(char *));
-	v->v[v->n++] = model_strdup(m, s);
+	if (!m->last_str || strcmp(m->last_str, s) != 0)
+		m->last_str = model_strdup(m, s);
+	v->v[v->n++] = (char *)m->last_str;
+}
+
+const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p)
+{
+	if (!m->last_ports || !acl_ports_equal(m->last_ports, p)) {
+		struct acl_ports *c = arena_alloc(m, sizeof(*c));
+
+		*c = *p;
+		m->last_ports = c;
+	}
+	return m->last_ports;
 }
 
 struct m_target *model_find(const struct model *m, const char *name)
@@ -126,7 +143,7 @@ static int allow_cmp(const void *x, const void *y)
 	int c = cidr_cmp(&a->addr, &b->addr);
 
 	if (!c)
-		c = ports_cmp(&a->ports, &b->ports);
+		c = a->ports == b->ports ? 0 : ports_cmp(a->ports, b->ports);
 	if (!c)
 		c = a->proto - b->proto;
 	return c;

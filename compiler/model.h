@@ -27,7 +27,7 @@ struct m_rule {
 
 struct m_allow {
 	struct acl_cidr addr;
-	struct acl_ports ports;
+	const struct acl_ports *ports; /* shared: see model_ports */
 	int proto;
 	struct strv via;
 	int64_t ttl; /* -1: none (literals, hosts files) */
@@ -62,6 +62,10 @@ struct model {
 	struct arena *arena;
 	size_t n;
 	struct m_target *t; /* sorted by name */
+	/* the last string and port set stored: a million entries from one
+	 * name share one copy (the model is immutable once built) */
+	const char *last_str;
+	const struct acl_ports *last_ports;
 };
 
 void model_init(struct model *m);
@@ -69,6 +73,8 @@ void model_free(struct model *m);
 void *model_alloc(struct model *m, size_t size);
 char *model_strdup(struct model *m, const char *s);
 void strv_push(struct model *m, struct strv *v, const char *s);
+/* An arena copy of p, shared with the previous call's when equal. */
+const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p);
 bool strv_has(const struct strv *v, const char *s);
 
 struct m_target *model_find(const struct model *m, const char *name);
@@ -80,11 +86,17 @@ void model_sort_targets(struct model *m);
 /* Arrays that grow inside the model's arena: helpers for builders. */
 void *model_grow(struct model *m, void *arr, size_t n, size_t size);
 
-/* qsort that accepts an empty (NULL) array. */
+/* qsort that accepts an empty (NULL) array, and returns at once when the
+ * array is already in order (resolved answers usually are by now). */
 static inline void xsort(void *base, size_t n, size_t size,
 			 int (*cmp)(const void *, const void *))
 {
-	if (n > 1)
+	const char *p = base;
+	size_t i = 1;
+
+	while (i < n && cmp(p + (i - 1) * size, p + i * size) <= 0)
+		i++;
+	if (i < n)
 		qsort(base, n, size, cmp);
 }
 

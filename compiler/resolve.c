@@ -22,16 +22,12 @@ void resolve_opts_init(struct resolve_opts *o)
 	o->max_addrs = 256;
 }
 
+/* Appends; repeats are merged by answers_canonicalise (a name may have a
+ * million answers in a hosts file, so no search here). */
 void resolution_add(struct resolution *r, int family, acl_u128 v, int64_t ttl)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->a[i].family == family && r->a[i].v == v) {
-			/* a repeated record: the soonest expiry wins */
-			if (ttl >= 0 && (r->a[i].ttl < 0 || ttl < r->a[i].ttl))
-				r->a[i].ttl = ttl;
-			return;
-		}
-	r->a = acl_xrealloc(r->a, (r->n + 1) * sizeof(*r->a));
+	if ((r->n & (r->n - 1)) == 0) /* grow at powers of two */
+		r->a = acl_xrealloc(r->a, (r->n ? 2 * r->n : 1) * sizeof(*r->a));
 	r->a[r->n].family = (uint8_t)family;
 	r->a[r->n].v = v;
 	r->a[r->n].ttl = ttl;
@@ -49,7 +45,21 @@ static int answer_cmp(const void *x, const void *y)
 
 void answers_canonicalise(struct resolution *r, unsigned max)
 {
+	size_t k = 0;
+
 	xsort(r->a, r->n, sizeof(*r->a), answer_cmp);
+	for (size_t i = 0; i < r->n; i++) {
+		struct answer *last = k ? &r->a[k - 1] : NULL;
+
+		if (last && answer_cmp(last, &r->a[i]) == 0) {
+			/* a repeated record: the soonest expiry wins */
+			if (r->a[i].ttl >= 0 && (last->ttl < 0 || r->a[i].ttl < last->ttl))
+				last->ttl = r->a[i].ttl;
+		} else {
+			r->a[k++] = r->a[i];
+		}
+	}
+	r->n = k;
 	if (max && r->n > max) {
 		r->n = max;
 		r->truncated = true;

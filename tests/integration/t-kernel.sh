@@ -256,7 +256,7 @@ test_kernel_unload_leaves_nothing() {
   for f in "$dir"/*; do
     [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f")"
   done
-  [ "$(ls "$dir" | wc -l)" = 14 ] || fail "pins: $(ls "$dir")"
+  [ "$(ls "$dir" | wc -l)" = 16 ] || fail "pins: $(ls "$dir")"
   bpftool cgroup show "$CG2/$KCG" | grep -c netacl_ > n
   [ "$(cat n)" = 4 ] || fail "attached programs: $(cat n)"
   run "$NETACL" unload --target "$KT"; expect_rc 0 || return 1
