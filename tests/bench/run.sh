@@ -28,3 +28,5 @@ done
 awk -v a="${secs[100000]}" -v b="${secs[10000]}" 'BEGIN { printf "ratio: 10x the rules took %.1fx the time (linear = 10)\n", (a + 0.001) / (b + 0.001) }'
 bash "$root/tests/bench/dns.sh"
 echo
+bash "$root/tests/bench/kernel.sh"
+echo
