@@ -298,3 +298,19 @@ test_kernel_no_cgroup2_is_69() {
   expect_rc 69 && expect_err "cgroup2" || return 1
   [ ! -e "/sys/fs/bpf/netacl/$KT" ] || fail "pins created"
 }
+
+test_kernel_full_ring_never_changes_a_verdict() {
+  need_kernel ring
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  # nobody reads the ring here: 256 KiB hold ~3,000 events, then it is full
+  probe --loop 5000 tcp 127.0.0.1 80 tcp 127.0.0.1 81 > counts
+  diff counts - <<'E' >&2 || fail "verdicts changed with a full ring"
+tcp 127.0.0.1 80 allow=5000 deny=0
+tcp 127.0.0.1 81 allow=0 deny=5000
+E
+  "$NETACL" status --json > s.json
+  local q="[t for t in d['targets'] if t['target'] == '$KT'][0]['counters']"
+  [ "$(jget s.json "$q['allowed'], $q['denied']")" = "(5000, 5000)" ] || fail "counters: $(jget s.json "$q")"
+  [ "$(jget s.json "$q['events_lost'] > 5000")" = True ] || fail "no events lost: $(jget s.json "$q")"
+}
