@@ -127,6 +127,19 @@ void acl_prange_format(const struct acl_prange *r, char *buf, size_t size)
 		snprintf(buf, size, "%u-%u", r->lo, r->hi);
 }
 
+void acl_ports_format(const struct acl_ports *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < p->n && n + 16 < size; i++) {
+		if (i)
+			buf[n++] = ',';
+		acl_prange_format(&p->r[i], buf + n, size - n);
+		n += strlen(buf + n);
+	}
+}
+
 int acl_proto_parse(const char *s)
 {
 	if (strcmp(s, "tcp") == 0)

@@ -34,6 +34,8 @@ void acl_ports_intersect(const struct acl_ports *a, const struct acl_ports *b,
 bool acl_ports_equal(const struct acl_ports *a, const struct acl_ports *b);
 /* "N" or "N-M" for range i. */
 void acl_prange_format(const struct acl_prange *r, char *buf, size_t size);
+/* The ranges joined by commas ("" for none; stops before overflowing). */
+void acl_ports_format(const struct acl_ports *p, char *buf, size_t size);
 
 /* "tcp", "udp", "any" <-> mask; -1 for an unknown name. */
 int acl_proto_parse(const char *s);

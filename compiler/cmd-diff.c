@@ -14,28 +14,6 @@
 
 static const char usage[] = "netacl diff A.json B.json";
 
-/* One allowed thing as a line: "ADDR PORTS PROTO" or "* PORTS PROTO". */
-static void entry_line(const struct acl_cidr *addr, const struct acl_ports *p, int proto,
-		       char *buf, size_t size)
-{
-	char a[ACL_CIDR_STRLEN] = "*";
-	size_t n;
-
-	if (addr)
-		acl_cidr_format(addr, a);
-	snprintf(buf, size, "%s ports ", a);
-	n = strlen(buf);
-	if (acl_ports_is_all(p))
-		snprintf(buf + n, size - n, "all");
-	for (unsigned i = 0; i < p->n && !acl_ports_is_all(p) && n + 16 < size; i++) {
-		if (i)
-			buf[n++] = ',';
-		acl_prange_format(&p->r[i], buf + n, size - n);
-		n = strlen(buf);
-	}
-	n = strlen(buf);
-	snprintf(buf + n, size - n, " %s", acl_proto_name(proto));
-}
 
 /* Set pairs repeat along the address space: remember what each pair's
  * differences intern to. */
@@ -90,10 +68,12 @@ struct printer {
 static void print_entry(const struct acl_ports *p, int proto, void *arg)
 {
 	struct printer *pr = arg;
-	char buf[512];
+	char a[ACL_CIDR_STRLEN], ports[512] = "all";
 
-	entry_line(pr->c, p, proto, buf, sizeof(buf));
-	printf("%c %s: %s\n", pr->sign, pr->name, buf);
+	acl_cidr_format(pr->c, a);
+	if (!acl_ports_is_all(p))
+		acl_ports_format(p, ports, sizeof(ports));
+	printf("%c %s: %s ports %s %s\n", pr->sign, pr->name, a, ports, acl_proto_name(proto));
 }
 
 static void print_cidr(const struct acl_cidr *c, void *arg)

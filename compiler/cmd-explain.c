@@ -24,19 +24,10 @@ struct query {
 
 static void ports_text(const struct acl_ports *p, char *buf, size_t size)
 {
-	size_t n = 0;
-
-	if (acl_ports_is_all(p)) {
+	if (acl_ports_is_all(p))
 		snprintf(buf, size, "every port");
-		return;
-	}
-	buf[0] = 0;
-	for (unsigned i = 0; i < p->n && n + 16 < size; i++) {
-		if (i)
-			buf[n++] = ',';
-		acl_prange_format(&p->r[i], buf + n, size - n);
-		n = strlen(buf);
-	}
+	else
+		acl_ports_format(p, buf, size);
 }
 
 static bool port_ok(const struct acl_ports *p, int port)

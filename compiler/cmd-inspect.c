@@ -16,17 +16,13 @@ static const char usage[] = "netacl inspect --target NAME... [--json]";
 
 static void print_ports(const struct acl_ports *p, int proto)
 {
-	char buf[16];
+	char buf[512];
 
-	if (acl_ports_is_all(p)) {
+	acl_ports_format(p, buf, sizeof(buf));
+	if (acl_ports_is_all(p))
 		printf(" all ports");
-	} else {
-		printf(" port%s ", p->n == 1 && p->r[0].lo == p->r[0].hi ? "" : "s");
-		for (unsigned i = 0; i < p->n; i++) {
-			acl_prange_format(&p->r[i], buf, sizeof(buf));
-			printf("%s%s", i ? "," : "", buf);
-		}
-	}
+	else
+		printf(" port%s %s", p->n == 1 && p->r[0].lo == p->r[0].hi ? "" : "s", buf);
 	printf(" %s\n", acl_proto_name(proto));
 }
 
