@@ -144,9 +144,8 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 	return w && (*w >> (q->port & 63) & 1);
 }
 
-static __always_inline int allowed(struct query *q)
+static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 {
-	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &q->g);
 	void *exact = bpf_map_lookup_elem(q->v4 ? (void *)&exact4 : (void *)&exact6, &q->g);
 	void *allow = bpf_map_lookup_elem(q->v4 ? (void *)&allow4 : (void *)&allow6, &q->g);
 	void *deny = bpf_map_lookup_elem(q->v4 ? (void *)&deny4 : (void *)&deny6, &q->g);
@@ -202,18 +201,16 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
 {
 	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero);
 	struct netacl_conf *c;
-	int ok;
 
 	q->g = g ? *g & 1 : 0;
 	q->port = bpf_ntohs(ctx->user_port);
 	q->proto = ctx->protocol;
-	ok = allowed(q);
-	if (ok) {
+	c = bpf_map_lookup_elem(&conf, &q->g);
+	if (allowed(q, c)) {
 		count(NETACL_CNT_ALLOW);
 		report(ctx, q, NETACL_V_ALLOW);
 		return 1;
 	}
-	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (c && (c->flags & NETACL_AUDIT)) {
 		count(NETACL_CNT_AUDIT);
 		report(ctx, q, NETACL_V_AUDIT);
