@@ -21,7 +21,9 @@
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
 
-int enforce_lock(void)
+/* Serialise loads: an exclusive lock on the pin root (created if need be).
+ * Returns a descriptor to close, or -1 after saying why. */
+static int enforce_lock(void)
 {
 	int fd;
 

@@ -29,10 +29,6 @@ int enforce_unload(const char *target);
 /* Unload every target. */
 int enforce_unload_all(void);
 
-/* Serialise loads: an exclusive lock on the pin root (created if need be).
- * Returns a descriptor to close, or -1 after saying why. */
-int enforce_lock(void);
-
 /* compile or read FILE, then enforce_load its target (compiler/cmd-load.c) */
 struct resolve_opts;
 int enforce_file(const char *file, const char *target, const char *cgroup, bool audit,

@@ -19,9 +19,6 @@ const char *const pin_names[NPINS] = {
 const char *const link_names[NLINKS] = {
 	"link_connect4", "link_connect6", "link_sendmsg4", "link_sendmsg6",
 };
-const char *const prog_names[NLINKS] = {
-	"netacl_connect4", "netacl_connect6", "netacl_sendmsg4", "netacl_sendmsg6",
-};
 
 int pinned_open_dir(const char *dir, struct pinned *p)
 {

@@ -20,7 +20,6 @@ enum {
 
 extern const char *const pin_names[NPINS];
 extern const char *const link_names[NLINKS];   /* "link_connect4", ... */
-extern const char *const prog_names[NLINKS];   /* "netacl_connect4", ... */
 
 struct pinned {
 	char dir[PATH_MAX];

@@ -130,22 +130,6 @@ void sys_pin_dir(const char *target, char out[PATH_MAX])
 	out[n] = 0;
 }
 
-void sys_pin_name_decode(const char *enc, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (; *enc && n + 1 < size; enc++) {
-		unsigned v;
-		if (*enc == '%' && sscanf(enc + 1, "%2x", &v) == 1) {
-			out[n++] = (char)v;
-			enc += 2;
-		} else {
-			out[n++] = *enc;
-		}
-	}
-	out[n] = 0;
-}
-
 int sys_bpf_error(int err, int otherwise, const char *what)
 {
 	if (err < 0)

@@ -24,8 +24,6 @@ int sys_cgroup_create(const char *path);
 /* /sys/fs/bpf/netacl/<target>, with bytes other than [A-Za-z0-9_-]
  * written %XX (bpffs refuses '.', and '/' would make a subdirectory). */
 void sys_pin_dir(const char *target, char out[PATH_MAX]);
-/* The target name back from a pin directory's name. */
-void sys_pin_name_decode(const char *enc, char *out, size_t size);
 
 /* An exit status for a failed bpf() call: EX_NOPERM for EPERM/EACCES,
  * else `otherwise`; prints "netacl: error: WHAT: strerror". */
