@@ -426,7 +426,14 @@ int enforce_load(struct load_req *r, bool *reloaded)
 	if (lock < 0)
 		return EX_UNAVAILABLE;
 	*reloaded = pinned_open(r->target, &p) == 0;
-	if (*reloaded) {
+	if (*reloaded && r->mode == LOAD_FRESH) {
+		die_msg("target '%s' is already loaded", r->target);
+		pinned_close(&p);
+		rc = EX_CANTCREAT;
+	} else if (!*reloaded && r->mode == LOAD_RELOAD) {
+		die_msg("target '%s' is not loaded", r->target);
+		rc = EX_NOINPUT;
+	} else if (*reloaded) {
 		rc = reload(r, &p);
 		pinned_close(&p);
 	} else {

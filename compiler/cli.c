@@ -40,6 +40,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 
 enum {
 	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO, L_CGROUP, L_AUDIT, L_ALL, L_JSON,
+	L_WATCH, L_MIN_INTERVAL, L_MAX_INTERVAL,
 };
 
 static const struct {
@@ -59,6 +60,9 @@ static const struct {
 	{ { "audit", no_argument, NULL, L_AUDIT }, OPT_AUDIT },
 	{ { "all", no_argument, NULL, L_ALL }, OPT_ALL },
 	{ { "json", no_argument, NULL, L_JSON }, OPT_JSON },
+	{ { "watch", no_argument, NULL, L_WATCH }, OPT_WATCH },
+	{ { "min-interval", required_argument, NULL, L_MIN_INTERVAL }, OPT_WATCH },
+	{ { "max-interval", required_argument, NULL, L_MAX_INTERVAL }, OPT_WATCH },
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -117,6 +121,16 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 	case L_JSON:
 		c->json = true;
 		return 0;
+	case L_WATCH:
+		c->watch = true;
+		return 0;
+	case L_MIN_INTERVAL:
+	case L_MAX_INTERVAL:
+		if (parse_uint(arg, 86400, opt == L_MIN_INTERVAL ? &c->min_interval : &c->max_interval) ||
+		    (opt == L_MIN_INTERVAL ? c->min_interval : c->max_interval) == 0)
+			return cli_usage_error(usage, "--%s takes seconds (1-86400), not '%s'",
+					       opt == L_MIN_INTERVAL ? "min-interval" : "max-interval", arg);
+		return 0;
 	}
 	return cli_usage_error(usage, "unexpected option");
 }
@@ -133,6 +147,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct
 	c->ro.hosts_files = c->hosts_files;
 	c->ro.resolvers = c->resolvers;
 	c->ro.progress = isatty(STDERR_FILENO);
+	c->min_interval = 5;
+	c->max_interval = 300;
 	for (size_t i = 0; i < NOPTS; i++)
 		if (table[i].needs & allowed)
 			longs[n++] = table[i].o;
@@ -182,6 +198,19 @@ int cli_one_target(const struct cli *c, const char *usage)
 	if (c->ntargets != 1)
 		return cli_usage_error(usage, "give exactly one --target NAME");
 	return 0;
+}
+
+bool cli_wants(const struct cli *c, const char *loaded)
+{
+	if (!c->ntargets)
+		return true;
+	for (size_t i = 0; i < c->ntargets; i++) {
+		size_t n = strlen(c->targets[i]);
+
+		if (strncmp(loaded, c->targets[i], n) == 0 && (!loaded[n] || loaded[n] == '@'))
+			return true;
+	}
+	return false;
 }
 
 int write_output(const char *path, const char *text)

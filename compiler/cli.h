@@ -2,6 +2,7 @@
 #ifndef NETACL_CLI_H
 #define NETACL_CLI_H
 
+#include <stdio.h>
 #include <sysexits.h>
 
 #include "compiler/build.h"
@@ -19,6 +20,7 @@ enum {
 	OPT_AUDIT = 1 << 5,
 	OPT_ALL = 1 << 6,
 	OPT_JSON = 1 << 7,
+	OPT_WATCH = 1 << 8,
 };
 
 struct cli {
@@ -30,7 +32,8 @@ struct cli {
 	const char *resolvers[16];
 	int proto;           /* 0: not given */
 	const char *cgroup;  /* --cgroup */
-	bool audit, all, json;
+	bool audit, all, json, watch;
+	unsigned min_interval, max_interval; /* --watch wakes in between, seconds */
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */
@@ -61,8 +64,18 @@ int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
 
 /* The one --target a verb needs, or EX_USAGE. */
 int cli_one_target(const struct cli *c, const char *usage);
+/* Whether the loaded target `loaded` is one c's --target options name
+ * (all without any): NAME stands for NAME and its runs, NAME@run-PID. */
+bool cli_wants(const struct cli *c, const char *loaded);
+
+/* Print to out what only a or only b allows ("- T: CIDR ports P proto"),
+ * either may be NULL; true if they differ (compiler/cmd-diff.c). */
+bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b);
 
 #endif

@@ -58,6 +58,7 @@ static void differences(struct acl_psets *t, struct pair_memo *memo, uint32_t a,
 }
 
 struct printer {
+	FILE *out;
 	const char *name;
 	char sign;
 	const struct acl_cidr *c;
@@ -73,7 +74,7 @@ static void print_entry(const struct acl_ports *p, int proto, void *arg)
 	acl_cidr_format(pr->c, a);
 	if (!acl_ports_is_all(p))
 		acl_ports_format(p, ports, sizeof(ports));
-	printf("%c %s: %s ports %s %s\n", pr->sign, pr->name, a, ports, acl_proto_name(proto));
+	fprintf(pr->out, "%c %s: %s ports %s %s\n", pr->sign, pr->name, a, ports, acl_proto_name(proto));
 }
 
 static void print_cidr(const struct acl_cidr *c, void *arg)
@@ -91,9 +92,8 @@ struct run {
 	uint32_t only_a, only_b;
 };
 
-static void run_flush(struct run *r, int family, const char *name, const struct acl_psets *t)
+static void run_flush(struct run *r, int family, struct printer pr)
 {
-	struct printer pr = { .name = name, .t = t };
 
 	if (!r->open)
 		return;
@@ -110,8 +110,9 @@ static void run_flush(struct run *r, int family, const char *name, const struct 
 
 /* Walk two flattenings together (set indices of one table). */
 static bool diff_family(const struct acl_flat *a, const struct acl_flat *b, struct acl_psets *t,
-			const char *name)
+			FILE *out, const char *name)
 {
+	struct printer pr = { .out = out, .name = name, .t = t };
 	struct pair_memo memo = { 0 };
 	struct run r = { 0 };
 	size_t i = 0, j = 0;
@@ -139,7 +140,7 @@ static bool diff_family(const struct acl_flat *a, const struct acl_flat *b, stru
 		if (sa != sb)
 			differences(t, &memo, sa, sb, &oa, &ob);
 		if (r.open && (r.only_a != oa || r.only_b != ob || r.hi + 1 != pos))
-			run_flush(&r, a->family, name, t);
+			run_flush(&r, a->family, pr);
 		if (oa != UINT32_MAX || ob != UINT32_MAX) {
 			differ = true;
 			if (!r.open)
@@ -150,7 +151,7 @@ static bool diff_family(const struct acl_flat *a, const struct acl_flat *b, stru
 			break;
 		pos = end + 1;
 	}
-	run_flush(&r, a->family, name, t);
+	run_flush(&r, a->family, pr);
 	free(memo.v);
 	return differ;
 }
@@ -170,8 +171,7 @@ static void share_sets(struct allows *a, struct allows *b)
 	free(map);
 }
 
-/* Print what only one side allows; true if anything. */
-static bool diff_target(const struct m_target *a, const struct m_target *b)
+bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 {
 	const char *name = a ? a->name : b->name;
 	struct m_target none = { .name = (char *)name };
@@ -179,14 +179,14 @@ static bool diff_target(const struct m_target *a, const struct m_target *b)
 	bool differ = false;
 
 	if (!a || !b) {
-		printf("%c target %s\n", a ? '-' : '+', name);
+		fprintf(out, "%c target %s\n", a ? '-' : '+', name);
 		differ = true;
 	}
 	allows_of(a ? a : &none, true, &fa);
 	allows_of(b ? b : &none, true, &fb);
 	share_sets(&fa, &fb);
 	for (int f = 0; f < 2; f++)
-		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, name);
+		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, out, name);
 	allows_free(&fa);
 	allows_free(&fb);
 	return differ;
@@ -218,11 +218,11 @@ int cmd_diff(int argc, char **argv)
 		int cmp = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.t[i].name, b.t[j].name);
 
 		if (cmp == 0)
-			differ |= diff_target(&a.t[i++], &b.t[j++]);
+			differ |= diff_target(stdout, &a.t[i++], &b.t[j++]);
 		else if (cmp < 0)
-			differ |= diff_target(&a.t[i++], NULL);
+			differ |= diff_target(stdout, &a.t[i++], NULL);
 		else
-			differ |= diff_target(NULL, &b.t[j++]);
+			differ |= diff_target(stdout, NULL, &b.t[j++]);
 	}
 	if (!rc && differ)
 		rc = 1;

@@ -43,51 +43,71 @@ static void default_cgroup(const char *target, char *out, size_t size)
 	out[n] = 0;
 }
 
-int enforce_file(const char *file, const char *target, const char *cgroup, bool audit,
-		 const struct resolve_opts *ro)
+int enforce_compile(const char *file, const char *const *only, size_t nonly,
+		    const struct resolve_opts *ro, struct model *m, uint8_t digest[32])
+{
+	int rc = input_load(file, ro, only, nonly, m);
+
+	return rc ? rc : digest_file(file, digest);
+}
+
+/* The absolute cgroup e's target goes on, or an exit status. */
+static int cgroup_of(const struct enforce *e, const struct m_target *t, struct load_req *r,
+		     char path[PATH_MAX], char dpath[PATH_MAX])
+{
+	char cg2[PATH_MAX], dflt[PATH_MAX];
+	const char *cgroup = e->cgroup;
+	int rc = sys_cgroup2(cg2);
+
+	if (!rc)
+		rc = sys_bpffs();
+	if (rc)
+		return rc;
+	if (!cgroup && t->cgroup && !e->transient)
+		cgroup = t->cgroup;
+	default_cgroup(r->target, dflt, sizeof(dflt));
+	rc = sys_cgroup_path(cg2, dflt, dpath);
+	if (!rc && cgroup)
+		rc = sys_cgroup_path(cg2, cgroup, path);
+	r->cgroup = cgroup ? path : NULL;
+	r->cgroup_default = dpath;
+	return rc;
+}
+
+int enforce_file(struct enforce *e)
 {
 	struct model m;
 	struct allows a;
-	struct load_req r = { .target = target, .audit = audit, .a = &a };
-	char cg2[PATH_MAX], path[PATH_MAX], dflt[PATH_MAX], dpath[PATH_MAX];
-	const char *only[1] = { target };
+	struct load_req r = {
+		.target = e->name ? e->name : e->target,
+		.mode = e->transient ? LOAD_FRESH : LOAD_ANY,
+		.audit = e->audit,
+		.a = &a,
+	};
+	char path[PATH_MAX], dpath[PATH_MAX];
 	bool reloaded = false;
 	int rc = sys_check_privileges();
 
 	if (rc)
 		return rc;
 	model_init(&m);
-	rc = input_load(file, ro, only, 1, &m);
+	rc = enforce_compile(e->file, &e->target, 1, e->ro, &m, r.digest);
+	const struct m_target *t = rc ? NULL : model_find(&m, e->target);
 	if (!rc)
-		rc = digest_file(file, r.digest);
-	if (!rc)
-		rc = sys_cgroup2(cg2);
-	if (!rc)
-		rc = sys_bpffs();
+		rc = cgroup_of(e, t, &r, path, dpath);
 	if (rc) {
 		model_free(&m);
 		return rc;
 	}
-	const struct m_target *t = model_find(&m, target);
-	if (!cgroup && t->cgroup)
-		cgroup = t->cgroup;
-	default_cgroup(target, dflt, sizeof(dflt));
-	rc = sys_cgroup_path(cg2, dflt, dpath);
-	if (!rc && cgroup)
-		rc = sys_cgroup_path(cg2, cgroup, path);
-	if (rc) {
-		model_free(&m);
-		return rc;
-	}
-	r.cgroup = cgroup ? path : NULL;
-	r.cgroup_default = dpath;
 	r.acl = t->acl;
 	allows_of(t, false, &a);
 	rc = enforce_load(&r, &reloaded);
-	if (!rc)
+	if (!rc) {
+		snprintf(e->cgroup_used, sizeof(e->cgroup_used), "%s", r.cgroup_used);
 		fprintf(stderr, "netacl: %s %s on %s: %u IPv4 and %u IPv6 prefixes%s\n",
-			reloaded ? "replaced" : "loaded", target, r.cgroup_used, r.entries[0],
-			r.entries[1], audit ? " (audit mode)" : "");
+			reloaded ? "replaced" : "loaded", r.target, r.cgroup_used, r.entries[0],
+			r.entries[1], e->audit ? " (audit mode)" : "");
+	}
 	allows_free(&a);
 	model_free(&m);
 	return rc;
@@ -102,8 +122,11 @@ int cmd_load(int argc, char **argv)
 		rc = cli_usage_error(usage, "load takes one policy or compiled JSON file");
 	if (!rc)
 		rc = cli_one_target(&c, usage);
-	if (!rc)
-		rc = enforce_file(c.args[0], c.targets[0], c.cgroup, c.audit, &c.ro);
+	if (!rc) {
+		struct enforce e = { .file = c.args[0], .target = c.targets[0], .cgroup = c.cgroup,
+				     .audit = c.audit, .ro = &c.ro };
+		rc = enforce_file(&e);
+	}
 	free(c.args);
 	return rc;
 }

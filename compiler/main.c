@@ -15,6 +15,9 @@ static const struct verb verbs[] = {
 	{ "unload", cmd_unload, "detach a target and remove its pins" },
 	{ "status", cmd_status, "what is loaded where, with counters" },
 	{ "inspect", cmd_inspect, "the sets as the kernel holds them" },
+	{ "run", cmd_run, "run a command under a policy, in a transient cgroup" },
+	{ "trace", cmd_trace, "stream verdict events as they happen" },
+	{ "refresh", cmd_refresh, "re-resolve names and swap changed sets atomically" },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -25,8 +28,9 @@ static void help(FILE *f)
 		   "       netacl --version | --help\n\nverbs:\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nresolution options (compile, explain, load): --hosts-file FILE, --offline,\n"
-		   "  --resolver IP[:PORT], --timeout MS, --max-addrs N, --strict\n"
+	fprintf(f, "\nresolution options (compile, explain, load, run, refresh):\n"
+		   "  --hosts-file FILE, --offline, --resolver IP[:PORT], --timeout MS,\n"
+		   "  --max-addrs N, --strict\n"
 		   "\nSee netacl(8) and netacl-policy(5).\n");
 }
 

@@ -14,6 +14,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--log")
 ap.add_argument("--delay-ms", type=int, default=0)
+ap.add_argument("--zone", help="file of 'NAME A|AAAA ADDRESS TTL' lines, read at every query")
 ap.add_argument("--listen", help="IP:PORT on loopback (default 127.0.0.1, a random port)")
 args = ap.parse_args()
 def log(transport, q):
@@ -33,12 +34,33 @@ MIXED_A = ["93.184.216.70", "10.0.0.7", "127.0.0.1", "169.254.169.254"]
 MIXED_AAAA = ["2606:2800:220::7", "::1", "::ffff:10.0.0.8", "64:ff9b::a00:9", "::ffff:93.184.216.71"]
 
 
+def from_zone(name, qtype):
+    """The --zone records for name and qtype, or None if the zone lacks the name."""
+    if not args.zone:
+        return None
+    found = None
+    with open(args.zone) as f:
+        for line in f:
+            n, t, value, ttl = line.split()
+            if n.rstrip(".").lower() != name.rstrip(".").lower():
+                continue
+            found = found or []
+            if getattr(QTYPE, t) == qtype:
+                found.append(addr_rr(name, qtype, value, ttl=int(ttl)))
+    return found
+
+
 def answer(req, transport):
     """The reply (a DNSRecord), or None for no reply."""
     q = req.q
     name = str(q.qname)
     first = name.split(".")[0].lower()
     reply = req.reply()
+    zone = from_zone(name, q.qtype)
+    if zone is not None:
+        for rr in zone:
+            reply.add_answer(rr)
+        return reply
     if first == "silent":
         return None
     if first == "nx":
