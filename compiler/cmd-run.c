@@ -214,6 +214,8 @@ static int run(struct cli *c)
 	if (rc)
 		return rc;
 	sig = interrupted(&set);
+	if (sig)
+		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
 	rc = sig ? 128 + sig : start(c->cmd, e.cgroup_used, &set, &old);
 	down = take_down(name, e.cgroup_used);
 	return down ? down : rc;

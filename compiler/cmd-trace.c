@@ -114,6 +114,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
 	memcpy(comm, e->comm, 16);
 	comm[16] = 0;
+	for (char *c = comm; *c; c++) /* a process names itself: keep lines and JSON sane */
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
 	proto = proto_name(e->proto, pb);
 	if (w->tr->c->json) {
 		format_time((int64_t)e->ktime_ns + w->tr->to_real, true, when);

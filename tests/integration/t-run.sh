@@ -230,3 +230,39 @@ tcp 127.0.0.4 80 allow" ] || fail "verdicts after the watch refreshed" || return
   kill -TERM $wp; wait $wp; rc=$?
   expect_rc 0
 }
+
+# The netacl command lines of examples/systemd/, as a host would run them:
+# the installed paths point at this build and the examples, the service's
+# cgroup at a test cgroup, and names resolve from the example hosts file.
+unit_cmd() {  # unit_cmd UNIT KEY: the command of KEY= (without "+")
+  sed -n "s/^$2=+\\{0,1\\}//p" "$ROOT/examples/systemd/$1" |
+    sed -e "s|/usr/local/sbin/netacl|$NETACL|" -e "s|/etc/netacl/|$ROOT/examples/|" \
+        -e "s|system.slice/%n|$KCG|" -e "s|nightly/source|$KT|g"
+}
+
+test_kernel_systemd_examples_run() {
+  need_kernel unit; trap run_cleanup EXIT
+  # a copy of the example policy whose stage is named like the test target
+  KT="kt-unit-$$/source"; EXTRA_TARGETS=("$KT")
+  sed "s|^  nightly:|  kt-unit-$$:|" "$ROOT/examples/pipeline.yaml" > "$T/pipeline.yaml"
+  local hosts="--offline --hosts-file $ROOT/examples/pipeline.hosts"
+  local load stop refresh
+  load=$(unit_cmd nightly-source.service ExecStartPre | sed "s|$ROOT/examples/pipeline.yaml|$T/pipeline.yaml|")
+  stop=$(unit_cmd nightly-source.service ExecStopPost)
+  refresh=$(unit_cmd netacl-refresh.service ExecStart | sed "s|$ROOT/examples/pipeline.yaml|$T/pipeline.yaml|")
+  [ -n "$load" ] && [ -n "$stop" ] && [ -n "$refresh" ] || fail "unit commands not found" || return 1
+  run $load $hosts; expect_rc 0 && expect_err "loaded $KT on $CG2/$KCG" || return 1
+  # denied without traffic leaving: loopback is not in the stage's sets
+  [ "$(verdicts tcp 127.0.0.1 5432)" = "tcp 127.0.0.1 5432 deny" ] || fail "not enforced" || return 1
+  $refresh $hosts > refresh.out 2> refresh.err &
+  local rp=$!
+  sleep 1
+  kill -HUP $rp; sleep 0.5     # systemctl reload: refresh at once, keep running
+  kill -0 $rp || fail "refresh --watch died on SIGHUP: $(cat refresh.err)" || return 1
+  kill -TERM $rp; wait $rp; rc=$?
+  expect_rc 0 || return 1
+  [ ! -s refresh.out ] || fail "refresh changed something: $(cat refresh.out)" || return 1
+  run $stop; expect_rc 0 || return 1
+  run "$NETACL" status --json
+  ! grep -q "$KT" "$T/out" || fail "still loaded after ExecStopPost"
+}
