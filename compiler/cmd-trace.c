@@ -232,7 +232,8 @@ static void rescan(struct trace *tr)
 		kept += tr->w[i]->seen;
 	if (kept == tr->n)
 		return;
-	ring_buffer__consume(tr->rb);
+	if (tr->rb)
+		ring_buffer__consume(tr->rb);
 	ring_buffer__free(tr->rb);
 	tr->rb = NULL;
 	kept = 0;
