@@ -132,7 +132,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	format_time((int64_t)e->ktime_ns + w->tr->to_real, false, when);
 	snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
-	printf("%s %-20s %7u %-16s %-4s %-47s %s\n", when, w->p.meta.target, e->pid, comm, proto,
+	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, w->p.meta.target, e->pid, comm, proto,
 	       where, verdict_name(e->verdict));
 	return 0;
 }
@@ -311,7 +311,7 @@ static int trace(const struct cli *c)
 		fprintf(stderr, "netacl: no %s loaded yet; waiting\n",
 			c->ntargets ? "such target" : "target");
 	if (!c->json && isatty(STDOUT_FILENO))
-		printf("%-15s %-20s %7s %-16s %-4s %-47s %s\n", "TIME", "TARGET", "PID", "COMM",
+		printf("%-15s %-16s %7s %-16s %-4s %-22s %s\n", "TIME", "TARGET", "PID", "COMM",
 		       "PROTO", "ADDRESS", "VERDICT");
 	while (!stop) {
 		int err = step(&tr);
