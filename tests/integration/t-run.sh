@@ -266,3 +266,37 @@ test_kernel_systemd_examples_run() {
   run "$NETACL" status --json
   ! grep -q "$KT" "$T/out" || fail "still loaded after ExecStopPost"
 }
+
+test_kernel_run_interrupted_while_loading() {
+  need_kernel runint
+  [ -x "$PY" ] && $PY -c 'import dnslib' 2>/dev/null || skip "python3-dnslib not installed"
+  trap run_cleanup EXIT
+  $PY "$ROOT/tests/dns/fakedns.py" --port-file port --delay-ms 1500 2>/dev/null &
+  for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
+  policy "$KT" '"svc.test:80"'
+  "$NETACL" run "$KT.yaml" --target "$KT" --resolver "127.0.0.1:$(cat port)" -- touch started \
+    2> run.err &
+  local pid=$!
+  sleep 0.5
+  kill -INT $pid; wait $pid; rc=$?
+  expect_rc 130 || return 1
+  [ ! -e started ] || fail "the command ran after an interrupt" || return 1
+  grep -q "touch not started" run.err || fail "no word of it: $(cat run.err)" || return 1
+  no_run_left
+}
+
+test_kernel_trace_second_reader_is_refused() {
+  need_kernel trace2; trap run_cleanup EXIT
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  trace_start --target "$KT"
+  timeout -s INT 2 "$NETACL" trace --target "$KT" > second.out 2> second.err &
+  local second=$!
+  sleep 1
+  verdicts tcp 127.0.0.9 81 tcp 127.0.0.9 82 >/dev/null
+  wait $second
+  trace_stop || return 1
+  grep -q "another trace is reading its events" second.err || fail "no refusal: $(cat second.err)" || return 1
+  [ ! -s second.out ] || fail "the second trace took events" || return 1
+  [ "$(events verdict=deny | wc -l)" = 2 ] || fail "the first trace lost events: $(cat ev.json)"
+}
