@@ -29,7 +29,6 @@ TESTLIBS := $(shell $(PKG_CONFIG) --libs criterion)
 ACL_SRC      := $(wildcard acl/*.c)
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 BPF_USER_SRC := $(wildcard bpf/*.c)
-BPF_PROGS    := $(filter-out %.bpf.c,$(BPF_USER_SRC))
 BPF_SRC      := $(wildcard bpf/*.bpf.c)
 BPF_SKELS    := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRC))
 LIB_SRC      := $(ACL_SRC) $(COMPILER_SRC) $(filter-out %.bpf.c,$(BPF_USER_SRC))
@@ -54,7 +53,7 @@ $(O)/%.o: %.c | $(BPF_SKELS)
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I. \
-	    -idirafter /usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+	    -idirafter /usr/include/$(shell $(CLANG) -print-multiarch) -c $< -o $@
 
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
