@@ -330,6 +330,7 @@ static int map_fds(struct netacl *s, int fd[NPINS])
 {
 	struct bpf_map *m[NPINS] = {
 		s->maps.gen, s->maps.conf, s->maps.meta, s->maps.counters, s->maps.events,
+		s->maps.listen,
 		s->maps.allow4, s->maps.allow6, s->maps.exact4, s->maps.exact6,
 		s->maps.deny4, s->maps.deny6, s->maps.ports,
 	};

@@ -67,7 +67,11 @@ enum {
 
 enum { NETACL_V_ALLOW = 1, NETACL_V_DENY = 2, NETACL_V_AUDIT = 3 };
 
-/* One verdict, to the events ring buffer. */
+/* One verdict, to the events ring buffer.  Denials and audits are
+ * always reported; allowed verdicts only while listen[0] is nonzero,
+ * which `netacl trace` sets while it reads the ring.  Allowed connects
+ * are the many: with nobody reading they would only fill the ring and
+ * count as lost. */
 struct netacl_event {
 	__u64 ktime_ns;  /* CLOCK_MONOTONIC */
 	__u64 cgroup_id;

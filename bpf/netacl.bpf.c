@@ -115,6 +115,14 @@ struct {
 	__uint(max_entries, NETACL_RING_BYTES);
 } events SEC(".maps");
 
+/* listen[0]: a trace is reading, report allowed verdicts too */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} listen SEC(".maps");
+
 /* One connect or send: the address as a 4-byte or 16-byte key. */
 struct query {
 	__u32 g;
@@ -207,8 +215,11 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (allowed(q, c)) {
+		__u32 *l = bpf_map_lookup_elem(&listen, &zero);
+
 		count(NETACL_CNT_ALLOW);
-		report(ctx, q, NETACL_V_ALLOW);
+		if (l && *l)
+			report(ctx, q, NETACL_V_ALLOW);
 		return 1;
 	}
 	if (c && (c->flags & NETACL_AUDIT)) {

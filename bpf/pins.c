@@ -13,7 +13,7 @@
 #include "bpf/sys.h"
 
 const char *const pin_names[NPINS] = {
-	"gen", "conf", "meta", "counters", "events",
+	"gen", "conf", "meta", "counters", "events", "listen",
 	"allow4", "allow6", "exact4", "exact6", "deny4", "deny6", "ports",
 };
 const char *const link_names[NLINKS] = {

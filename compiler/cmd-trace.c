@@ -157,6 +157,14 @@ static uint64_t lost(const struct pinned *p)
 	return n[NETACL_CNT_LOST];
 }
 
+/* Ask the programs for allowed verdicts too (bpf/netacl-api.h). */
+static void set_listen(const struct watched *w, uint32_t on)
+{
+	uint32_t zero = 0;
+
+	bpf_map_update_elem(w->p.fd[PIN_LISTEN], &zero, &on, BPF_ANY);
+}
+
 static int ring_add(struct trace *tr, struct watched *w)
 {
 	if (tr->rb)
@@ -191,7 +199,7 @@ static int watch_dir(const char *dir, void *arg)
 			goto skip;
 		}
 	for (int i = 0; i < NPINS; i++)
-		if (i != PIN_EVENTS && i != PIN_COUNTERS) {
+		if (i != PIN_EVENTS && i != PIN_COUNTERS && i != PIN_LISTEN) {
 			close(w->p.fd[i]);
 			w->p.fd[i] = -1;
 		}
@@ -209,6 +217,7 @@ static int watch_dir(const char *dir, void *arg)
 			diag_warning(dir, 0, 0, "cannot read its events: %s", strerror(-err));
 			goto skip;
 		}
+		set_listen(w, 1);
 	}
 	tr->w = acl_xrealloc(tr->w, (tr->n + 1) * sizeof(*tr->w));
 	tr->w[tr->n++] = w;
@@ -224,6 +233,7 @@ skip:
 static void forget(struct watched *w, uint64_t *lost_total)
 {
 	if (w->lock >= 0) {
+		set_listen(w, 0);
 		*lost_total += lost(&w->p) - w->lost0;
 		close(w->lock);
 	}

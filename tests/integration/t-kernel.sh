@@ -312,5 +312,6 @@ E
   "$NETACL" status --json > s.json
   local q="[t for t in d['targets'] if t['target'] == '$KT'][0]['counters']"
   [ "$(jget s.json "$q['allowed'], $q['denied']")" = "(5000, 5000)" ] || fail "counters: $(jget s.json "$q")"
-  [ "$(jget s.json "$q['events_lost'] > 5000")" = True ] || fail "no events lost: $(jget s.json "$q")"
+  # only denials are reported without a trace; those past the ring's room are lost
+  [ "$(jget s.json "1000 < $q['events_lost'] < 5000")" = True ] || fail "events lost: $(jget s.json "$q")"
 }
