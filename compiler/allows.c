@@ -64,6 +64,16 @@ static uint32_t entry_set(struct acl_psets *sets, struct last_set *l, const stru
 	return l->set;
 }
 
+int64_t allows_min_ttl(const struct m_target *t)
+{
+	int64_t min = -1;
+
+	for (size_t i = 0; i < t->nallow; i++)
+		if (t->allow[i].ttl >= 0 && (min < 0 || t->allow[i].ttl < min))
+			min = t->allow[i].ttl;
+	return min;
+}
+
 void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 {
 	struct ins in[2] = { { 0 } };
@@ -72,7 +82,7 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 	memset(a, 0, sizeof(*a));
 	acl_psets_init(&a->sets);
 	a->allow_all = t->allow_all;
-	a->min_ttl = -1;
+	a->min_ttl = allows_min_ttl(t);
 	a->star = star_set(t, &a->sets);
 	for (size_t i = 0; i < t->nallow; i++) {
 		const struct m_allow *e = &t->allow[i];
@@ -80,8 +90,6 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 
 		ins_push(&in[fam_ix(e->addr.family)], lo, acl_cidr_last(&e->addr),
 			 entry_set(&a->sets, &last, e));
-		if (e->ttl >= 0 && (a->min_ttl < 0 || e->ttl < a->min_ttl))
-			a->min_ttl = e->ttl;
 	}
 	for (int f = 0; f < 2; f++) {
 		int family = f ? ACL_V6 : ACL_V4;

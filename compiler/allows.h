@@ -25,6 +25,8 @@ struct allows {
  * the canonical form of "what may this target reach" used to compare. */
 void allows_of(const struct m_target *t, bool fold_star, struct allows *a);
 void allows_free(struct allows *a);
+/* The smallest TTL of t's answers, -1 if none has one. */
+int64_t allows_min_ttl(const struct m_target *t);
 
 /* The entries as CIDRs, in order: fn(cidr, set index). */
 void allows_cidrs(const struct acl_flat *f,

@@ -125,12 +125,15 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 		c->watch = true;
 		return 0;
 	case L_MIN_INTERVAL:
-	case L_MAX_INTERVAL:
-		if (parse_uint(arg, 86400, opt == L_MIN_INTERVAL ? &c->min_interval : &c->max_interval) ||
-		    (opt == L_MIN_INTERVAL ? c->min_interval : c->max_interval) == 0)
+	case L_MAX_INTERVAL: {
+		bool min = opt == L_MIN_INTERVAL;
+		unsigned *v = min ? &c->min_interval : &c->max_interval;
+
+		if (parse_uint(arg, 86400, v) || *v == 0)
 			return cli_usage_error(usage, "--%s takes seconds (1-86400), not '%s'",
-					       opt == L_MIN_INTERVAL ? "min-interval" : "max-interval", arg);
+					       min ? "min-interval" : "max-interval", arg);
 		return 0;
+	}
 	}
 	return cli_usage_error(usage, "unexpected option");
 }
@@ -200,17 +203,19 @@ int cli_one_target(const struct cli *c, const char *usage)
 	return 0;
 }
 
+bool cli_names(const char *name, const char *loaded)
+{
+	size_t n = strlen(name);
+
+	return strncmp(loaded, name, n) == 0 && (!loaded[n] || loaded[n] == '@');
+}
+
 bool cli_wants(const struct cli *c, const char *loaded)
 {
-	if (!c->ntargets)
-		return true;
-	for (size_t i = 0; i < c->ntargets; i++) {
-		size_t n = strlen(c->targets[i]);
-
-		if (strncmp(loaded, c->targets[i], n) == 0 && (!loaded[n] || loaded[n] == '@'))
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (cli_names(c->targets[i], loaded))
 			return true;
-	}
-	return false;
+	return !c->ntargets;
 }
 
 int write_output(const char *path, const char *text)

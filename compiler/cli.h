@@ -70,8 +70,9 @@ int cmd_refresh(int argc, char **argv);
 
 /* The one --target a verb needs, or EX_USAGE. */
 int cli_one_target(const struct cli *c, const char *usage);
-/* Whether the loaded target `loaded` is one c's --target options name
- * (all without any): NAME stands for NAME and its runs, NAME@run-PID. */
+/* Whether the loaded target `loaded` is `name` or one of its runs,
+ * NAME@run-PID; cli_wants: one of c's --target options (all without any). */
+bool cli_names(const char *name, const char *loaded);
 bool cli_wants(const struct cli *c, const char *loaded);
 
 /* Print to out what only a or only b allows ("- T: CIDR ports P proto"),

@@ -94,7 +94,6 @@ struct run {
 
 static void run_flush(struct run *r, int family, struct printer pr)
 {
-
 	if (!r->open)
 		return;
 	if (r->only_a != UINT32_MAX) {

@@ -58,11 +58,10 @@ static int collect(const char *dir, void *arg)
 static int all_loaded(const struct round *r)
 {
 	for (size_t i = 0; i < r->c->ntargets; i++) {
-		struct cli one = { .ntargets = 1, .targets = { r->c->targets[i] } };
 		bool found = false;
 
 		for (size_t j = 0; j < r->n && !found; j++)
-			found = cli_wants(&one, r->v[j].name);
+			found = cli_names(r->c->targets[i], r->v[j].name);
 		if (!found) {
 			die_msg("target '%s' is not loaded", r->c->targets[i]);
 			return EX_NOINPUT;
@@ -77,10 +76,9 @@ static int refresh_one(struct round *r, const struct loaded *l, const struct m_t
 {
 	struct pinned p;
 	struct model held;
-	struct allows a;
 	char *change = NULL;
 	size_t len = 0;
-	bool reloaded;
+	int64_t ttl = allows_min_ttl(t);
 	int rc = 0, err = pinned_open(l->name, &p);
 
 	if (err)
@@ -97,10 +95,13 @@ static int refresh_one(struct round *r, const struct loaded *l, const struct m_t
 		abort();
 	bool differ = diff_target(out, &held.t[0], t);
 	fclose(out);
-	allows_of(t, false, &a);
-	if (a.min_ttl >= 0 && (r->min_ttl < 0 || a.min_ttl < r->min_ttl))
-		r->min_ttl = a.min_ttl;
+	if (ttl >= 0 && (r->min_ttl < 0 || ttl < r->min_ttl))
+		r->min_ttl = ttl;
 	if (differ) {
+		struct allows a;
+		bool reloaded;
+
+		allows_of(t, false, &a);
 		struct load_req req = { .target = l->name, .acl = t->acl, .mode = LOAD_RELOAD,
 					.audit = p.conf.flags & NETACL_AUDIT, .a = &a,
 					.cgroup_default = p.meta.cgroup };
@@ -111,11 +112,11 @@ static int refresh_one(struct round *r, const struct loaded *l, const struct m_t
 			fprintf(stderr, "netacl: refreshed %s: %u IPv4 and %u IPv6 prefixes\n", l->name,
 				req.entries[0], req.entries[1]);
 		}
+		allows_free(&a);
 	} else if (!r->c->watch) {
 		fprintf(stderr, "netacl: %s unchanged\n", l->name);
 	}
 	free(change);
-	allows_free(&a);
 	model_free(&held);
 	pinned_close(&p);
 	return rc;
