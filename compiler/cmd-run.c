@@ -181,15 +181,15 @@ static int take_down(const char *name, const char *cg)
 	return rc;
 }
 
-/* A signal in set that arrived while we were loading, or 0. */
-static int interrupted(const sigset_t *set)
+/* INT, TERM or HUP if one arrived while we were loading, or 0. */
+static int interrupted(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	sigset_t pending;
 
 	sigpending(&pending);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigismember(&pending, sigs[i]) && sigismember(set, sigs[i]))
+		if (sigismember(&pending, sigs[i]))
 			return sigs[i];
 	return 0;
 }
@@ -213,7 +213,7 @@ static int run(struct cli *c)
 	rc = enforce_file(&e);
 	if (rc)
 		return rc;
-	sig = interrupted(&set);
+	sig = interrupted();
 	if (sig)
 		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
 	rc = sig ? 128 + sig : start(c->cmd, e.cgroup_used, &set, &old);

@@ -92,13 +92,9 @@ static void format_time(int64_t real_ns, bool utc, char out[48])
 	struct tm tm;
 	char base[32];
 
-	if (utc) {
-		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", gmtime_r(&s, &tm));
-		snprintf(out, 48, "%s.%06dZ", base, (int)(real_ns % 1000000000 / 1000));
-	} else {
-		strftime(base, sizeof(base), "%H:%M:%S", localtime_r(&s, &tm));
-		snprintf(out, 48, "%s.%06d", base, (int)(real_ns % 1000000000 / 1000));
-	}
+	strftime(base, sizeof(base), utc ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S",
+		 utc ? gmtime_r(&s, &tm) : localtime_r(&s, &tm));
+	snprintf(out, 48, "%s.%06d%s", base, (int)(real_ns % 1000000000 / 1000), utc ? "Z" : "");
 }
 
 /* A JSON string of printable ASCII: only '"' and '\\' need escaping. */
