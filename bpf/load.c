@@ -22,23 +22,21 @@
 #include "bpf/netacl.skel.h"
 
 /* Serialise loads: an exclusive lock on the pin root (created if need be).
- * Returns a descriptor to close, or -1 after saying why. */
-static int enforce_lock(void)
+ * 0 and *fd a descriptor to close, or an exit status after saying why. */
+static int enforce_lock(int *fd)
 {
-	int fd;
+	int rc = sys_pin_root_create();
 
-	if (mkdir(NETACL_PIN_ROOT, 0700) != 0 && errno != EEXIST) {
-		die_msg("cannot create %s: %s", NETACL_PIN_ROOT, strerror(errno));
-		return -1;
+	if (rc)
+		return rc;
+	*fd = open(sys_pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
+		die_msg("cannot lock %s: %s", sys_pin_root(), strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		return EX_UNAVAILABLE;
 	}
-	fd = open(NETACL_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		die_msg("cannot lock %s: %s", NETACL_PIN_ROOT, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return 0;
 }
 
 /* --- one generation: fresh inner maps, filled --- */
@@ -422,10 +420,10 @@ static int fresh_load(struct load_req *r)
 int enforce_load(struct load_req *r, bool *reloaded)
 {
 	struct pinned p;
-	int lock = enforce_lock(), rc;
+	int lock, rc = enforce_lock(&lock);
 
-	if (lock < 0)
-		return EX_UNAVAILABLE;
+	if (rc)
+		return rc;
 	*reloaded = pinned_open(r->target, &p) == 0;
 	if (*reloaded && r->mode == LOAD_FRESH) {
 		die_msg("target '%s' is already loaded", r->target);
@@ -475,10 +473,10 @@ int enforce_unload(const char *target)
 {
 	char dir[PATH_MAX];
 	struct stat st;
-	int lock = enforce_lock(), rc;
+	int lock, rc = enforce_lock(&lock);
 
-	if (lock < 0)
-		return EX_UNAVAILABLE;
+	if (rc)
+		return rc;
 	sys_pin_dir(target, dir);
 	if (stat(dir, &st) != 0) {
 		die_msg("target '%s' is not loaded", target);
@@ -492,10 +490,10 @@ int enforce_unload(const char *target)
 
 int enforce_unload_all(void)
 {
-	int lock = enforce_lock(), rc;
+	int lock, rc = enforce_lock(&lock);
 
-	if (lock < 0)
-		return EX_UNAVAILABLE;
+	if (rc)
+		return rc;
 	rc = pinned_each(unload_dir, NULL);
 	close(lock);
 	return rc;

@@ -99,9 +99,9 @@ static int name_cmp(const void *a, const void *b)
 
 int pinned_each(int (*fn)(const char *dir, void *), void *arg)
 {
-	DIR *d = opendir(NETACL_PIN_ROOT);
+	DIR *d = opendir(sys_pin_root());
 	struct dirent *e;
-	char **names = NULL, path[PATH_MAX + 300];
+	char **names = NULL, path[NETACL_PIN_ROOT_MAX + 300];
 	size_t n = 0;
 	int rc = 0;
 
@@ -117,7 +117,7 @@ int pinned_each(int (*fn)(const char *dir, void *), void *arg)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", NETACL_PIN_ROOT, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", sys_pin_root(), names[i]);
 		if (!rc)
 			rc = fn(path, arg);
 		free(names[i]);

@@ -112,10 +112,48 @@ int sys_cgroup_create(const char *path)
 	}
 }
 
+const char *sys_pin_root(void)
+{
+	const char *env = getenv("NETACL_PIN_ROOT");
+
+	return env && *env ? env : NETACL_PIN_ROOT_DEFAULT;
+}
+
+int sys_pin_root_check(void)
+{
+	const char *root = sys_pin_root();
+
+	if (root[0] == '/' && strlen(root) <= NETACL_PIN_ROOT_MAX)
+		return 0;
+	die_msg("NETACL_PIN_ROOT must be an absolute path of at most %d bytes, not '%.64s'",
+		NETACL_PIN_ROOT_MAX, root);
+	return EX_USAGE;
+}
+
+int sys_pin_root_create(void)
+{
+	const char *root = sys_pin_root();
+	struct statfs st;
+
+	bool made = mkdir(root, 0700) == 0;
+
+	if (!made && errno != EEXIST) {
+		die_msg("cannot create %s: %s", root, strerror(errno));
+		return errno == EACCES || errno == EPERM ? EX_NOPERM : EX_CANTCREAT;
+	}
+	if (statfs(root, &st) != 0 || st.f_type != BPF_FS_MAGIC) {
+		if (made)
+			rmdir(root);
+		die_msg("%s is not a directory on a bpf file system (bpffs)", root);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 void sys_pin_dir(const char *target, char out[PATH_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = (size_t)snprintf(out, PATH_MAX, "%s/", NETACL_PIN_ROOT);
+	size_t n = (size_t)snprintf(out, PATH_MAX, "%s/", sys_pin_root());
 
 	for (const unsigned char *s = (const unsigned char *)target; *s && n + 4 < PATH_MAX; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||

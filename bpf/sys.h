@@ -7,7 +7,18 @@
 #include <limits.h>
 #include <stddef.h>
 
-#define NETACL_PIN_ROOT "/sys/fs/bpf/netacl"
+/* Where targets are pinned: $NETACL_PIN_ROOT if set (for tests, and
+ * for independent netacl instances on one host), else this. */
+#define NETACL_PIN_ROOT_DEFAULT "/sys/fs/bpf/netacl"
+#define NETACL_PIN_ROOT_MAX 1024
+
+const char *sys_pin_root(void);
+/* 0, or EX_USAGE when $NETACL_PIN_ROOT is set but not an absolute path
+ * of at most NETACL_PIN_ROOT_MAX bytes. */
+int sys_pin_root_check(void);
+/* Create the pin root unless it exists, and check that it is on bpffs:
+ * 0, or an exit status after saying why. */
+int sys_pin_root_create(void);
 
 /* 0, or EX_NOPERM naming what is missing. */
 int sys_check_privileges(void);
@@ -21,7 +32,7 @@ int sys_cgroup_path(const char *cg2, const char *given, char out[PATH_MAX]);
 /* mkdir -p a cgroup; EX_NOPERM or EX_CANTCREAT on failure. */
 int sys_cgroup_create(const char *path);
 
-/* /sys/fs/bpf/netacl/<target>, with bytes other than [A-Za-z0-9_-]
+/* <pin root>/<target>, with bytes other than [A-Za-z0-9_-]
  * written %XX (bpffs refuses '.', and '/' would make a subdirectory). */
 void sys_pin_dir(const char *target, char out[PATH_MAX]);
 

@@ -316,10 +316,12 @@ static int trace(const struct cli *c)
 		return rc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	mkdir(NETACL_PIN_ROOT, 0700);
+	rc = sys_pin_root_create();
+	if (rc)
+		return rc;
 	tr.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (tr.inotify < 0 || inotify_add_watch(tr.inotify, NETACL_PIN_ROOT, IN_CREATE | IN_DELETE) < 0) {
-		die_msg("cannot watch %s: %s", NETACL_PIN_ROOT, strerror(errno));
+	if (tr.inotify < 0 || inotify_add_watch(tr.inotify, sys_pin_root(), IN_CREATE | IN_DELETE) < 0) {
+		die_msg("cannot watch %s: %s", sys_pin_root(), strerror(errno));
 		return EX_UNAVAILABLE;
 	}
 	tr.since = (uint64_t)now_ns(CLOCK_MONOTONIC);

@@ -1,0 +1,284 @@
+# Kernel enforcement: real programs on a real cgroup, real connect() and
+# sendto() from a child that joined the cgroup (tests/kernel/probe.c).
+# Only loopback and addresses inside network namespaces made here are used.
+
+test_kernel_verdicts_address_port_protocol() {
+  need_kernel verdicts
+  policy "$KT" '"127.0.0.1:80"' '{to: 127.0.0.2, ports: [8000-8100], proto: tcp}' \
+    '{to: 127.0.0.3, ports: [53], proto: udp}' '"[::1]:443"' '"127.0.1.0/24:9000"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  diff <(verdicts tcp 127.0.0.1 80  tcp 127.0.0.1 81  tcp 127.0.0.9 80 \
+                  udp 127.0.0.1 80  udpc 127.0.0.1 80 \
+                  tcp 127.0.0.2 8000  tcp 127.0.0.2 8100  tcp 127.0.0.2 7999  tcp 127.0.0.2 8101 \
+                  udp 127.0.0.2 8050  udpc 127.0.0.2 8050 \
+                  udp 127.0.0.3 53  udpc 127.0.0.3 53  tcp 127.0.0.3 53 \
+                  tcp 127.0.1.77 9000  tcp 127.0.2.1 9000 \
+                  tcp6 ::1 443  udp6 ::1 443  tcp6 ::1 444  tcp6 ::2 443 \
+                  tcp6 127.0.0.1 80  tcp6 127.0.0.1 81  udp6 127.0.0.3 53  udp6 127.0.0.4 53 \
+                  udpc6 127.0.0.3 53  udpc6 127.0.0.3 54 \
+                  tfo 127.0.0.1 80  tfo 127.0.0.1 81  tfo6 127.0.0.1 80  tfo6 127.0.0.2 80 \
+                  tcp 0.0.0.0 80  udp 0.0.0.0 53  tcp6 :: 443  tcp6 0.0.0.0 80) - <<'E' >&2 || fail "verdicts"
+tcp 127.0.0.1 80 allow
+tcp 127.0.0.1 81 deny
+tcp 127.0.0.9 80 deny
+udp 127.0.0.1 80 allow
+udpc 127.0.0.1 80 allow
+tcp 127.0.0.2 8000 allow
+tcp 127.0.0.2 8100 allow
+tcp 127.0.0.2 7999 deny
+tcp 127.0.0.2 8101 deny
+udp 127.0.0.2 8050 deny
+udpc 127.0.0.2 8050 deny
+udp 127.0.0.3 53 allow
+udpc 127.0.0.3 53 allow
+tcp 127.0.0.3 53 deny
+tcp 127.0.1.77 9000 allow
+tcp 127.0.2.1 9000 deny
+tcp6 ::1 443 allow
+udp6 ::1 443 allow
+tcp6 ::1 444 deny
+tcp6 ::2 443 deny
+tcp6 127.0.0.1 80 allow
+tcp6 127.0.0.1 81 deny
+udp6 127.0.0.3 53 allow
+udp6 127.0.0.4 53 deny
+udpc6 127.0.0.3 53 allow
+udpc6 127.0.0.3 54 deny
+tfo 127.0.0.1 80 allow
+tfo 127.0.0.1 81 deny
+tfo6 127.0.0.1 80 allow
+tfo6 127.0.0.2 80 deny
+tcp 0.0.0.0 80 deny
+udp 0.0.0.0 53 deny
+tcp6 :: 443 deny
+tcp6 0.0.0.0 80 deny
+E
+}
+
+test_kernel_unspecified_allowed_only_explicitly() {
+  need_kernel unspec
+  policy "$KT" '"0.0.0.0:80"' '"[::]:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  diff <(verdicts tcp 0.0.0.0 80  tcp6 :: 80  tcp 0.0.0.0 81) - <<'E' >&2 || fail "verdicts"
+tcp 0.0.0.0 80 allow
+tcp6 :: 80 allow
+tcp 0.0.0.0 81 deny
+E
+}
+
+test_kernel_process_outside_cgroup_unaffected() {
+  need_kernel outside
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 deny" ] || fail "inside not denied"
+  [ "$("$PROBE" tcp 127.0.0.1 81 | awk '{print $4}')" = allow ] || fail "outside was denied"
+}
+
+test_kernel_allow_all_in_private_netns() {
+  need_kernel allowall
+  command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs unshare and ip"
+  policy "$KT" '"*"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  # 11.22.33.44 is a global address, but only on this namespace's own lo
+  unshare -n sh -c "ip link set lo up && ip addr add 11.22.33.44/32 dev lo &&
+    exec '$PROBE' --cgroup '$CG2/$KCG' tcp 11.22.33.44 443 udp 11.22.33.44 53 tcp6 11.22.33.44 80 \
+      tcp 127.0.0.1 80 tcp 10.0.0.1 80 tcp 192.168.1.1 80 tcp 100.64.0.1 80 \
+      tcp 169.254.169.254 80 udp 169.254.169.254 80 tcp6 fd00:ec2::254 80 \
+      tcp6 127.0.0.1 80 tcp6 10.0.0.1 80 tcp6 64:ff9b::7f00:1 80 tcp6 64:ff9b::a9fe:a9fe 80 \
+      tcp6 ::1 80 tcp6 fe80::1 80 tcp 0.0.0.0 80 tcp6 :: 80 udp 224.0.0.1 5353" \
+    | awk '{ print $1, $2, $3, $4 }' > got || return 1
+  diff got - <<'E' >&2 || fail "verdicts"
+tcp 11.22.33.44 443 allow
+udp 11.22.33.44 53 allow
+tcp6 11.22.33.44 80 allow
+tcp 127.0.0.1 80 deny
+tcp 10.0.0.1 80 deny
+tcp 192.168.1.1 80 deny
+tcp 100.64.0.1 80 deny
+tcp 169.254.169.254 80 deny
+udp 169.254.169.254 80 deny
+tcp6 fd00:ec2::254 80 deny
+tcp6 127.0.0.1 80 deny
+tcp6 10.0.0.1 80 deny
+tcp6 64:ff9b::7f00:1 80 deny
+tcp6 64:ff9b::a9fe:a9fe 80 deny
+tcp6 ::1 80 deny
+tcp6 fe80::1 80 deny
+tcp 0.0.0.0 80 deny
+tcp6 :: 80 deny
+udp 224.0.0.1 5353 deny
+E
+}
+
+test_kernel_allow_all_private_exemption() {
+  need_kernel exempt
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
+  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  diff <(verdicts tcp 127.0.0.1 443  tcp 127.0.0.1 80  tcp6 ::1 443  tcp6 127.0.0.1 443  tcp 0.0.0.0 443) - <<'E' >&2 || fail "verdicts"
+tcp 127.0.0.1 443 allow
+tcp 127.0.0.1 80 deny
+tcp6 ::1 443 allow
+tcp6 127.0.0.1 443 allow
+tcp 0.0.0.0 443 deny
+E
+}
+
+test_kernel_inspect_matches_compiled() {
+  need_kernel inspect
+  "$NETACL" compile "$ROOT/examples/quickstart.yaml" --offline \
+    --hosts-file "$ROOT/examples/quickstart.hosts" --target demo/fetch -o c.json || return 1
+  sed "s#\"demo/fetch\"#\"$KT\"#" c.json > t.json
+  load_ok t.json --target "$KT" --cgroup "$KCG" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff t.json i.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs from the loaded file"; return 1; }
+  [ "$(jget i.json "d['targets']['$KT']['cgroup']")" = "$CG2/$KCG" ] || fail "cgroup"
+  # and a different file does differ
+  sed 's/93.184.216.34/93.184.216.35/' t.json > u.json
+  run "$NETACL" diff u.json i.json; expect_rc 1 && expect_out "93.184.216.35/32"
+}
+
+test_kernel_status_reports_counters_and_digest() {
+  need_kernel status
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  probe tcp 127.0.0.1 80 tcp 127.0.0.1 80 tcp 127.0.0.1 81 >/dev/null
+  run "$NETACL" status --json; expect_rc 0 || return 1
+  cp "$T/out" s.json
+  local q="[t for t in d['targets'] if t['target'] == '$KT'][0]"
+  [ "$(jget s.json "$q['counters']['allowed'], $q['counters']['denied']")" = "(2, 1)" ] || fail "counters"
+  [ "$(jget s.json "$q['digest']")" = "sha256:$(sha256sum < "$KT.yaml" | cut -c1-64)" ] || fail "digest"
+  [ "$(jget s.json "$q['mode'], $q['entries']['ipv4'], $q['cgroup']")" = "('enforce', 1, '$CG2/$KCG')" ] || fail "fields"
+  run "$NETACL" status; expect_rc 0 && expect_out "$KT" && expect_out "TARGET"
+}
+
+test_kernel_audit_mode_allows_and_counts() {
+  need_kernel audit
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" --audit || return 1
+  [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 allow" ] || fail "audit mode denied"
+  "$NETACL" status --json > s.json
+  [ "$(jget s.json "[(t['mode'], t['counters']['audited']) for t in d['targets'] if t['target'] == '$KT'][0]")" = "('audit', 1)" ] || fail "audit counter"
+  # reloading without --audit enforces
+  load_ok "$KT.yaml" --target "$KT" --offline || return 1
+  [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 deny" ] || fail "reload did not enforce"
+}
+
+test_kernel_reload_under_load_is_atomic() {
+  need_kernel reload
+  # both allow .10; A also allows .11, B also .12; neither allows .13
+  policy a '"127.0.0.10:80"' '"127.0.0.11:80"'
+  policy b '"127.0.0.10:80"' '"127.0.0.12:80"'
+  "$NETACL" compile a.yaml --offline -o a.json && "$NETACL" compile b.yaml --offline -o b.json || return 1
+  sed -i "s#\"a\"#\"$KT\"#" a.json; sed -i "s#\"b\"#\"$KT\"#" b.json
+  load_ok a.json --target "$KT" --cgroup "$KCG" || return 1
+  probe --loop 1000 --stop stop tcp 127.0.0.10 80 tcp 127.0.0.13 80 udp 127.0.0.10 80 > counts &
+  local pid=$! i
+  for i in $(seq 1 100); do
+    "$NETACL" load b.json --target "$KT" 2>/dev/null && "$NETACL" load a.json --target "$KT" 2>/dev/null || { touch stop; fail "reload $i failed"; return 1; }
+  done
+  touch stop; wait $pid
+  cat counts >&2
+  awk '$1 == "tcp" && $2 == "127.0.0.10" && $5 == "deny=0" { ok++ }
+       $1 == "tcp" && $2 == "127.0.0.13" && $4 == "allow=0" { ok++ }
+       $1 == "udp" && $5 == "deny=0" { ok++ } END { exit ok != 3 }' counts || fail "a wrong verdict during reloads"
+  # A ends live: .10 and .11 are one /31 in the kernel
+  "$NETACL" status --json > s.json
+  [ "$(jget s.json "[t['entries']['ipv4'] for t in d['targets'] if t['target'] == '$KT'][0]")" = 1 ] || fail "entries"
+}
+
+test_kernel_failed_load_keeps_old_policy() {
+  need_kernel failed
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  "$NETACL" inspect --target "$KT" --json > before.json
+  "$NETACL" status --json > s0.json
+  policy other '"127.0.0.1:81"'; sed -i "s/^  other:/  $KT:/" other.yaml
+  # failures at each stage: bad policy, unresolved under --strict, another
+  # cgroup, and a late failure after the new maps were built
+  printf 'version: 1\nacls: {%s: {allow: [nonsense::]}}\n' "$KT" > bad.yaml
+  run "$NETACL" load bad.yaml --target "$KT" --offline; expect_rc 65 || return 1
+  policy gone '"gone.example.com:80"'; sed -i "s/^  gone:/  $KT:/" gone.yaml
+  run "$NETACL" load gone.yaml --target "$KT" --offline --strict; expect_rc 68 || return 1
+  run "$NETACL" load other.yaml --target "$KT" --offline --cgroup netacl-test/elsewhere; expect_rc 64 && expect_err "unload it" || return 1
+  NETACL_TEST_FAULT=install run "$NETACL" load other.yaml --target "$KT" --offline; [ "$rc" -ne 0 ] || fail "fault did not fail" || return 1
+  diff <(verdicts tcp 127.0.0.1 80  tcp 127.0.0.1 81) - <<'E' >&2 || fail "old policy not in force"
+tcp 127.0.0.1 80 allow
+tcp 127.0.0.1 81 deny
+E
+  "$NETACL" inspect --target "$KT" --json > after.json
+  cmp before.json after.json || fail "inspect changed"
+  "$NETACL" status --json > s1.json
+  [ "$(jget s0.json "[t['digest'] for t in d['targets']]")" = "$(jget s1.json "[t['digest'] for t in d['targets']]")" ] || fail "digest changed"
+  # and then a good reload goes through
+  load_ok other.yaml --target "$KT" --offline || return 1
+  [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 allow" ] || fail "new policy not in force"
+}
+
+test_kernel_unload_leaves_nothing() {
+  need_kernel unload
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  local dir=$NETACL_PIN_ROOT/$KT
+  [ -d "$dir" ] || fail "no pin directory" || return 1
+  for f in "$dir"/*; do
+    [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f")"
+  done
+  [ "$(ls "$dir" | wc -l)" = 16 ] || fail "pins: $(ls "$dir")"
+  bpftool cgroup show "$CG2/$KCG" | grep -c netacl_ > n
+  [ "$(cat n)" = 4 ] || fail "attached programs: $(cat n)"
+  run "$NETACL" unload --target "$KT"; expect_rc 0 || return 1
+  [ ! -e "$dir" ] || fail "pins left: $(ls "$dir")"
+  [ -z "$(bpftool cgroup show "$CG2/$KCG")" ] || fail "programs still attached"
+  [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 allow" ] || fail "still enforced"
+  run "$NETACL" unload --target "$KT"; expect_rc 66 && expect_err "not loaded"
+}
+
+test_kernel_unload_all() {
+  need_kernel all
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  sed "s/^  $KT:/  $KT-2:/" "$KT.yaml" > two.yaml
+  load_ok two.yaml --target "$KT-2" --offline --cgroup "$KCG" || return 1
+  run "$NETACL" unload --all; expect_rc 0 || return 1
+  [ -z "$(ls "$NETACL_PIN_ROOT")" ] || fail "pins left"
+}
+
+test_kernel_not_root_is_77() {
+  need_kernel nonroot
+  command -v setpriv >/dev/null || skip "needs setpriv"
+  policy "$KT" '"127.0.0.1:80"'
+  chmod 755 "$T"; chmod 644 "$KT.yaml"
+  run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$NETACL" load "$KT.yaml" --target "$KT" --offline
+  expect_rc 77 && expect_err "needs root" || return 1
+  [ ! -e "$NETACL_PIN_ROOT/$KT" ] || fail "pins created"
+  run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$NETACL" status
+  expect_rc 77
+}
+
+test_kernel_no_cgroup2_is_69() {
+  need_kernel nocg2
+  command -v unshare >/dev/null || skip "needs unshare"
+  policy "$KT" '"127.0.0.1:80"'
+  unshare -m sh -c "umount -l '$CG2' && exec '$NETACL' load '$KT.yaml' --target '$KT' --offline" > out 2> err
+  rc=$?; cp err "$T/err"
+  expect_rc 69 && expect_err "cgroup2" || return 1
+  [ ! -e "$NETACL_PIN_ROOT/$KT" ] || fail "pins created"
+}
+
+test_kernel_full_ring_never_changes_a_verdict() {
+  need_kernel ring
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  # nobody reads the ring here: 256 KiB hold ~3,000 events, then it is full
+  probe --loop 5000 tcp 127.0.0.1 80 tcp 127.0.0.1 81 > counts
+  diff counts - <<'E' >&2 || fail "verdicts changed with a full ring"
+tcp 127.0.0.1 80 allow=5000 deny=0
+tcp 127.0.0.1 81 allow=0 deny=5000
+E
+  "$NETACL" status --json > s.json
+  local q="[t for t in d['targets'] if t['target'] == '$KT'][0]['counters']"
+  [ "$(jget s.json "$q['allowed'], $q['denied']")" = "(5000, 5000)" ] || fail "counters: $(jget s.json "$q")"
+  # only denials are reported without a trace; those past the ring's room are lost
+  [ "$(jget s.json "1000 < $q['events_lost'] < 5000")" = True ] || fail "events lost: $(jget s.json "$q")"
+}
