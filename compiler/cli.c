@@ -138,6 +138,28 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 	return cli_usage_error(usage, "unexpected option");
 }
 
+/* VERB --help: its usage on stdout, and exit 0. */
+static void verb_help(const char *usage, unsigned allowed, struct cli *c)
+{
+	printf("usage: %s\n", usage);
+	if (allowed & OPT_RESOLVE)
+		printf("\nresolution options:\n"
+		       "  --hosts-file FILE   answers from a hosts file, before DNS (repeatable)\n"
+		       "  --offline           no DNS: hosts files only\n"
+		       "  --resolver IP[:PORT] the DNS server to ask (repeatable)\n"
+		       "  --timeout MS        per query (default 5000)\n"
+		       "  --max-addrs N       addresses kept per name (default 256)\n"
+		       "  --strict            a name that does not resolve is an error (exit 68)\n");
+	printf("\nSee netacl(8).\n");
+	free(c->args);
+	exit(0);
+}
+
+static bool is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct cli *c)
 {
 	struct option longs[NOPTS + 1];
@@ -174,6 +196,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct
 	c->args = calloc((size_t)argc + 1, sizeof(char *));
 	if (!c->args)
 		abort();
+	for (int i = 1; i < argc; i++)
+		if (is_help(argv[i]))
+			verb_help(usage, allowed, c);
 	optind = 1;
 	opterr = 0;
 	/* "+": stop at the first positional; collect it and go on, so

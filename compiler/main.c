@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf/sys.h"
 #include "compiler/cli.h"
 
 static const struct verb verbs[] = {
@@ -25,13 +26,28 @@ static const struct verb verbs[] = {
 static void help(FILE *f)
 {
 	fprintf(f, "usage: netacl VERB [OPTIONS] [ARGS]\n"
-		   "       netacl --version | --help\n\nverbs:\n");
+		   "       netacl --version | --help | help VERB\n\nverbs:\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f, "\nresolution options (compile, explain, load, run, refresh):\n"
 		   "  --hosts-file FILE, --offline, --resolver IP[:PORT], --timeout MS,\n"
 		   "  --max-addrs N, --strict\n"
 		   "\nSee netacl(8) and netacl-policy(5).\n");
+}
+
+static const struct verb *find(const char *name)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strcmp(name, verbs[i].name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static int unknown(const char *word)
+{
+	fprintf(stderr, "netacl: unknown %s '%s'\n\n", word[0] == '-' ? "option" : "verb", word);
+	help(stderr);
+	return EX_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -45,15 +61,20 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		help(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < NVERBS; i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			return verbs[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "netacl: unknown %s '%s'\n\n", argv[1][0] == '-' ? "option" : "verb",
-		argv[1]);
-	help(stderr);
-	return EX_USAGE;
+	if (sys_pin_root_check())
+		return EX_USAGE;
+	/* "netacl help VERB" is "netacl VERB --help" */
+	if (strcmp(argv[1], "help") == 0 && argc == 3) {
+		const struct verb *v = find(argv[2]);
+		char *args[] = { argv[2], "--help", NULL };
+
+		return v ? v->run(2, args) : unknown(argv[2]);
+	}
+	const struct verb *v = find(argv[1]);
+
+	return v ? v->run(argc - 1, argv + 1) : unknown(argv[1]);
 }
