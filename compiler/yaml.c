@@ -14,6 +14,8 @@
 struct loader {
 	yaml_parser_t p;
 	const char *file;
+	const char *text; /* the input, to place reader errors */
+	size_t len;
 	bool failed; /* errors were reported */
 	bool broken; /* the parser stopped: the tree is incomplete */
 };
@@ -54,12 +56,37 @@ struct ynode *ymap_get(const struct ynode *map, const char *key)
 	return NULL;
 }
 
+/* libyaml places a reader error (bad UTF-8, a control character) by byte
+ * offset only, its mark stays at 0:0: count lines and characters up to it. */
+static void reader_error_place(const struct loader *l, unsigned *line, unsigned *col)
+{
+	size_t end = l->p.problem_offset < l->len ? l->p.problem_offset : l->len;
+
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < end; i++) {
+		unsigned char c = (unsigned char)l->text[i];
+
+		if (c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80) { /* not a continuation byte */
+			(*col)++;
+		}
+	}
+}
+
 static bool next(struct loader *l, yaml_event_t *ev)
 {
+	unsigned line, col;
+
 	if (yaml_parser_parse(&l->p, ev))
 		return true;
-	diag_error(l->file, (unsigned)l->p.problem_mark.line + 1,
-		   (unsigned)l->p.problem_mark.column + 1, "%s%s%s",
+	line = (unsigned)l->p.problem_mark.line + 1;
+	col = (unsigned)l->p.problem_mark.column + 1;
+	if (l->p.error == YAML_READER_ERROR)
+		reader_error_place(l, &line, &col);
+	diag_error(l->file, line, col, "%s%s%s",
 		   l->p.problem ? l->p.problem : "YAML syntax error",
 		   l->p.context ? " " : "", l->p.context ? l->p.context : "");
 	l->failed = l->broken = true;
@@ -223,7 +250,7 @@ static struct ynode *load_node(struct loader *l, yaml_event_t *ev, int depth)
 
 struct ynode *yaml_load(const char *file, const char *text, size_t len)
 {
-	struct loader l = { .file = file };
+	struct loader l = { .file = file, .text = text, .len = len };
 	struct ynode *root = NULL;
 	yaml_event_t ev;
 
