@@ -36,7 +36,7 @@ LIB_OBJ      := $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
-.PHONY: all check test unit integration bench fuzz install clean
+.PHONY: all check test harness unit integration bench fuzz install clean
 all: netacl
 
 netacl: $(O)/netacl
@@ -58,6 +58,11 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
+# The object and skeleton are kept (a second make does nothing), and a
+# recipe that fails leaves no half-written target behind.
+.SECONDARY: $(BPF_SKELS) $(BPF_SKELS:.skel.h=.bpf.o)
+.DELETE_ON_ERROR:
+
 $(O)/tests/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(XLIBS) $(TESTLIBS) $(LDFLAGS)
 
@@ -69,10 +74,17 @@ $(O)/tests/probe: tests/kernel/probe.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(SAN) -o $@ $<
 
+# integration and kernel tests, by one runner (tests/run.sh); the kernel
+# tests skip without root, and fail instead under NETACL_REQUIRE_BPF=1
 integration: $(O)/netacl $(O)/tests/probe
-	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe tests/integration/run.sh
+	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe \
+	    tests/run.sh tests/integration tests/kernel
 
-test: unit integration
+# the runner itself must fail a test at any failed check
+harness:
+	tests/harness/selftest.sh
+
+test: harness unit integration
 
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check:
