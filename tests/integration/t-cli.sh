@@ -92,3 +92,24 @@ test_json_round_trip_through_diff() {
   "$NETACL" compile a.json -o b.json || return 1
   cmp a.json b.json || fail "JSON -> model -> JSON changed the file"
 }
+
+test_every_verb_has_help() {
+  local v
+  for v in compile check explain diff load unload status inspect run trace refresh; do
+    run "$NETACL" "$v" --help
+    expect_rc 0 && expect_out "usage: netacl $v" || continue
+    [ ! -s "$T/err" ] || fail "$v --help wrote to stderr"
+    cp "$T/out" long
+    run "$NETACL" "$v" -h; expect_rc 0 && cmp -s long "$T/out" || fail "$v -h differs from --help"
+    run "$NETACL" help "$v"; expect_rc 0 && cmp -s long "$T/out" || fail "help $v differs from $v --help"
+  done
+  # options of the verb are listed; after "--" (run's command) it is no option
+  run "$NETACL" compile --help; expect_out "--resolver IP[:PORT]"
+  run "$NETACL" run none.yaml --target x --offline -- sh --help; expect_rc 66 && no_out "usage:"
+  run "$NETACL" help frobnicate; expect_rc 64 && expect_err "unknown verb 'frobnicate'"
+}
+
+test_pin_root_must_be_an_absolute_path() {
+  NETACL_PIN_ROOT=relative/dir run "$NETACL" status; expect_rc 64 && expect_err "NETACL_PIN_ROOT must be an absolute path"
+  NETACL_PIN_ROOT=/$(printf '%02000d' 0) run "$NETACL" unload --all; expect_rc 64
+}

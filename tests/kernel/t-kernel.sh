@@ -224,7 +224,9 @@ test_kernel_unload_leaves_nothing() {
   for f in "$dir"/*; do
     [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f")"
   done
-  [ "$(ls "$dir" | wc -l)" = 16 ] || fail "pins: $(ls "$dir")"
+  # the 13 maps of netacl.bpf.c and a link per program
+  [ "$(ls "$dir" | tr '\n' ' ')" = "allow4 allow6 conf counters deny4 deny6 events exact4 exact6 gen link_connect4 link_connect6 link_sendmsg4 link_sendmsg6 listen meta ports " ] ||
+    fail "pins: $(ls "$dir" | tr '\n' ' ')"
   bpftool cgroup show "$CG2/$KCG" | grep -c netacl_ > n
   [ "$(cat n)" = 4 ] || fail "attached programs: $(cat n)"
   run "$NETACL" unload --target "$KT"; expect_rc 0 || return 1
@@ -281,4 +283,18 @@ E
   [ "$(jget s.json "$q['allowed'], $q['denied']")" = "(5000, 5000)" ] || fail "counters: $(jget s.json "$q")"
   # only denials are reported without a trace; those past the ring's room are lost
   [ "$(jget s.json "1000 < $q['events_lost'] < 5000")" = True ] || fail "events lost: $(jget s.json "$q")"
+}
+
+test_kernel_pin_root_is_private_and_checked() {
+  need_kernel pinroot
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  [ -d "$NETACL_PIN_ROOT/$KT" ] || fail "not pinned under NETACL_PIN_ROOT"
+  # the default root does not see it, this one does
+  NETACL_PIN_ROOT= run "$NETACL" status --json; expect_rc 0 && no_out "\"$KT\""
+  run "$NETACL" status --json; expect_rc 0 && expect_out "\"$KT\""
+  # a root that is not on bpffs is refused, and nothing is left there
+  NETACL_PIN_ROOT=$T/pins run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG"
+  expect_rc 64 && expect_err "is not a directory on a bpf file system"
+  [ ! -e "$T/pins" ] || fail "left $T/pins behind"
 }

@@ -243,6 +243,7 @@ unit_cmd() {  # unit_cmd UNIT KEY: the command of KEY= (without "+")
 test_kernel_systemd_examples_run() {
   need_kernel unit; trap run_cleanup EXIT
   # a copy of the example policy whose stage is named like the test target
+  KT="kt-unit-$$/source"   # a pipeline stage
   sed "s|^  nightly:|  kt-unit-$$:|" "$ROOT/examples/pipeline.yaml" > "$T/pipeline.yaml"
   local hosts="--offline --hosts-file $ROOT/examples/pipeline.hosts"
   local load stop refresh

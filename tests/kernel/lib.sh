@@ -1,0 +1,80 @@
+# Helpers for the kernel tests: real programs on a real cgroup, real
+# connect() and sendto() from tests/kernel/probe.c inside it.
+#
+# A kernel test changes only what it made.  Each test has its own target
+# name ($KT), its own cgroup ($KCG, under netacl-test/) and its own pin
+# root ($NETACL_PIN_ROOT, under bpffs), so `unload --all` in a test sees
+# only that test's targets.  Around the suite, a sentinel target loaded in
+# the default pin root must still be loaded and enforcing at the end, and
+# every target the host had loaded before must still be there.
+
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+
+# need_kernel NAME: skip unless BPF can be loaded (NETACL_REQUIRE_BPF=1
+# turns the skip into a failure); set KT, KCG and a private pin root.
+need_kernel() {
+  needs_kernel
+  [ "$(id -u)" = 0 ] || skip "needs root"
+  [ -n "$CG2" ] || skip "no cgroup2 mount"
+  [ -x "${PROBE:-}" ] || skip "PROBE helper not built"
+  KT="kt-$1-$$"                     # target name, unique per test
+  KCG="netacl-test/$KT"             # its cgroup, relative to the cgroup2 mount
+  export NETACL_PIN_ROOT="/sys/fs/bpf/netacl-test-$1-$$"
+  trap 'kernel_cleanup' EXIT
+}
+
+# Unload what the test loaded (all of it is in its own pin root), then
+# remove its cgroups and the root itself.
+kernel_cleanup() {
+  "$NETACL" unload --all >/dev/null 2>&1
+  rmdir "$NETACL_PIN_ROOT" 2>/dev/null || [ ! -e "$NETACL_PIN_ROOT" ] ||
+    fail "pins left after unload --all: $(ls "$NETACL_PIN_ROOT")"
+  rmdir "$CG2/$KCG" 2>/dev/null
+  rmdir "$CG2/netacl-test" 2>/dev/null
+  true
+}
+
+# An ACL policy with one ACL named like the target.
+policy() { # NAME RULE... (each a YAML flow item)
+  local name=$1; shift
+  { echo "version: 1"; echo "acls:"; echo "  $name:"; echo "    allow:"
+    for r in "$@"; do echo "      - $r"; done; } > "$name.yaml"
+}
+
+probe() { "$PROBE" --cgroup "$CG2/$KCG" "$@"; }
+# verdicts: the probe's output reduced to "OP ADDR PORT allow|deny"
+verdicts() { probe "$@" | awk '{ print $1, $2, $3, $4 }'; }
+
+load_ok() { run "$NETACL" load "$@"; expect_rc 0; }
+
+# ---- the guard around the suite ----
+# The default pin root: what the host enforces, never touched by a test.
+HOST_PINS=${NETACL_PIN_ROOT:-/sys/fs/bpf/netacl}
+SENTINEL=
+
+suite_begin() {
+  [ "$(id -u)" = 0 ] && [ -n "$CG2" ] && [ -x "${PROBE:-}" ] || return 0
+  SENTINEL=netacl-sentinel-$$
+  SENTINEL_DIR=$(mktemp -d)
+  HOST_BEFORE=$(ls "$HOST_PINS" 2>/dev/null)
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n' "$SENTINEL" > "$SENTINEL_DIR/p.yaml"
+  "$NETACL" load "$SENTINEL_DIR/p.yaml" --target "$SENTINEL" --offline --cgroup "$SENTINEL" \
+    2> "$SENTINEL_DIR/err" || SENTINEL_ERR="cannot load: $(cat "$SENTINEL_DIR/err")"
+}
+
+suite_end() {
+  [ -n "$SENTINEL" ] || return 0
+  local why=${SENTINEL_ERR:-} v e
+  if [ -z "$why" ]; then
+    v=$("$PROBE" --cgroup "$CG2/$SENTINEL" tcp 127.0.0.1 80 tcp 127.0.0.1 81 | awk '{ printf "%s ", $4 }')
+    [ "$v" = "allow deny " ] || why="the sentinel does not enforce: $v"
+    for e in $HOST_BEFORE; do
+      [ -e "$HOST_PINS/$e" ] || why="$why; the host's target $e was unloaded"
+    done
+    "$NETACL" unload --target "$SENTINEL" >/dev/null 2>&1 || why="$why; the sentinel was unloaded"
+  fi
+  rmdir "$CG2/$SENTINEL" 2>/dev/null
+  rm -rf "$SENTINEL_DIR"
+  if [ -z "$why" ]; then echo "ok guard_host_targets_untouched"
+  else echo "FAIL guard_host_targets_untouched $why"; fi
+}
