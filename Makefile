@@ -27,7 +27,7 @@ XLIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS)) $(SAN)
 TESTLIBS := $(shell $(PKG_CONFIG) --libs criterion)
 
 ACL_SRC      := $(wildcard acl/*.c)
-COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_SRC := $(filter-out compiler/cmd/main.c,$(wildcard compiler/*.c compiler/*/*.c))
 BPF_USER_SRC := $(wildcard bpf/*.c)
 BPF_SRC      := $(wildcard bpf/*.bpf.c)
 BPF_SKELS    := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRC))
@@ -42,7 +42,7 @@ all: netacl
 netacl: $(O)/netacl
 	cp $< $@
 
-$(O)/netacl: $(O)/compiler/main.o $(LIB_OBJ)
+$(O)/netacl: $(O)/compiler/cmd/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(XLIBS) $(LDFLAGS)
 
 $(O)/%.o: %.c | $(BPF_SKELS)

@@ -346,3 +346,27 @@ long acl_flat_lookup(const struct acl_flat *f, acl_u128 v)
 	}
 	return lo < f->n && f->iv[lo].lo <= v ? (long)f->iv[lo].set : -1;
 }
+
+struct cidr_fwd {
+	void (*fn)(const struct acl_cidr *, uint32_t, void *);
+	void *arg;
+	uint32_t set;
+};
+
+static void fwd(const struct acl_cidr *c, void *arg)
+{
+	struct cidr_fwd *w = arg;
+
+	w->fn(c, w->set, w->arg);
+}
+
+void acl_flat_cidrs(const struct acl_flat *f,
+		    void (*fn)(const struct acl_cidr *, uint32_t set, void *), void *arg)
+{
+	struct cidr_fwd w = { fn, arg, 0 };
+
+	for (size_t i = 0; i < f->n; i++) {
+		w.set = f->iv[i].set;
+		acl_iv_to_cidrs(f->family, f->iv[i].lo, f->iv[i].hi, fwd, &w);
+	}
+}

@@ -73,5 +73,8 @@ void acl_flat_build(int family, struct acl_flat_in *in, size_t n, struct acl_pse
 void acl_flat_free(struct acl_flat *f);
 /* The port set index covering v, or -1. */
 long acl_flat_lookup(const struct acl_flat *f, acl_u128 v);
+/* The intervals as CIDRs, in order: fn(cidr, set index, arg). */
+void acl_flat_cidrs(const struct acl_flat *f,
+		    void (*fn)(const struct acl_cidr *, uint32_t set, void *), void *arg);
 
 #endif

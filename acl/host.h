@@ -1,4 +1,4 @@
-/* Host patterns (SPEC §2.1): an exact name, a `*.suffix` wildcard, or `*`. */
+/* Host patterns (netacl-policy(5), RULES): an exact name, a `*.suffix` wildcard, or `*`. */
 #ifndef ACL_HOST_H
 #define ACL_HOST_H
 

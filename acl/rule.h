@@ -1,5 +1,5 @@
 /* Rules: a target (host pattern or address range), ports, a protocol, and
- * where the rule came from.  Intersection follows SPEC §2.2. */
+ * where the rule came from.  Intersection follows netacl-policy(5), INTERSECTION. */
 #ifndef ACL_RULE_H
 #define ACL_RULE_H
 

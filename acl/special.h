@@ -1,5 +1,6 @@
-/* The special-purpose address table (SPEC §4): addresses a sandboxed
- * workload must never reach through a name or through '*'. */
+/* The special-purpose address table (netacl-policy(5), SPECIAL-PURPOSE
+ * ADDRESSES): addresses a sandboxed workload must never reach through a
+ * name or through '*'. */
 #ifndef ACL_SPECIAL_H
 #define ACL_SPECIAL_H
 

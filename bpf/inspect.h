@@ -3,7 +3,7 @@
 #define NETACL_INSPECT_H
 
 #include "bpf/pins.h"
-#include "compiler/model.h"
+#include "compiler/model/model.h"
 
 /* Add the live generation of p to m as a target in the compile schema
  * (allow, '*' rules and `private:` exemptions; no names, TTLs or

@@ -186,7 +186,7 @@ static int generation_build(const struct allows *a, struct generation *g)
 		struct keys deny = { .ksize = ksize[f] };
 		int *fd = g->fd;
 
-		allows_cidrs(&a->flat[f], keys_add, &ak);
+		acl_flat_cidrs(&a->flat[f], keys_add, &ak);
 		acl_set_to_cidrs(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
@@ -292,7 +292,7 @@ static int reload(struct load_req *r, struct pinned *p)
 
 struct fresh {
 	struct netacl *skel;
-	struct bpf_link *link[NLINKS];
+	struct bpf_link *link[NPROGS];
 	char dir[PATH_MAX];
 	bool made_dir;
 };
@@ -301,8 +301,8 @@ static void fresh_undo(struct fresh *f)
 {
 	char path[PATH_MAX + 32];
 
-	for (int i = 0; i < NLINKS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", f->dir, link_names[i]);
+	for (int i = 0; i < NPROGS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, pin_progs[i].link);
 		unlink(path);
 		bpf_link__destroy(f->link[i]); /* not pinned now: this detaches */
 	}
@@ -324,26 +324,21 @@ static int pin(int fd, const char *dir, const char *name)
 	return 0;
 }
 
+/* The skeleton's maps in pin order (bpf/pins.h): -ENOENT if one is missing. */
 static int map_fds(struct netacl *s, int fd[NPINS])
 {
-	struct bpf_map *m[NPINS] = {
-		s->maps.gen, s->maps.conf, s->maps.meta, s->maps.counters, s->maps.events,
-		s->maps.listen,
-		s->maps.allow4, s->maps.allow6, s->maps.exact4, s->maps.exact6,
-		s->maps.deny4, s->maps.deny6, s->maps.ports,
-	};
+	for (int i = 0; i < NPINS; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(s->obj, pin_names[i]);
 
-	for (int i = 0; i < NPINS; i++)
-		fd[i] = bpf_map__fd(m[i]);
+		fd[i] = m ? bpf_map__fd(m) : -1;
+		if (fd[i] < 0)
+			return -ENOENT;
+	}
 	return 0;
 }
 
 static int attach_and_pin(struct fresh *f, const char *cgroup, const int *fd)
 {
-	struct bpf_program *prog[NLINKS] = {
-		f->skel->progs.netacl_connect4, f->skel->progs.netacl_connect6,
-		f->skel->progs.netacl_sendmsg4, f->skel->progs.netacl_sendmsg6,
-	};
 	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
 
 	if (cg < 0) {
@@ -358,12 +353,15 @@ static int attach_and_pin(struct fresh *f, const char *cgroup, const int *fd)
 	f->made_dir = true;
 	for (int i = 0; i < NPINS && !err; i++)
 		err = pin(fd[i], f->dir, pin_names[i]);
-	for (int i = 0; i < NLINKS && !err; i++) {
-		f->link[i] = bpf_program__attach_cgroup(prog[i], cg);
+	for (int i = 0; i < NPROGS && !err; i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(f->skel->obj, pin_progs[i].prog);
+
+		f->link[i] = prog ? bpf_program__attach_cgroup(prog, cg) : NULL;
 		if (!f->link[i])
 			err = -errno;
 		else
-			err = pin(bpf_link__fd(f->link[i]), f->dir, link_names[i]);
+			err = pin(bpf_link__fd(f->link[i]), f->dir, pin_progs[i].link);
 	}
 	close(cg);
 	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot attach to the cgroup") : 0;
@@ -393,8 +391,9 @@ static int fresh_load(struct load_req *r)
 		return sys_bpf_error(err, EX_UNAVAILABLE,
 				     "the kernel refused the cgroup sock_addr programs");
 	}
-	map_fds(f.skel, fd);
-	err = generation_build(r->a, &g);
+	err = map_fds(f.skel, fd);
+	if (!err)
+		err = generation_build(r->a, &g);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
 		err = generation_install(fd, 0, &g, r, r->cgroup_used);
@@ -411,13 +410,13 @@ static int fresh_load(struct load_req *r)
 		if (made_cgroup)
 			rmdir(r->cgroup_used);
 	}
-	for (int i = 0; i < NLINKS && !rc; i++)
+	for (int i = 0; i < NPROGS && !rc; i++)
 		bpf_link__destroy(f.link[i]); /* pinned: stays attached */
 	netacl__destroy(f.skel);
 	return rc;
 }
 
-int enforce_load(struct load_req *r, bool *reloaded)
+int load_target(struct load_req *r, bool *reloaded)
 {
 	struct pinned p;
 	int lock, rc = enforce_lock(&lock);
@@ -449,8 +448,8 @@ static int unload_dir(const char *dir, void *arg)
 	char path[PATH_MAX + 32];
 
 	(void)arg;
-	for (int i = 0; i < NLINKS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, link_names[i]);
+	for (int i = 0; i < NPROGS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_progs[i].link);
 		int fd = bpf_obj_get(path);
 		if (fd >= 0) {
 			bpf_link_detach(fd); /* even if someone else holds it */
@@ -469,7 +468,7 @@ static int unload_dir(const char *dir, void *arg)
 	return 0;
 }
 
-int enforce_unload(const char *target)
+int load_unload(const char *target)
 {
 	char dir[PATH_MAX];
 	struct stat st;
@@ -488,7 +487,7 @@ int enforce_unload(const char *target)
 	return rc;
 }
 
-int enforce_unload_all(void)
+int load_unload_all(void)
 {
 	int lock, rc = enforce_lock(&lock);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compiler/allows.h"
+#include "compiler/model/allows.h"
 
 enum load_mode {
 	LOAD_ANY,     /* load, or replace if loaded */
@@ -31,29 +31,10 @@ struct load_req {
 /* Load r->target, or replace its sets if it is loaded.  Returns an exit
  * status; on failure the previous state is in force and untouched.
  * *reloaded says which it was. */
-int enforce_load(struct load_req *r, bool *reloaded);
+int load_target(struct load_req *r, bool *reloaded);
 /* Detach and unpin a target.  EX_NOINPUT if it is not loaded. */
-int enforce_unload(const char *target);
+int load_unload(const char *target);
 /* Unload every target. */
-int enforce_unload_all(void);
-
-/* compiler/cmd-load.c: what load and run share.  Compile (or read)
- * file, take target, and enforce_load it as `name`. */
-struct resolve_opts;
-struct model;
-struct enforce {
-	const char *file, *target;
-	const char *name;     /* the loaded target's name; NULL: target */
-	const char *cgroup;   /* --cgroup; NULL: the policy's, else netacl/NAME */
-	bool audit;
-	bool transient;       /* run: a fresh load on netacl/NAME, whatever the policy says */
-	const struct resolve_opts *ro;
-	char cgroup_used[4096]; /* out */
-};
-int enforce_file(struct enforce *e);
-/* Compile or read file keeping only the named targets (all if nonly
- * is 0), and hash the file.  An exit status. */
-int enforce_compile(const char *file, const char *const *only, size_t nonly,
-		    const struct resolve_opts *ro, struct model *m, uint8_t digest[32]);
+int load_unload_all(void);
 
 #endif

@@ -12,7 +12,7 @@
  *   ok  |= conf.flags & ALLOW_ALL  &&  !denyN[g](address)
  *                                  &&  ports[g][conf.star] has (proto, port)
  *
- * denyN is the special-purpose table of SPEC §4 minus the ACL's `private:`
+ * denyN is the special-purpose table of netacl-policy(5), SPECIAL-PURPOSE ADDRESSES minus the ACL's `private:`
  * exemptions.  IPv4-mapped IPv6 addresses are looked up in the IPv4 maps.
  * A reload fills the generation not in use (fresh inner maps in slot 1-g)
  * and then writes gen[0]: a connect sees one generation or the other. */

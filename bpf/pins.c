@@ -13,11 +13,18 @@
 #include "bpf/sys.h"
 
 const char *const pin_names[NPINS] = {
-	"gen", "conf", "meta", "counters", "events", "listen",
-	"allow4", "allow6", "exact4", "exact6", "deny4", "deny6", "ports",
+	[PIN_GEN] = "gen", [PIN_CONF] = "conf", [PIN_META] = "meta",
+	[PIN_COUNTERS] = "counters", [PIN_EVENTS] = "events", [PIN_LISTEN] = "listen",
+	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
+	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
+	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
 };
-const char *const link_names[NLINKS] = {
-	"link_connect4", "link_connect6", "link_sendmsg4", "link_sendmsg6",
+
+const struct pin_prog pin_progs[NPROGS] = {
+	[PROG_CONNECT4] = { "netacl_connect4", "link_connect4" },
+	[PROG_CONNECT6] = { "netacl_connect6", "link_connect6" },
+	[PROG_SENDMSG4] = { "netacl_sendmsg4", "link_sendmsg4" },
+	[PROG_SENDMSG6] = { "netacl_sendmsg6", "link_sendmsg6" },
 };
 
 int pinned_open_dir(const char *dir, struct pinned *p)

@@ -1,5 +1,7 @@
 /* A loaded target is a directory of pins: the maps of netacl.bpf.c by
- * name, and one bpf_link per program.  This opens them again. */
+ * name, and one bpf_link per program.  The two lists below are the only
+ * place that names them: loading, pinning, inspecting and unloading all
+ * iterate these.  This also opens a loaded target again. */
 #ifndef NETACL_PINS_H
 #define NETACL_PINS_H
 
@@ -9,6 +11,7 @@
 
 #include "bpf/netacl-api.h"
 
+/* The maps, by their name in netacl.bpf.c, which is also their pin's. */
 enum {
 	PIN_GEN, PIN_CONF, PIN_META, PIN_COUNTERS, PIN_EVENTS, PIN_LISTEN,
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
@@ -16,10 +19,15 @@ enum {
 	NPINS
 };
 #define PIN_FIRST_GEN PIN_ALLOW4
-#define NLINKS 4
-
 extern const char *const pin_names[NPINS];
-extern const char *const link_names[NLINKS];   /* "link_connect4", ... */
+
+/* The programs, each attached to the cgroup by a pinned bpf_link. */
+enum { PROG_CONNECT4, PROG_CONNECT6, PROG_SENDMSG4, PROG_SENDMSG6, NPROGS };
+struct pin_prog {
+	const char *prog;  /* its function in netacl.bpf.c */
+	const char *link;  /* its link's pin */
+};
+extern const struct pin_prog pin_progs[NPROGS];
 
 struct pinned {
 	char dir[PATH_MAX];

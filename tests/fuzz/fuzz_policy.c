@@ -4,7 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compiler/build.h"
+#include "compiler/model/build.h"
+#include "compiler/model/json.h"
 #include "compiler/diag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

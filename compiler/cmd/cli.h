@@ -1,0 +1,78 @@
+/* Command-line plumbing shared by the verbs. */
+#ifndef NETACL_CLI_H
+#define NETACL_CLI_H
+
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "compiler/model/build.h"
+
+#define CLI_MAX_TARGETS 256
+
+/* Which options a verb takes. */
+enum {
+	OPT_OUTPUT = 1 << 0,
+	OPT_TARGET = 1 << 1,
+	OPT_RESOLVE = 1 << 2,
+	OPT_PROTO = 1 << 3,
+	OPT_CGROUP = 1 << 4,
+	OPT_AUDIT = 1 << 5,
+	OPT_ALL = 1 << 6,
+	OPT_JSON = 1 << 7,
+	OPT_WATCH = 1 << 8,
+};
+
+struct cli {
+	const char *output;
+	const char *targets[CLI_MAX_TARGETS];
+	size_t ntargets;
+	struct resolve_opts ro;
+	const char *hosts_files[64];
+	const char *resolvers[16];
+	int proto;           /* 0: not given */
+	const char *cgroup;  /* --cgroup */
+	bool audit, all, json, watch;
+	unsigned min_interval, max_interval; /* --watch wakes in between, seconds */
+	int nargs;           /* positional arguments */
+	char **args;
+	int ncmd;            /* after "--" */
+	char **cmd;
+};
+
+/* Parse argv[1..] (argv[0] is the verb).  Returns 0 or EX_USAGE after
+ * printing the problem and the verb's usage line. */
+int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct cli *c);
+int cli_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Write text to path atomically (temporary file + rename), or to stdout
+ * when path is NULL or "-".  0 or EX_CANTCREAT. */
+int write_output(const char *path, const char *text);
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
+
+/* The one --target a verb needs, or EX_USAGE. */
+int cli_one_target(const struct cli *c, const char *usage);
+/* Whether the loaded target `loaded` is `name` or one of its runs,
+ * NAME@run-PID; cli_wants: one of c's --target options (all without any). */
+bool cli_names(const char *name, const char *loaded);
+bool cli_wants(const struct cli *c, const char *loaded);
+
+
+#endif

@@ -1,0 +1,241 @@
+/* netacl run (POLICY|JSON) --target NAME [--audit] -- COMMAND [ARG...]
+ *
+ * Load the target as NAME@run-PID on a transient cgroup netacl/NAME@run-PID,
+ * start COMMAND in that cgroup, forward signals, and when it exits take
+ * everything down again.  The exit status is the command's, as a shell
+ * gives it: 128+N when killed by signal N, 127/126 when it cannot be
+ * executed.
+ *
+ * Signals: INT, TERM and HUP are blocked from the start, so an interrupt
+ * during the load is seen (and cleaned up after) before anything runs,
+ * and afterwards sigwaitinfo() handles them one at a time with SIGCHLD. */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf/load.h"
+#include "compiler/cmd/cli.h"
+#include "compiler/cmd/enforce.h"
+#include "compiler/diag.h"
+#include "compiler/exits.h"
+
+static const char usage[] =
+	"netacl run (POLICY|JSON) --target NAME [--audit] [resolution options] -- COMMAND [ARG...]";
+
+/* What the child reports through the close-on-exec pipe when it fails. */
+struct child_error {
+	int stage; /* 1 joining the cgroup, 2 exec */
+	int err;
+};
+
+#define CG_FILE_MAX (PATH_MAX + 32) /* a cgroup's path and one of its files */
+
+static void cgroup_file(const char *cg, const char *name, char out[CG_FILE_MAX])
+{
+	snprintf(out, CG_FILE_MAX, "%s/%s", cg, name);
+}
+
+static void child(char **cmd, const char *cg, const sigset_t *mask, int report)
+{
+	char path[CG_FILE_MAX], pid[32];
+	struct child_error e = { 1, 0 };
+	int fd;
+
+	/* join before exec: the command never runs outside the policy */
+	cgroup_file(cg, "cgroup.procs", path);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+		e.err = errno;
+		(void)!write(report, &e, sizeof(e));
+		_exit(EX_OSERR);
+	}
+	close(fd);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvp(cmd[0], cmd);
+	e = (struct child_error){ 2, errno };
+	(void)!write(report, &e, sizeof(e));
+	_exit(e.err == ENOENT ? EX_NOT_FOUND : EX_CANNOT_EXEC);
+}
+
+/* Wait for pid, passing on the signals in `set` that other processes
+ * sent us.  Signals from the terminal (SI_KERNEL) already reached the
+ * command, which shares our process group: forwarding them would deliver
+ * a Ctrl-C twice. */
+static int supervise(pid_t pid, const sigset_t *set)
+{
+	siginfo_t info;
+	int status;
+
+	for (;;) {
+		int sig = sigwaitinfo(set, &info);
+
+		if (sig == SIGCHLD) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				break;
+		} else if (sig > 0 && info.si_code != SI_KERNEL) {
+			kill(pid, sig);
+		}
+	}
+	return WIFSIGNALED(status) ? EX_SIGNAL_BASE + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Start cmd in cg and wait for it: its exit status, or ours. */
+static int start(char **cmd, const char *cg, const sigset_t *set, const sigset_t *old)
+{
+	struct child_error e;
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		die_msg("pipe: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		die_msg("fork: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if (pid == 0)
+		child(cmd, cg, old, pipefd[1]);
+	close(pipefd[1]);
+	ssize_t n = read(pipefd[0], &e, sizeof(e));
+	close(pipefd[0]);
+	status = supervise(pid, set);
+	if (n == (ssize_t)sizeof(e) && e.stage == 1) {
+		die_msg("cannot move the command into %s: %s", cg, strerror(e.err));
+		return EX_OSERR;
+	}
+	if (n == (ssize_t)sizeof(e))
+		die_msg("%s: %s", cmd[0], strerror(e.err));
+	return status;
+}
+
+static bool populated(const char *cg)
+{
+	char path[CG_FILE_MAX], buf[256];
+	bool yes = true;
+
+	cgroup_file(cg, "cgroup.events", path);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, "populated ", 10) == 0)
+			yes = buf[10] != '0';
+	fclose(f);
+	return yes;
+}
+
+/* SIGKILL whatever the command left behind in cg: once the programs
+ * are detached they would run unconfined.  cgroup.kill (Linux 5.14)
+ * gets forks in flight too; older kernels get a kill per listed pid. */
+static void kill_leftovers(const char *cg)
+{
+	char path[CG_FILE_MAX];
+	int fd;
+
+	cgroup_file(cg, "cgroup.kill", path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+		return;
+	}
+	cgroup_file(cg, "cgroup.procs", path);
+	FILE *f = fopen(path, "re");
+	int pid;
+	while (f && fscanf(f, "%d", &pid) == 1)
+		kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+}
+
+/* Unload name and remove cg.  Processes that outlive 5 s of SIGKILLs
+ * keep the policy loaded: we never fail open. */
+static int take_down(const char *name, const char *cg)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int rc;
+
+	for (int i = 0; populated(cg); i++) {
+		if (i == 500) {
+			die_msg("processes remain in %s; %s stays loaded", cg, name);
+			return EX_SOFTWARE;
+		}
+		kill_leftovers(cg);
+		nanosleep(&tick, NULL);
+	}
+	rc = load_unload(name);
+	if (rmdir(cg) && !rc) {
+		die_msg("cannot remove %s: %s", cg, strerror(errno));
+		rc = EX_SOFTWARE;
+	}
+	return rc;
+}
+
+/* INT, TERM or HUP if one arrived while we were loading, or 0. */
+static int interrupted(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t pending;
+
+	sigpending(&pending);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(&pending, sigs[i]))
+			return sigs[i];
+	return 0;
+}
+
+static int run(struct cli *c)
+{
+	char name[512];
+	struct enforce e = { .file = c->args[0], .target = c->targets[0], .name = name,
+			     .audit = c->audit, .transient = true, .ro = &c->ro };
+	sigset_t set, old;
+	int rc, down, sig;
+
+	snprintf(name, sizeof(name), "%s@run-%d", c->targets[0], (int)getpid());
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would reap the command for us */
+	rc = enforce_file(&e);
+	if (rc)
+		return rc;
+	sig = interrupted();
+	if (sig)
+		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
+	rc = sig ? EX_SIGNAL_BASE + sig : start(c->cmd, e.cgroup_used, &set, &old);
+	down = take_down(name, e.cgroup_used);
+	return down ? down : rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct cli c;
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT, usage, &c);
+
+	if (!rc && c.nargs != 1)
+		rc = cli_usage_error(usage, "run takes one policy or compiled JSON file");
+	if (!rc)
+		rc = cli_one_target(&c, usage);
+	if (!rc && c.ncmd == 0)
+		rc = cli_usage_error(usage, "give the command to run after --");
+	if (!rc)
+		rc = run(&c);
+	free(c.args);
+	return rc;
+}

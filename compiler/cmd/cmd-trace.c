@@ -1,0 +1,151 @@
+/* netacl trace [--target NAME]... [--json]: stream verdict events, one
+ * line (or JSON object) each, from bpf/events.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf/events.h"
+#include "bpf/sys.h"
+#include "compiler/cmd/cli.h"
+
+static const char usage[] = "netacl trace [--target NAME]... [--json]";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *verdict_name(uint8_t v)
+{
+	return v == NETACL_V_ALLOW ? "allow" : v == NETACL_V_DENY ? "deny" : "audit";
+}
+
+static const char *proto_name(uint8_t p, char buf[16])
+{
+	if (p == IPPROTO_TCP)
+		return "tcp";
+	if (p == IPPROTO_UDP)
+		return "udp";
+	snprintf(buf, 16, "proto-%u", p);
+	return buf;
+}
+
+/* "time" as local HH:MM:SS.micro (text, like tcpdump) or RFC 3339 UTC (JSON). */
+static void format_time(int64_t real_ns, bool utc, char out[48])
+{
+	time_t s = (time_t)(real_ns / 1000000000);
+	struct tm tm;
+	char base[32];
+
+	strftime(base, sizeof(base), utc ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S",
+		 utc ? gmtime_r(&s, &tm) : localtime_r(&s, &tm));
+	snprintf(out, 48, "%s.%06d%s", base, (int)(real_ns % 1000000000 / 1000), utc ? "Z" : "");
+}
+
+/* A JSON string of printable ASCII: only '"' and '\\' need escaping. */
+static void json_string_out(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static bool wanted(const char *target, void *arg)
+{
+	return cli_wants(arg, target);
+}
+
+static void on_event(const char *target, const struct netacl_event *e, int64_t real_ns, void *arg)
+{
+	const struct cli *c = arg;
+	char when[48], addr[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16], comm[17], pb[16];
+	const char *proto;
+
+	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	memcpy(comm, e->comm, 16);
+	comm[16] = 0;
+	for (char *p = comm; *p; p++) /* a process names itself: keep lines and JSON sane */
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	proto = proto_name(e->proto, pb);
+	if (c->json) {
+		/* printf, not a jansson object per event: twice the events a
+		 * second, and every string here is printable ASCII already */
+		format_time(real_ns, true, when);
+		printf("{\"time\":\"%s\",\"target\":", when);
+		json_string_out(target);
+		printf(",\"pid\":%u,\"comm\":", e->pid);
+		json_string_out(comm);
+		printf(",\"proto\":\"%s\",\"address\":\"%s\",\"port\":%u,\"verdict\":\"%s\","
+		       "\"cgroup_id\":%llu}\n", proto, addr, e->port, verdict_name(e->verdict),
+		       (unsigned long long)e->cgroup_id);
+		return;
+	}
+	format_time(real_ns, false, when);
+	snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
+	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, target, e->pid, comm, proto,
+	       where, verdict_name(e->verdict));
+}
+
+static int trace(struct cli *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+	struct events *ev;
+	uint64_t lost;
+	int rc = sys_check_privileges();
+
+	if (!rc)
+		rc = sys_bpffs();
+	if (rc)
+		return rc;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = events_open(wanted, on_event, c, &ev);
+	if (rc)
+		return rc;
+	if (!events_targets(ev))
+		fprintf(stderr, "netacl: no %s loaded yet; waiting\n",
+			c->ntargets ? "such target" : "target");
+	if (!c->json && isatty(STDOUT_FILENO))
+		printf("%-15s %-16s %7s %-16s %-4s %-22s %s\n", "TIME", "TARGET", "PID", "COMM",
+		       "PROTO", "ADDRESS", "VERDICT");
+	while (!stop) {
+		int err = events_step(ev, 1000);
+
+		fflush(stdout);
+		if (err) {
+			rc = sys_bpf_error(-err, EX_SOFTWARE, "cannot read events");
+			break;
+		}
+	}
+	lost = events_close(ev);
+	if (lost)
+		fprintf(stderr, "netacl: %llu events lost (the ring buffer was full)\n",
+			(unsigned long long)lost);
+	return rc;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct cli c;
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_JSON, usage, &c);
+
+	if (!rc && c.nargs)
+		rc = cli_usage_error(usage, "trace takes no arguments");
+	if (!rc)
+		rc = trace(&c);
+	free(c.args);
+	return rc;
+}

@@ -1,0 +1,112 @@
+/* compile (or read) -> flatten -> bpf/load.c.  Everything that can fail
+ * without touching the kernel is done first. */
+#include "compiler/cmd/enforce.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <openssl/evp.h>
+
+#include "bpf/load.h"
+#include "bpf/sys.h"
+#include "compiler/cmd/input.h"
+#include "compiler/diag.h"
+
+static int digest_file(const char *path, uint8_t out[32])
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	unsigned n = 32;
+
+	if (!text) {
+		die_msg("cannot read %s", path);
+		return EX_NOINPUT;
+	}
+	EVP_Digest(text, len, out, &n, EVP_sha256(), NULL);
+	free(text);
+	return 0;
+}
+
+/* "netacl/<target>" with '/' as '-': where a target without a cgroup goes. */
+static void default_cgroup(const char *target, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "netacl/");
+
+	for (; *target && n + 1 < size; target++)
+		out[n++] = *target == '/' ? '-' : *target;
+	out[n] = 0;
+}
+
+int enforce_compile(const char *file, const char *const *only, size_t nonly,
+		    const struct resolve_opts *ro, struct model *m, uint8_t digest[32])
+{
+	int rc = input_load(file, ro, only, nonly, m);
+
+	return rc ? rc : digest_file(file, digest);
+}
+
+/* The absolute cgroup e's target goes on, or an exit status. */
+static int cgroup_of(const struct enforce *e, const struct m_target *t, struct load_req *r,
+		     char path[PATH_MAX], char dpath[PATH_MAX])
+{
+	char cg2[PATH_MAX], dflt[PATH_MAX];
+	const char *cgroup = e->cgroup;
+	int rc = sys_cgroup2(cg2);
+
+	if (!rc)
+		rc = sys_bpffs();
+	if (rc)
+		return rc;
+	if (!cgroup && t->cgroup && !e->transient)
+		cgroup = t->cgroup;
+	default_cgroup(r->target, dflt, sizeof(dflt));
+	rc = sys_cgroup_path(cg2, dflt, dpath);
+	if (!rc && cgroup)
+		rc = sys_cgroup_path(cg2, cgroup, path);
+	r->cgroup = cgroup ? path : NULL;
+	r->cgroup_default = dpath;
+	return rc;
+}
+
+int enforce_file(struct enforce *e)
+{
+	struct model m;
+	struct allows a;
+	struct load_req r = {
+		.target = e->name ? e->name : e->target,
+		.mode = e->transient ? LOAD_FRESH : LOAD_ANY,
+		.audit = e->audit,
+		.a = &a,
+	};
+	char path[PATH_MAX], dpath[PATH_MAX];
+	bool reloaded = false;
+	int rc = sys_check_privileges();
+
+	if (rc)
+		return rc;
+	model_init(&m);
+	rc = enforce_compile(e->file, &e->target, 1, e->ro, &m, r.digest);
+	const struct m_target *t = rc ? NULL : model_find(&m, e->target);
+	if (!rc)
+		rc = cgroup_of(e, t, &r, path, dpath);
+	if (rc) {
+		model_free(&m);
+		return rc;
+	}
+	r.acl = t->acl;
+	allows_of(t, false, &a);
+	rc = load_target(&r, &reloaded);
+	if (!rc) {
+		snprintf(e->cgroup_used, sizeof(e->cgroup_used), "%s", r.cgroup_used);
+		fprintf(stderr, "netacl: %s %s on %s: %u IPv4 and %u IPv6 prefixes%s\n",
+			reloaded ? "replaced" : "loaded", r.target, r.cgroup_used, r.entries[0],
+			r.entries[1], e->audit ? " (audit mode)" : "");
+	}
+	allows_free(&a);
+	model_free(&m);
+	return rc;
+}
+

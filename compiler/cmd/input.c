@@ -1,0 +1,138 @@
+/* parse -> check -> intersect -> resolve -> classify, or compiled JSON. */
+#include "compiler/cmd/input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl/set.h"
+#include "compiler/diag.h"
+#include "compiler/exits.h"
+#include "compiler/model/build.h"
+#include "compiler/model/json.h"
+#include "compiler/policy/policy.h"
+#include "compiler/policy/target.h"
+
+char *read_file(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = acl_xrealloc(NULL, cap);
+	for (;;) {
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+
+		n += got;
+		if (got == 0)
+			break;
+		if (cap - n - 1 == 0) {
+			cap *= 2;
+			buf = acl_xrealloc(buf, cap);
+		}
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		errno = e ? e : EIO;
+		return NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static bool looks_like_json(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')
+			continue;
+		return text[i] == '{';
+	}
+	return false;
+}
+
+/* Keep only the named targets of a model read from JSON. */
+static int select_targets(struct model *m, const char *file, const char *const *only,
+			  size_t nonly)
+{
+	struct m_target *keep;
+	size_t k = 0;
+
+	if (!nonly)
+		return 0;
+	keep = model_alloc(m, (nonly + 1) * sizeof(*keep));
+	for (size_t i = 0; i < nonly; i++) {
+		struct m_target *t = model_find(m, only[i]);
+
+		if (!t) {
+			die_msg("%s: no target named '%s'", file, only[i]);
+			return EX_USAGE;
+		}
+		keep[k++] = *t;
+	}
+	m->t = keep;
+	m->n = k;
+	model_sort_targets(m);
+	return 0;
+}
+
+static int load_policy(const char *path, const char *text, size_t len,
+		       const struct resolve_opts *o, const char *const *only, size_t nonly,
+		       struct model *m)
+{
+	struct policy p;
+	struct target_set ts = { 0 };
+	size_t unresolved = 0;
+	int rc = 0;
+
+	if (policy_parse(path, text, len, &p))
+		rc = EX_DATAERR;
+	else if (targets_build(&p, only, nonly, &ts))
+		rc = EX_USAGE;
+	else
+		rc = build_model(&ts, o, m, &unresolved);
+	if (!rc && o->strict && unresolved) {
+		for (size_t i = 0; i < m->n; i++)
+			for (size_t j = 0; j < m->t[i].nunres; j++)
+				diag_error(path, 0, 0, "target '%s': %s did not resolve (%s)",
+					   m->t[i].name, m->t[i].unres[j].host,
+					   m->t[i].unres[j].error);
+		rc = EX_NOHOST; /* --strict */
+	}
+	targets_free(&ts);
+	policy_free(&p);
+	return rc;
+}
+
+int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
+	       size_t nonly, struct model *m)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	int rc;
+
+	if (!text) {
+		die_msg("cannot read %s: %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	diag_source(path, text, len);
+	if (looks_like_json(text, len)) {
+		rc = model_from_json(path, text, len, m);
+		if (!rc)
+			rc = select_targets(m, path, only, nonly);
+	} else {
+		rc = load_policy(path, text, len, o, only, nonly, m);
+	}
+	diag_source(NULL, NULL, 0);
+	free(text);
+	return rc;
+}

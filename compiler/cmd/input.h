@@ -1,0 +1,19 @@
+/* The front door of every verb that reads a policy: parse -> check ->
+ * intersect -> resolve -> classify, or a compiled JSON file, into a model. */
+#ifndef NETACL_INPUT_H
+#define NETACL_INPUT_H
+
+#include <stddef.h>
+
+#include "compiler/model/model.h"
+#include "compiler/resolve/resolve.h"
+
+/* Read POLICY or compiled JSON into m, keeping only the named targets
+ * (all when nonly == 0).  Returns an exit status; diagnoses errors. */
+int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
+	       size_t nonly, struct model *m);
+
+/* Read a whole file (NUL-terminated); NULL with errno set. */
+char *read_file(const char *path, size_t *len);
+
+#endif

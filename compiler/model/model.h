@@ -1,0 +1,106 @@
+/* The resolved model: what a target allows, after intersection,
+ * resolution and the special-purpose table.  It is what `compile` prints
+ * (netacl(8), OUTPUT), what a compiled JSON file reads back into, and what explain,
+ * diff and the BPF loader consume.  Everything lives in the model's arena
+ * and is freed with it. */
+#ifndef NETACL_MODEL_H
+#define NETACL_MODEL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "acl/ports.h"
+#include "acl/special.h"
+
+struct strv {
+	size_t n;
+	char **v;
+};
+
+struct m_rule {
+	char *match;  /* "*", "*.a.b", a name, a CIDR */
+	char *in;     /* name ∩ CIDR: the range, else NULL */
+	struct acl_ports ports;
+	int proto;
+	struct strv origin; /* "file:line:col" per side */
+};
+
+struct m_allow {
+	struct acl_cidr addr;
+	const struct acl_ports *ports; /* shared: see model_ports */
+	int proto;
+	struct strv via;
+	int64_t ttl; /* -1: none (literals, hosts files) */
+};
+
+struct m_drop {
+	struct acl_cidr addr;
+	struct strv via;
+	int reason; /* special-purpose row */
+};
+
+struct m_unres {
+	char *host;
+	char *error;
+};
+
+struct m_target {
+	char *name, *acl, *cgroup;
+	bool allow_all; /* some rule is '*' */
+	struct acl_private priv;
+	struct strv priv_text;
+	size_t nrules, nallow, ndropped, nunres;
+	struct m_rule *rules;
+	struct m_allow *allow;
+	struct m_drop *dropped;
+	struct m_unres *unres;
+};
+
+struct arena;
+
+struct model {
+	struct arena *arena;
+	size_t n;
+	struct m_target *t; /* sorted by name */
+	/* the last string and port set stored: a million entries from one
+	 * name share one copy (the model is immutable once built) */
+	const char *last_str;
+	const struct acl_ports *last_ports;
+};
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+void *model_alloc(struct model *m, size_t size);
+char *model_strdup(struct model *m, const char *s);
+void strv_push(struct model *m, struct strv *v, const char *s);
+/* An arena copy of p, shared with the previous call's when equal. */
+const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p);
+bool strv_has(const struct strv *v, const char *s);
+
+struct m_target *model_find(const struct model *m, const char *name);
+/* Sort a target's lists into the canonical order (netacl(8), OUTPUT) and merge
+ * entries with the same address, ports and protocol. */
+void model_canonicalise(struct model *m, struct m_target *t);
+void model_sort_targets(struct model *m);
+
+/* Arrays that grow inside the model's arena: helpers for builders. */
+void *model_grow(struct model *m, void *arr, size_t n, size_t size);
+
+/* qsort that accepts an empty (NULL) array, and returns at once when the
+ * array is already in order (resolved answers usually are by now). */
+static inline void xsort(void *base, size_t n, size_t size,
+			 int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+	size_t i = 1;
+
+	while (i < n && cmp(p + (i - 1) * size, p + i * size) <= 0)
+		i++;
+	if (i < n)
+		qsort(base, n, size, cmp);
+}
+
+/* Compare two CIDRs: IPv4 first, then numerically, then by length. */
+int cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b);
+
+#endif

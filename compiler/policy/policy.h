@@ -1,0 +1,62 @@
+/* A checked policy (netacl-policy(5)): ACLs, pipelines, stages, as rules of acl/. */
+#ifndef NETACL_POLICY_H
+#define NETACL_POLICY_H
+
+#include "acl/rule.h"
+#include "acl/special.h"
+
+struct rule_list {
+	size_t n, cap;
+	struct acl_rule *r;
+};
+
+/* A concrete host name and where it was found. */
+struct concrete {
+	char name[ACL_NAME_MAX + 1];
+	struct acl_origin orig;
+	bool from_config;
+};
+
+struct policy_acl {
+	char *name;
+	struct acl_origin orig;
+	struct rule_list allow;
+	struct acl_private priv;
+	char **priv_text; /* the private: entries as written (normalised) */
+	bool used;        /* by some stage */
+};
+
+struct policy_stage {
+	char *name;
+	struct acl_origin orig;
+	struct policy_acl *acl;
+	bool has_allowed;
+	struct rule_list allowed;
+	size_t nhosts;
+	struct concrete *hosts; /* hosts: then names found in config: */
+	char *cgroup;
+};
+
+struct policy_pipeline {
+	char *name;
+	bool has_allowed;
+	struct rule_list allowed;
+	size_t nstages;
+	struct policy_stage *stages;
+};
+
+struct policy {
+	char *file;
+	size_t nacls, npipelines;
+	struct policy_acl *acls;
+	struct policy_pipeline *pipelines;
+};
+
+/* Parse and check; 0, or -1 after diagnosing every error found. */
+int policy_parse(const char *file, const char *text, size_t len, struct policy *out);
+void policy_free(struct policy *p);
+
+void rule_list_push(struct rule_list *l, const struct acl_rule *r);
+void rule_list_free(struct rule_list *l);
+
+#endif

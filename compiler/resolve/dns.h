@@ -1,0 +1,15 @@
+/* DNS with c-ares: the names hosts files did not answer, both families
+ * at once, within the resolution's timeout. */
+#ifndef NETACL_DNS_H
+#define NETACL_DNS_H
+
+#include <stddef.h>
+
+#include "compiler/resolve/resolve.h"
+
+/* DNS for the names hosts files did not answer.  idx[]
+ * lists the entries of out[] to fill. */
+int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size_t *idx,
+		size_t nidx);
+
+#endif
