@@ -6,6 +6,8 @@
 #ifndef ACL_SET_H
 #define ACL_SET_H
 
+#include <stdlib.h>
+
 #include "addr.h"
 
 struct acl_iv {
@@ -40,5 +42,18 @@ void acl_set_to_cidrs(const struct acl_set *s,
 		      void (*fn)(const struct acl_cidr *, void *), void *arg);
 
 void *acl_xrealloc(void *p, size_t n);
+/* qsort that accepts an empty (NULL) array, and returns at once when the
+ * array is already in order (resolved answers usually are by now). */
+static inline void acl_sort(void *base, size_t n, size_t size,
+			 int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+	size_t i = 1;
+
+	while (i < n && cmp(p + (i - 1) * size, p + i * size) <= 0)
+		i++;
+	if (i < n)
+		qsort(base, n, size, cmp);
+}
 
 #endif

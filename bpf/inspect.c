@@ -136,7 +136,7 @@ static void add_private(const struct acl_cidr *c, void *arg)
 	struct acl_private *pv = &b->t->priv;
 
 	acl_cidr_format(c, text);
-	strv_push(b->m, &b->t->priv_text, text);
+	model_strv_push(b->m, &b->t->priv_text, text);
 	pv->cidrs = model_grow(b->m, pv->cidrs, pv->n, sizeof(*pv->cidrs));
 	pv->cidrs[pv->n++] = *c;
 }

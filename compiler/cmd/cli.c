@@ -243,7 +243,7 @@ bool cli_wants(const struct cli *c, const char *loaded)
 	return !c->ntargets;
 }
 
-int write_output(const char *path, const char *text)
+int cli_write_output(const char *path, const char *text)
 {
 	char *dir, tmp[4096];
 	size_t len = strlen(text);

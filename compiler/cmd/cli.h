@@ -47,25 +47,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 
 /* Write text to path atomically (temporary file + rename), or to stdout
  * when path is NULL or "-".  0 or EX_CANTCREAT. */
-int write_output(const char *path, const char *text);
+int cli_write_output(const char *path, const char *text);
 
-struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
-
-int cmd_check(int argc, char **argv);
-int cmd_compile(int argc, char **argv);
-int cmd_explain(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_load(int argc, char **argv);
-int cmd_unload(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
-int cmd_refresh(int argc, char **argv);
 
 /* The one --target a verb needs, or EX_USAGE. */
 int cli_one_target(const struct cli *c, const char *usage);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/cmd/input.h"
 #include "compiler/diag.h"
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/model/json.h"
 #include "compiler/cmd/input.h"
 
@@ -26,7 +27,7 @@ int cmd_compile(int argc, char **argv)
 	rc = input_load(c.args[0], &c.ro, c.targets, c.ntargets, &m);
 	if (!rc) {
 		json = model_to_json(&m);
-		rc = write_output(c.output, json);
+		rc = cli_write_output(c.output, json);
 		free(json);
 	}
 	model_free(&m);

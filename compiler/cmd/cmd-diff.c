@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/cmd/input.h"
 #include "compiler/exits.h"
 #include "compiler/model/diff.h"

@@ -8,6 +8,7 @@
 
 #include "acl/host.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/cmd/input.h"
 #include "compiler/diag.h"
 #include "compiler/exits.h"

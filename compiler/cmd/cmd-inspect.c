@@ -10,6 +10,7 @@
 #include "bpf/inspect.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/model/json.h"
 #include "compiler/diag.h"
 
@@ -75,7 +76,7 @@ int cmd_inspect(int argc, char **argv)
 	if (!rc && c.json) {
 		model_sort_targets(&m);
 		char *json = model_to_json(&m);
-		rc = write_output(NULL, json);
+		rc = cli_write_output(NULL, json);
 		free(json);
 	} else if (!rc) {
 		for (size_t i = 0; i < m.n; i++)

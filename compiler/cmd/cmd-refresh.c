@@ -17,6 +17,7 @@
 #include "bpf/load.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/cmd/enforce.h"
 #include "compiler/model/diff.h"
 #include "compiler/diag.h"

@@ -23,6 +23,7 @@
 
 #include "bpf/load.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/cmd/enforce.h"
 #include "compiler/diag.h"
 #include "compiler/exits.h"

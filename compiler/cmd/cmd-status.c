@@ -9,6 +9,7 @@
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 #include "compiler/diag.h"
 
 static const char usage[] = "netacl status [--json]";
@@ -91,7 +92,7 @@ int cmd_status(int argc, char **argv)
 		if (s.json) {
 			json_t *o = json_pack("{s:o}", "targets", s.list);
 			char *text = json_dumps(o, JSON_INDENT(2));
-			rc = write_output(NULL, text);
+			rc = cli_write_output(NULL, text);
 			free(text);
 			json_decref(o);
 		} else {

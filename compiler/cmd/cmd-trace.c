@@ -12,6 +12,7 @@
 #include "bpf/events.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 
 static const char usage[] = "netacl trace [--target NAME]... [--json]";
 

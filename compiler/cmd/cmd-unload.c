@@ -4,6 +4,7 @@
 #include "bpf/load.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
 
 static const char usage[] = "netacl unload --target NAME... | --all";
 

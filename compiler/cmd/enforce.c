@@ -18,7 +18,7 @@
 static int digest_file(const char *path, uint8_t out[32])
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = input_read_file(path, &len);
 	unsigned n = 32;
 
 	if (!text) {

@@ -10,10 +10,7 @@
 #include "compiler/model/model.h"
 #include "compiler/resolve/resolve.h"
 
-/* compiler/cmd-load.c: what load and run share.  Compile (or read)
- * file, take target, and enforce_load it as `name`. */
-struct resolve_opts;
-struct model;
+/* One target of a file to enforce, as `name`. */
 struct enforce {
 	const char *file, *target;
 	const char *name;     /* the loaded target's name; NULL: target */

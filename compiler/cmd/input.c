@@ -14,7 +14,7 @@
 #include "compiler/policy/policy.h"
 #include "compiler/policy/target.h"
 
-char *read_file(const char *path, size_t *len)
+char *input_read_file(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	size_t cap = 65536, n = 0;
@@ -117,7 +117,7 @@ int input_load(const char *path, const struct resolve_opts *o, const char *const
 	       size_t nonly, struct model *m)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = input_read_file(path, &len);
 	int rc;
 
 	if (!text) {

@@ -14,6 +14,6 @@ int input_load(const char *path, const struct resolve_opts *o, const char *const
 	       size_t nonly, struct model *m);
 
 /* Read a whole file (NUL-terminated); NULL with errno set. */
-char *read_file(const char *path, size_t *len);
+char *input_read_file(const char *path, size_t *len);
 
 #endif

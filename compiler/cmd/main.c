@@ -1,11 +1,12 @@
 /* netacl: compile network egress policies and have the kernel enforce
  * them.  This file is the table of verbs; each verb lives in
- * compiler/cmd-VERB.c. */
+ * compiler/cmd/cmd-VERB.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "bpf/sys.h"
-#include "compiler/cmd/cli.h"
+#include "compiler/cmd/verbs.h"
+#include "compiler/exits.h"
 
 static const struct verb verbs[] = {
 	{ "compile", cmd_compile, "resolve a policy and print the allowed sets as JSON" },

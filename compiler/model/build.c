@@ -28,7 +28,7 @@ static size_t unique_names(const struct target_set *ts, const char ***out)
 	for (size_t i = 0; i < ts->n; i++)
 		for (size_t j = 0; j < ts->t[i].nnames; j++)
 			v[k++] = ts->t[i].names[j].name;
-	xsort(v, n, sizeof(*v), str_cmp);
+	acl_sort(v, n, sizeof(*v), str_cmp);
 	k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!k || strcmp(v[k - 1], v[i]) != 0)
@@ -105,7 +105,7 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 		memset(&t->dropped[t->ndropped], 0, sizeof(*t->dropped));
 		t->dropped[t->ndropped].addr = c;
 		t->dropped[t->ndropped].reason = row;
-		strv_push(m, &t->dropped[t->ndropped].via, name);
+		model_strv_push(m, &t->dropped[t->ndropped].via, name);
 		t->ndropped++;
 		return;
 	}
@@ -115,7 +115,7 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 	al->ports = model_ports(m, &r->ports);
 	al->proto = r->proto;
 	al->ttl = a->ttl;
-	strv_push(m, &al->via, name);
+	model_strv_push(m, &al->via, name);
 }
 
 static void add_rules(struct model *m, struct m_target *t, const struct target *tg)
@@ -140,7 +140,7 @@ static void add_rules(struct model *m, struct m_target *t, const struct target *
 
 			snprintf(org, sizeof(org), "%s:%u:%u", r->orig[o].file, r->orig[o].line,
 				 r->orig[o].col);
-			strv_push(m, &mr->origin, org);
+			model_strv_push(m, &mr->origin, org);
 		}
 		if (r->kind == ACL_RULE_ANY)
 			t->allow_all = true;
@@ -164,7 +164,7 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	if (acl->priv.n)
 		memcpy(t->priv.cidrs, acl->priv.cidrs, acl->priv.n * sizeof(struct acl_cidr));
 	for (size_t i = 0; acl->priv_text && acl->priv_text[i]; i++)
-		strv_push(m, &t->priv_text, acl->priv_text[i]);
+		model_strv_push(m, &t->priv_text, acl->priv_text[i]);
 	add_rules(m, t, tg);
 	for (size_t i = 0; i < tg->nnames; i++) {
 		const struct resolution *r = find_res(res, names, nnames, tg->names[i].name);
@@ -204,7 +204,7 @@ int build_model(const struct target_set *ts, const struct resolve_opts *o, struc
 		for (size_t i = 0; i < nnames; i++)
 			*unresolved += res[i].error != NULL;
 	}
-	resolutions_free(res, nnames);
+	resolve_free(res, nnames);
 	free(res);
 	free(names);
 	return rc;

@@ -330,7 +330,7 @@ static void read_strv(struct jin *j, json_t *o, const char *key, struct strv *ou
 		if (!json_is_string(v))
 			jerr(j, "'%s' entries must be strings", key);
 		else
-			strv_push(j->m, out, json_string_value(v));
+			model_strv_push(j->m, out, json_string_value(v));
 	}
 }
 

@@ -82,7 +82,7 @@ char *model_strdup(struct model *m, const char *s)
 	return d;
 }
 
-bool strv_has(const struct strv *v, const char *s)
+bool model_strv_has(const struct strv *v, const char *s)
 {
 	for (size_t i = 0; i < v->n; i++)
 		if (strcmp(v->v[i], s) == 0)
@@ -90,7 +90,7 @@ bool strv_has(const struct strv *v, const char *s)
 	return false;
 }
 
-void strv_push(struct model *m, struct strv *v, const char *s)
+void model_strv_push(struct model *m, struct strv *v, const char *s)
 {
 	v->v = model_grow(m, v->v, v->n, sizeof(char *));
 	if (!m->last_str || strcmp(m->last_str, s) != 0)
@@ -117,7 +117,7 @@ struct m_target *model_find(const struct model *m, const char *name)
 	return NULL;
 }
 
-int cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b)
+int model_cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -140,7 +140,7 @@ static int ports_cmp(const struct acl_ports *a, const struct acl_ports *b)
 static int allow_cmp(const void *x, const void *y)
 {
 	const struct m_allow *a = x, *b = y;
-	int c = cidr_cmp(&a->addr, &b->addr);
+	int c = model_cidr_cmp(&a->addr, &b->addr);
 
 	if (!c)
 		c = a->ports == b->ports ? 0 : ports_cmp(a->ports, b->ports);
@@ -152,7 +152,7 @@ static int allow_cmp(const void *x, const void *y)
 static int drop_cmp(const void *x, const void *y)
 {
 	const struct m_drop *a = x, *b = y;
-	int c = cidr_cmp(&a->addr, &b->addr);
+	int c = model_cidr_cmp(&a->addr, &b->addr);
 
 	return c ? c : a->reason - b->reason;
 }
@@ -179,15 +179,15 @@ static int target_cmp(const void *x, const void *y)
 static void merge_via(struct model *m, struct strv *into, const struct strv *from)
 {
 	for (size_t i = 0; i < from->n; i++)
-		if (!strv_has(into, from->v[i]))
-			strv_push(m, into, from->v[i]);
+		if (!model_strv_has(into, from->v[i]))
+			model_strv_push(m, into, from->v[i]);
 }
 
 void model_canonicalise(struct model *m, struct m_target *t)
 {
 	size_t k = 0;
 
-	xsort(t->allow, t->nallow, sizeof(*t->allow), allow_cmp);
+	acl_sort(t->allow, t->nallow, sizeof(*t->allow), allow_cmp);
 	for (size_t i = 0; i < t->nallow; i++) {
 		struct m_allow *last = k ? &t->allow[k - 1] : NULL;
 
@@ -202,9 +202,9 @@ void model_canonicalise(struct model *m, struct m_target *t)
 	}
 	t->nallow = k;
 	for (size_t i = 0; i < t->nallow; i++)
-		xsort(t->allow[i].via.v, t->allow[i].via.n, sizeof(char *), str_cmp);
+		acl_sort(t->allow[i].via.v, t->allow[i].via.n, sizeof(char *), str_cmp);
 
-	xsort(t->dropped, t->ndropped, sizeof(*t->dropped), drop_cmp);
+	acl_sort(t->dropped, t->ndropped, sizeof(*t->dropped), drop_cmp);
 	k = 0;
 	for (size_t i = 0; i < t->ndropped; i++) {
 		if (k && drop_cmp(&t->dropped[k - 1], &t->dropped[i]) == 0)
@@ -214,9 +214,9 @@ void model_canonicalise(struct model *m, struct m_target *t)
 	}
 	t->ndropped = k;
 	for (size_t i = 0; i < t->ndropped; i++)
-		xsort(t->dropped[i].via.v, t->dropped[i].via.n, sizeof(char *), str_cmp);
+		acl_sort(t->dropped[i].via.v, t->dropped[i].via.n, sizeof(char *), str_cmp);
 
-	xsort(t->unres, t->nunres, sizeof(*t->unres), unres_cmp);
+	acl_sort(t->unres, t->nunres, sizeof(*t->unres), unres_cmp);
 	k = 0;
 	for (size_t i = 0; i < t->nunres; i++)
 		if (!k || strcmp(t->unres[k - 1].host, t->unres[i].host) != 0)
@@ -226,5 +226,5 @@ void model_canonicalise(struct model *m, struct m_target *t)
 
 void model_sort_targets(struct model *m)
 {
-	xsort(m->t, m->n, sizeof(*m->t), target_cmp);
+	acl_sort(m->t, m->n, sizeof(*m->t), target_cmp);
 }

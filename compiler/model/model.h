@@ -72,10 +72,10 @@ void model_init(struct model *m);
 void model_free(struct model *m);
 void *model_alloc(struct model *m, size_t size);
 char *model_strdup(struct model *m, const char *s);
-void strv_push(struct model *m, struct strv *v, const char *s);
+void model_strv_push(struct model *m, struct strv *v, const char *s);
 /* An arena copy of p, shared with the previous call's when equal. */
 const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p);
-bool strv_has(const struct strv *v, const char *s);
+bool model_strv_has(const struct strv *v, const char *s);
 
 struct m_target *model_find(const struct model *m, const char *name);
 /* Sort a target's lists into the canonical order (netacl(8), OUTPUT) and merge
@@ -86,21 +86,7 @@ void model_sort_targets(struct model *m);
 /* Arrays that grow inside the model's arena: helpers for builders. */
 void *model_grow(struct model *m, void *arr, size_t n, size_t size);
 
-/* qsort that accepts an empty (NULL) array, and returns at once when the
- * array is already in order (resolved answers usually are by now). */
-static inline void xsort(void *base, size_t n, size_t size,
-			 int (*cmp)(const void *, const void *))
-{
-	const char *p = base;
-	size_t i = 1;
-
-	while (i < n && cmp(p + (i - 1) * size, p + i * size) <= 0)
-		i++;
-	if (i < n)
-		qsort(base, n, size, cmp);
-}
-
 /* Compare two CIDRs: IPv4 first, then numerically, then by length. */
-int cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b);
+int model_cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b);
 
 #endif

@@ -23,7 +23,7 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-void rule_list_push(struct rule_list *l, const struct acl_rule *r)
+void policy_rules_push(struct rule_list *l, const struct acl_rule *r)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 8;
@@ -32,7 +32,7 @@ void rule_list_push(struct rule_list *l, const struct acl_rule *r)
 	l->r[l->n++] = *r;
 }
 
-void rule_list_free(struct rule_list *l)
+void policy_rules_free(struct rule_list *l)
 {
 	free(l->r);
 	l->r = NULL;
@@ -55,8 +55,8 @@ static bool expect(const struct ctx *c, const struct ynode *n, enum ynode_kind k
 {
 	if (n->kind == k)
 		return true;
-	diag_error(c->file, n->line, n->col, "%s must be %s, not %s", what, ykind_name(k),
-		   ykind_name(n->kind));
+	diag_error(c->file, n->line, n->col, "%s must be %s, not %s", what, yaml_kind_name(k),
+		   yaml_kind_name(n->kind));
 	return false;
 }
 
@@ -142,8 +142,8 @@ static int parse_ports(const struct ctx *c, const struct ynode *n, struct acl_po
 static int parse_long_rule(const struct ctx *c, const struct ynode *n, struct acl_rule *r)
 {
 	static const char *const keys[] = { "to", "ports", "proto", NULL };
-	const struct ynode *to = ymap_get(n, "to"), *ports = ymap_get(n, "ports"),
-			   *proto = ymap_get(n, "proto");
+	const struct ynode *to = yaml_map_get(n, "to"), *ports = yaml_map_get(n, "ports"),
+			   *proto = yaml_map_get(n, "proto");
 	struct acl_err e;
 	int rc = 0;
 
@@ -202,7 +202,7 @@ static int parse_rules(const struct ctx *c, const struct ynode *n, const char *w
 		if (parse_rule(c, n->items[i], &r))
 			rc = -1;
 		else
-			rule_list_push(out, &r);
+			policy_rules_push(out, &r);
 	}
 	return rc;
 }
@@ -274,8 +274,8 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	if (!expect(c, n, Y_MAP, "an ACL"))
 		return -1;
 	check_keys(c, n, "an ACL", keys);
-	allow = ymap_get(n, "allow");
-	priv = ymap_get(n, "private");
+	allow = yaml_map_get(n, "allow");
+	priv = yaml_map_get(n, "private");
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,
 			   "ACL '%s' needs 'allow:' (write 'allow: []' to deny everything)",
@@ -465,11 +465,11 @@ static int parse_stage(const struct ctx *c, const struct ynode *key, const struc
 	if (!expect(c, n, Y_MAP, "a stage"))
 		return -1;
 	check_keys(c, n, "a stage", keys);
-	acl = ymap_get(n, "acl");
-	ah = ymap_get(n, "allowed_hosts");
-	hosts = ymap_get(n, "hosts");
-	config = ymap_get(n, "config");
-	cg = ymap_get(n, "cgroup");
+	acl = yaml_map_get(n, "acl");
+	ah = yaml_map_get(n, "allowed_hosts");
+	hosts = yaml_map_get(n, "hosts");
+	config = yaml_map_get(n, "config");
+	cg = yaml_map_get(n, "cgroup");
 	if (!acl) {
 		diag_error(c->file, key->line, key->col, "stage '%s' needs 'acl:'", key->str);
 		rc = -1;
@@ -488,7 +488,7 @@ static int parse_stage(const struct ctx *c, const struct ynode *key, const struc
 	}
 	if (hosts && parse_hosts(c, hosts, s))
 		rc = -1;
-	if (config && !ynode_is_null(config) && config->kind != Y_SCALAR)
+	if (config && !yaml_is_null(config) && config->kind != Y_SCALAR)
 		collect_config(c, s, config, 0);
 	if (cg) {
 		if (check_cgroup(c, cg))
@@ -512,8 +512,8 @@ static int parse_pipeline(const struct ctx *c, const struct ynode *key, const st
 	if (!expect(c, n, Y_MAP, "a pipeline"))
 		return -1;
 	check_keys(c, n, "a pipeline", keys);
-	ah = ymap_get(n, "allowed_hosts");
-	stages = ymap_get(n, "stages");
+	ah = yaml_map_get(n, "allowed_hosts");
+	stages = yaml_map_get(n, "stages");
 	if (ah) {
 		pl->has_allowed = true;
 		if (parse_rules(c, ah, "allowed_hosts", &pl->allowed))
@@ -544,9 +544,9 @@ static int parse_top(const struct ctx *c, const struct ynode *root)
 	if (!expect(c, root, Y_MAP, "a policy"))
 		return -1;
 	check_keys(c, root, "the policy", keys);
-	ver = ymap_get(root, "version");
-	acls = ymap_get(root, "acls");
-	pipes = ymap_get(root, "pipelines");
+	ver = yaml_map_get(root, "version");
+	acls = yaml_map_get(root, "acls");
+	pipes = yaml_map_get(root, "pipelines");
 	if (!ver) {
 		diag_error(c->file, root->line, root->col, "policy needs 'version: 1'");
 		rc = -1;
@@ -568,7 +568,7 @@ static int parse_top(const struct ctx *c, const struct ynode *root)
 	for (size_t i = 0; i < acls->n; i++, p->nacls++)
 		if (parse_acl(c, acls->keys[i], acls->items[i], &p->acls[i]))
 			rc = -1;
-	if (!pipes || ynode_is_null(pipes))
+	if (!pipes || yaml_is_null(pipes))
 		return rc;
 	if (!expect(c, pipes, Y_MAP, "pipelines"))
 		return -1;
@@ -601,7 +601,7 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 	if (!root)
 		return -1;
 	rc = parse_top(&c, root);
-	ynode_free(root);
+	yaml_free(root);
 	return rc || diag_error_count() ? -1 : 0;
 }
 
@@ -609,7 +609,7 @@ void policy_free(struct policy *p)
 {
 	for (size_t i = 0; i < p->nacls; i++) {
 		free(p->acls[i].name);
-		rule_list_free(&p->acls[i].allow);
+		policy_rules_free(&p->acls[i].allow);
 		free(p->acls[i].priv.cidrs);
 		for (size_t j = 0; p->acls[i].priv_text && p->acls[i].priv_text[j]; j++)
 			free(p->acls[i].priv_text[j]);
@@ -619,10 +619,10 @@ void policy_free(struct policy *p)
 		struct policy_pipeline *pl = &p->pipelines[i];
 
 		free(pl->name);
-		rule_list_free(&pl->allowed);
+		policy_rules_free(&pl->allowed);
 		for (size_t j = 0; j < pl->nstages; j++) {
 			free(pl->stages[j].name);
-			rule_list_free(&pl->stages[j].allowed);
+			policy_rules_free(&pl->stages[j].allowed);
 			free(pl->stages[j].hosts);
 			free(pl->stages[j].cgroup);
 		}

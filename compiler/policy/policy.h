@@ -56,7 +56,7 @@ struct policy {
 int policy_parse(const char *file, const char *text, size_t len, struct policy *out);
 void policy_free(struct policy *p);
 
-void rule_list_push(struct rule_list *l, const struct acl_rule *r);
-void rule_list_free(struct rule_list *l);
+void policy_rules_push(struct rule_list *l, const struct acl_rule *r);
+void policy_rules_free(struct rule_list *l);
 
 #endif

@@ -18,7 +18,7 @@ static void intersect_lists(const struct rule_list *a, const struct rule_list *b
 			struct acl_rule x;
 
 			if (acl_rule_intersect(&a->r[i], &b->r[j], &x))
-				rule_list_push(&r, &x);
+				policy_rules_push(&r, &x);
 		}
 	*out = r;
 }
@@ -85,15 +85,15 @@ static void build_stage(const struct policy *p, const struct policy_pipeline *pl
 	t->acl = s->acl;
 	t->stage = s;
 	for (size_t i = 0; i < s->acl->allow.n; i++)
-		rule_list_push(&cur, &s->acl->allow.r[i]);
+		policy_rules_push(&cur, &s->acl->allow.r[i]);
 	if (pl->has_allowed) {
 		intersect_lists(&cur, &pl->allowed, &next);
-		rule_list_free(&cur);
+		policy_rules_free(&cur);
 		cur = next;
 	}
 	if (s->has_allowed) {
 		intersect_lists(&cur, &s->allowed, &next);
-		rule_list_free(&cur);
+		policy_rules_free(&cur);
 		cur = next;
 	}
 	if (cur.n == 0 && s->acl->allow.n > 0)
@@ -138,7 +138,7 @@ int targets_build(const struct policy *p, const char *const *only, size_t nonly,
 		snprintf(t->name, sizeof(t->name), "%s", p->acls[i].name);
 		t->acl = &p->acls[i];
 		for (size_t j = 0; j < p->acls[i].allow.n; j++)
-			rule_list_push(&t->rules, &p->acls[i].allow.r[j]);
+			policy_rules_push(&t->rules, &p->acls[i].allow.r[j]);
 		collect_names(t, p->file);
 		out->n++;
 	}
@@ -167,7 +167,7 @@ int targets_build(const struct policy *p, const char *const *only, size_t nonly,
 void targets_free(struct target_set *ts)
 {
 	for (size_t i = 0; i < ts->n; i++) {
-		rule_list_free(&ts->t[i].rules);
+		policy_rules_free(&ts->t[i].rules);
 		free(ts->t[i].names);
 	}
 	free(ts->t);

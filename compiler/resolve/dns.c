@@ -124,7 +124,7 @@ static int parse(struct dns_run *r, struct resolution *res, int family,
 
 		st = ares_parse_a_reply(abuf, alen, NULL, t, &n);
 		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
-			resolution_add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl < 0 ? 0 : t[i].ttl);
+			resolve_answer_add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl < 0 ? 0 : t[i].ttl);
 	} else {
 		struct ares_addr6ttl *t = r->ttl6;
 
@@ -134,7 +134,7 @@ static int parse(struct dns_run *r, struct resolution *res, int family,
 
 			for (int b = 0; b < 16; b++)
 				v = v << 8 | t[i].ip6addr._S6_un._S6_u8[b];
-			resolution_add(res, ACL_V6, v, t[i].ttl < 0 ? 0 : t[i].ttl);
+			resolve_answer_add(res, ACL_V6, v, t[i].ttl < 0 ? 0 : t[i].ttl);
 		}
 	}
 	if (st == ARES_SUCCESS && n == 0)

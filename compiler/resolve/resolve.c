@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include "compiler/resolve/resolve.h"
-#include "compiler/model/model.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +9,7 @@
 #include <sysexits.h>
 
 #include "acl/host.h"
+#include "acl/set.h"
 #include "acl/set.h"
 #include "compiler/diag.h"
 #include "compiler/resolve/dns.h"
@@ -24,9 +24,9 @@ void resolve_opts_init(struct resolve_opts *o)
 	o->max_addrs = 256;
 }
 
-/* Appends; repeats are merged by answers_canonicalise (a name may have a
+/* Appends; repeats are merged by resolve_canonicalise (a name may have a
  * million answers in a hosts file, so no search here). */
-void resolution_add(struct resolution *r, int family, acl_u128 v, int64_t ttl)
+void resolve_answer_add(struct resolution *r, int family, acl_u128 v, int64_t ttl)
 {
 	if ((r->n & (r->n - 1)) == 0) /* grow at powers of two */
 		r->a = acl_xrealloc(r->a, (r->n ? 2 * r->n : 1) * sizeof(*r->a));
@@ -45,11 +45,11 @@ static int answer_cmp(const void *x, const void *y)
 	return (a->v > b->v) - (a->v < b->v);
 }
 
-void answers_canonicalise(struct resolution *r, unsigned max)
+void resolve_canonicalise(struct resolution *r, unsigned max)
 {
 	size_t k = 0;
 
-	xsort(r->a, r->n, sizeof(*r->a), answer_cmp);
+	acl_sort(r->a, r->n, sizeof(*r->a), answer_cmp);
 	for (size_t i = 0; i < r->n; i++) {
 		struct answer *last = k ? &r->a[k - 1] : NULL;
 
@@ -160,7 +160,7 @@ static int read_hosts(const char *path, bool strict, const struct name_index *ix
 
 			if (i < n && !answered[i]) {
 				here[i] = true;
-				resolution_add(&out[i], c.family, c.v, -1);
+				resolve_answer_add(&out[i], c.family, c.v, -1);
 			}
 		}
 	}
@@ -201,7 +201,7 @@ int resolve_all(const struct resolve_opts *o, const char *const *names, size_t n
 	if (!rc && nidx)
 		rc = dns_resolve(o, out, idx, nidx);
 	for (size_t i = 0; i < n && !rc; i++) {
-		answers_canonicalise(&out[i], o->max_addrs);
+		resolve_canonicalise(&out[i], o->max_addrs);
 		if (out[i].truncated)
 			diag_warning(names[i], 0, 0,
 				     "more than %u addresses; keeping the lowest %u "
@@ -213,7 +213,7 @@ int resolve_all(const struct resolve_opts *o, const char *const *names, size_t n
 	return rc;
 }
 
-void resolutions_free(struct resolution *r, size_t n)
+void resolve_free(struct resolution *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(r[i].a);

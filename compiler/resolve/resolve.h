@@ -42,12 +42,12 @@ void resolve_opts_init(struct resolve_opts *o);
  * failure. */
 int resolve_all(const struct resolve_opts *o, const char *const *names, size_t n,
 		struct resolution *out);
-void resolutions_free(struct resolution *r, size_t n);
+void resolve_free(struct resolution *r, size_t n);
 /* Add an address to a name's answers, once. */
-void resolution_add(struct resolution *r, int family, acl_u128 v, int64_t ttl);
+void resolve_answer_add(struct resolution *r, int family, acl_u128 v, int64_t ttl);
 
 /* Sort a name's answers (IPv4 first, numerically) and keep at most max. */
-void answers_canonicalise(struct resolution *r, unsigned max);
+void resolve_canonicalise(struct resolution *r, unsigned max);
 
 
 #endif
