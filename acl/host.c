@@ -158,17 +158,22 @@ static bool under(const char *name, const char *suffix)
 	       memcmp(name + n - s, suffix, s) == 0;
 }
 
-bool acl_host_matches(const struct acl_host *pat, const char *name)
+bool acl_name_matches(enum acl_host_kind kind, const char *pattern, const char *name)
 {
-	switch (pat->kind) {
+	switch (kind) {
 	case ACL_HOST_ANY:
 		return true;
 	case ACL_HOST_EXACT:
-		return strcmp(pat->name, name) == 0;
+		return strcmp(pattern, name) == 0;
 	case ACL_HOST_WILD:
-		return under(name, pat->name);
+		return under(name, pattern);
 	}
 	return false;
+}
+
+bool acl_host_matches(const struct acl_host *pat, const char *name)
+{
+	return acl_name_matches(pat->kind, pat->name, name);
 }
 
 bool acl_host_intersect(const struct acl_host *a, const struct acl_host *b,

@@ -21,6 +21,9 @@ int acl_host_parse(const char *s, size_t n, bool concrete_only,
 
 /* Does a concrete, normalised name match the pattern? */
 bool acl_host_matches(const struct acl_host *pat, const char *name);
+/* The same for a pattern kept as its kind and text: the name (EXACT),
+ * the suffix after "*." (WILD), or nothing (ANY). */
+bool acl_name_matches(enum acl_host_kind kind, const char *pattern, const char *name);
 
 /* Pattern ∩ pattern for two name patterns; false when empty. */
 bool acl_host_intersect(const struct acl_host *a, const struct acl_host *b,

@@ -120,7 +120,8 @@ static void add_star(const struct acl_ports *p, int proto, void *arg)
 
 	t->rules = model_grow(b->m, t->rules, t->nrules, sizeof(*t->rules));
 	t->rules[t->nrules++] = (struct m_rule){ .match = model_strdup(b->m, "*"), .ports = *p,
-						 .proto = proto };
+						 .proto = proto,
+						 .what = { .kind = ACL_RULE_ANY, .host = ACL_HOST_ANY } };
 }
 
 static void on_deny(const struct acl_cidr *c, const void *val, void *arg)

@@ -1,7 +1,6 @@
 /* netacl explain (POLICY|JSON) --target NAME ADDRESS [PORT] [--proto tcp|udp]
  *
  * Why is an address allowed or denied?  Exit 0 allowed, 1 denied. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +11,14 @@
 #include "compiler/cmd/input.h"
 #include "compiler/diag.h"
 #include "compiler/exits.h"
+#include "compiler/model/verdict.h"
 
 static const char usage[] =
 	"netacl explain (POLICY|JSON) --target NAME ADDRESS [PORT] [--proto tcp|udp]\n"
 	"       [resolution options]";
 
 struct query {
-	int family;
-	acl_u128 v;
-	int port;  /* -1: any port */
-	int proto; /* mask */
+	struct verdict_query q;
 	char text[ACL_CIDR_STRLEN];
 };
 
@@ -31,11 +28,6 @@ static void ports_text(const struct acl_ports *p, char *buf, size_t size)
 		snprintf(buf, size, "every port");
 	else
 		acl_ports_format(p, buf, size);
-}
-
-static bool port_ok(const struct acl_ports *p, int port)
-{
-	return port < 0 || acl_ports_contains(p, (unsigned)port);
 }
 
 static void print_rule(const struct m_rule *r)
@@ -49,38 +41,21 @@ static void print_rule(const struct m_rule *r)
 		printf("    from %s\n", r->origin.v[i]);
 }
 
-/* The rule an allow entry came from. */
-static const struct m_rule *rule_of(const struct m_target *t, const struct m_allow *a,
-				    const struct query *q)
+static int allowed(const struct m_target *t, const struct query *q, const struct verdict *v)
 {
-	for (size_t i = 0; i < t->nrules; i++) {
-		const struct m_rule *r = &t->rules[i];
-		struct acl_rule pr;
-		struct acl_err e;
-
-		if (!(r->proto & a->proto) || !port_ok(&r->ports, q->port) ||
-		    acl_rule_parse_target(r->match, strlen(r->match), &pr, &e))
-			continue;
-		if (pr.kind == ACL_RULE_NET && acl_cidr_contains(&pr.net, q->family, q->v))
-			return r;
-		if (acl_is_name_kind(pr.kind))
-			for (size_t v = 0; v < a->via.n; v++)
-				if (acl_host_matches(&pr.host, a->via.v[v]))
-					return r;
-	}
-	return NULL;
-}
-
-static int allowed(const struct m_target *t, const struct query *q, const struct m_allow *a)
-{
-	const struct m_rule *r = rule_of(t, a, q);
+	const struct m_allow *a = v->entry;
 	char cidr[ACL_CIDR_STRLEN];
 
+	if (v->why == VERDICT_ALL) {
+		printf("allow: %s for target %s (allow-all)\n", q->text, t->name);
+		print_rule(v->rule);
+		return 0;
+	}
 	acl_cidr_format(&a->addr, cidr);
 	printf("allow: %s", q->text);
-	if (q->port >= 0)
-		printf(" port %d", q->port);
-	printf(" proto %s for target %s\n", acl_proto_name(a->proto & q->proto), t->name);
+	if (q->q.port >= 0)
+		printf(" port %d", q->q.port);
+	printf(" proto %s for target %s\n", acl_proto_name(a->proto & q->q.proto), t->name);
 	printf("  entry: %s", cidr);
 	if (a->via.n)
 		printf(" via %s", a->via.v[0]);
@@ -89,24 +64,39 @@ static int allowed(const struct m_target *t, const struct query *q, const struct
 	if (a->ttl >= 0)
 		printf(" (ttl %lld)", (long long)a->ttl);
 	printf("\n");
-	if (r)
-		print_rule(r);
+	if (v->rule)
+		print_rule(v->rule);
 	return 0;
 }
 
-static int denied(const struct m_target *t, const struct query *q, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int denied(const struct m_target *t, const struct query *q, const char *fmt, ...)
+static int denied(const struct m_target *t, const struct query *q, const struct verdict *v)
 {
-	va_list ap;
+	char ports[400] = "";
 
 	printf("deny: %s", q->text);
-	if (q->port >= 0)
-		printf(" port %d", q->port);
+	if (q->q.port >= 0)
+		printf(" port %d", q->q.port);
 	printf(" for target %s\n  ", t->name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
+	switch (v->why) {
+	case VERDICT_SPECIAL:
+		printf("'*' leaves out the special-purpose row %s, and the ACL's private: does not "
+		       "list it", acl_sp_name(v->row));
+		break;
+	case VERDICT_DROPPED:
+		printf("%s resolved to it, but it is in the special-purpose row %s; list it in the "
+		       "ACL's private: to allow it", v->drop->via.n ? v->drop->via.v[0] : "a name",
+		       acl_sp_name(v->row));
+		break;
+	case VERDICT_PORT:
+		ports_text(v->ports, ports, sizeof(ports));
+		printf("the address is allowed, but not this port (allowed: %s)", ports);
+		break;
+	case VERDICT_PROTO:
+		printf("the address is allowed, but not for %s", acl_proto_name(q->q.proto));
+		break;
+	default:
+		printf("no rule allows this address");
+	}
 	printf("\n");
 	for (size_t i = 0; i < t->nunres; i++)
 		printf("  note: %s did not resolve (%s)\n", t->unres[i].host, t->unres[i].error);
@@ -115,48 +105,10 @@ static int denied(const struct m_target *t, const struct query *q, const char *f
 
 static int explain(const struct m_target *t, const struct query *q)
 {
-	int row = acl_sp_classify(q->family, q->v);
-	bool addr_seen = false, proto_seen = false;
-	char ports[400] = "";
+	struct verdict v;
 
-	for (size_t i = 0; i < t->nallow; i++) {
-		const struct m_allow *a = &t->allow[i];
-
-		if (!acl_cidr_contains(&a->addr, q->family, q->v))
-			continue;
-		addr_seen = true;
-		if (!(a->proto & q->proto))
-			continue;
-		proto_seen = true;
-		if (port_ok(a->ports, q->port))
-			return allowed(t, q, a);
-		ports_text(a->ports, ports, sizeof(ports));
-	}
-	for (size_t i = 0; i < t->nrules; i++) {
-		const struct m_rule *r = &t->rules[i];
-
-		if (strcmp(r->match, "*") != 0 || !(r->proto & q->proto) || !port_ok(&r->ports, q->port))
-			continue;
-		if (row == ACL_SP_NONE || acl_private_covers(&t->priv, row, q->family, q->v)) {
-			printf("allow: %s for target %s (allow-all)\n", q->text, t->name);
-			print_rule(r);
-			return 0;
-		}
-		return denied(t, q, "'*' leaves out the special-purpose row %s, and the ACL's "
-			      "private: does not list it", acl_sp_name(row));
-	}
-	for (size_t i = 0; i < t->ndropped; i++)
-		if (acl_cidr_contains(&t->dropped[i].addr, q->family, q->v))
-			return denied(t, q, "%s resolved to it, but it is in the special-purpose "
-				      "row %s; list it in the ACL's private: to allow it",
-				      t->dropped[i].via.n ? t->dropped[i].via.v[0] : "a name",
-				      acl_sp_name(t->dropped[i].reason));
-	if (proto_seen)
-		return denied(t, q, "the address is allowed, but not this port (allowed: %s)", ports);
-	if (addr_seen)
-		return denied(t, q, "the address is allowed, but not for %s",
-			      acl_proto_name(q->proto));
-	return denied(t, q, "no rule allows this address");
+	verdict_of(t, &q->q, &v);
+	return v.allow ? allowed(t, q, &v) : denied(t, q, &v);
 }
 
 static int parse_query(const struct cli *c, struct query *q)
@@ -169,19 +121,19 @@ static int parse_query(const struct cli *c, struct query *q)
 	if (strchr(s, '/') || acl_cidr_parse(s, strlen(s), &a, &e))
 		return cli_usage_error(usage, "'%s' is not an IP address", s);
 	acl_addr_unmap(&a.family, &a.v);
-	q->family = a.family;
-	q->v = a.v;
-	acl_addr_format(q->family, q->v, q->text);
-	q->port = -1;
+	q->q.family = a.family;
+	q->q.v = a.v;
+	acl_addr_format(q->q.family, q->q.v, q->text);
+	q->q.port = -1;
 	if (c->nargs == 3) {
 		char *end;
 
 		port = (unsigned)strtoul(c->args[2], &end, 10);
 		if (*end || end == c->args[2] || port < 1 || port > 65535)
 			return cli_usage_error(usage, "'%s' is not a port (1-65535)", c->args[2]);
-		q->port = (int)port;
+		q->q.port = (int)port;
 	}
-	q->proto = c->proto ? c->proto : ACL_ANY_PROTO;
+	q->q.proto = c->proto ? c->proto : ACL_ANY_PROTO;
 	return 0;
 }
 

@@ -34,7 +34,7 @@ static uint32_t star_set(const struct m_target *t, struct acl_psets *sets)
 		abort();
 	acl_pbits_clear(b);
 	for (size_t i = 0; i < t->nrules; i++)
-		if (strcmp(t->rules[i].match, "*") == 0) {
+		if (t->rules[i].what.kind == ACL_RULE_ANY) {
 			acl_pbits_add(b, &t->rules[i].ports, t->rules[i].proto);
 			any = true;
 		}

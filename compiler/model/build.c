@@ -129,6 +129,9 @@ static void add_rules(struct model *m, struct m_target *t, const struct target *
 
 		acl_rule_format_match(r, buf, sizeof(buf));
 		mr->match = model_strdup(m, buf);
+		mr->what = (struct m_match){ .kind = r->kind, .host = r->host.kind, .net = r->net };
+		if (acl_is_name_kind(r->kind)) /* match ends with the name */
+			mr->what.name = mr->match + strlen(mr->match) - strlen(r->host.name);
 		if (r->has_net) {
 			acl_cidr_format(&r->net, buf);
 			mr->in = model_strdup(m, buf);

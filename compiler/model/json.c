@@ -396,7 +396,9 @@ static void read_rules(struct jin *j, json_t *o, struct m_target *t)
 			read_ports(j, v, &r->ports);
 			r->proto = read_proto(j, v);
 			read_strv(j, v, "origin", &r->origin);
-			if (match && strcmp(match, "*") == 0)
+			if (match && model_rule_target(j->m, r))
+				jerr(j, "match '%s' is not a host pattern, address or CIDR", match);
+			if (r->what.kind == ACL_RULE_ANY && match)
 				t->allow_all = true;
 		}
 		j->path[save] = 0;

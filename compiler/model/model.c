@@ -228,3 +228,34 @@ void model_sort_targets(struct model *m)
 {
 	acl_sort(m->t, m->n, sizeof(*m->t), target_cmp);
 }
+
+int model_rule_target(struct model *m, struct m_rule *r)
+{
+	struct acl_rule pr;
+	struct acl_err e;
+	size_t n = strlen(r->match), k;
+
+	if (acl_rule_parse_target(r->match, n, &pr, &e))
+		return -1;
+	r->what = (struct m_match){ .kind = pr.kind, .host = pr.host.kind, .net = pr.net };
+	if (!acl_is_name_kind(pr.kind))
+		return 0;
+	/* the name ends match ("name", "*.name") when match is canonical, as
+	 * compile writes it; a hand-written file may differ in case or dot */
+	k = strlen(pr.host.name);
+	r->what.name = k <= n && strcmp(r->match + n - k, pr.host.name) == 0 ?
+		r->match + n - k : model_strdup(m, pr.host.name);
+	return 0;
+}
+
+bool model_rule_covers(const struct m_rule *r, int family, acl_u128 v, const struct strv *names)
+{
+	if (r->what.kind == ACL_RULE_NET)
+		return acl_cidr_contains(&r->what.net, family, v);
+	if (!acl_is_name_kind(r->what.kind))
+		return false;
+	for (size_t i = 0; i < names->n; i++)
+		if (acl_name_matches(r->what.host, r->what.name, names->v[i]))
+			return true;
+	return false;
+}

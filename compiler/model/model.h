@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "acl/ports.h"
+#include "acl/rule.h"
 #include "acl/special.h"
 
 struct strv {
@@ -17,8 +18,17 @@ struct strv {
 	char **v;
 };
 
+/* A rule's target, as data (set by model_rule_target from match). */
+struct m_match {
+	enum acl_rule_kind kind;  /* ANY '*', EXACT name, WILD '*.suffix', NET range */
+	enum acl_host_kind host;  /* for ANY, EXACT, WILD */
+	const char *name;         /* EXACT: the name; WILD: the suffix; in match */
+	struct acl_cidr net;      /* NET: the range */
+};
+
 struct m_rule {
-	char *match;  /* "*", "*.a.b", a name, a CIDR */
+	char *match;  /* "*", "*.a.b", a name, a CIDR: as written */
+	struct m_match what;      /* match, parsed once */
 	char *in;     /* name ∩ CIDR: the range, else NULL */
 	struct acl_ports ports;
 	int proto;
@@ -85,6 +95,12 @@ void model_sort_targets(struct model *m);
 
 /* Arrays that grow inside the model's arena: helpers for builders. */
 void *model_grow(struct model *m, void *arr, size_t n, size_t size);
+
+/* Set r->what from r->match; -1 when match is not a rule target. */
+int model_rule_target(struct model *m, struct m_rule *r);
+/* Does the rule's target cover the address (NET), or one of the names
+ * (EXACT, WILD)?  '*' covers nothing here: it is the allow-all. */
+bool model_rule_covers(const struct m_rule *r, int family, acl_u128 v, const struct strv *names);
 
 /* Compare two CIDRs: IPv4 first, then numerically, then by length. */
 int model_cidr_cmp(const struct acl_cidr *a, const struct acl_cidr *b);

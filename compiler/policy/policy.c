@@ -55,8 +55,8 @@ static bool expect(const struct ctx *c, const struct ynode *n, enum ynode_kind k
 {
 	if (n->kind == k)
 		return true;
-	diag_error(c->file, n->line, n->col, "%s must be %s, not %s", what, yaml_kind_name(k),
-		   yaml_kind_name(n->kind));
+	diag_error(c->file, n->line, n->col, "%s must be %s, not %s", what, ykind_name(k),
+		   ykind_name(n->kind));
 	return false;
 }
 
@@ -142,8 +142,8 @@ static int parse_ports(const struct ctx *c, const struct ynode *n, struct acl_po
 static int parse_long_rule(const struct ctx *c, const struct ynode *n, struct acl_rule *r)
 {
 	static const char *const keys[] = { "to", "ports", "proto", NULL };
-	const struct ynode *to = yaml_map_get(n, "to"), *ports = yaml_map_get(n, "ports"),
-			   *proto = yaml_map_get(n, "proto");
+	const struct ynode *to = ymap_get(n, "to"), *ports = ymap_get(n, "ports"),
+			   *proto = ymap_get(n, "proto");
 	struct acl_err e;
 	int rc = 0;
 
@@ -274,8 +274,8 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	if (!expect(c, n, Y_MAP, "an ACL"))
 		return -1;
 	check_keys(c, n, "an ACL", keys);
-	allow = yaml_map_get(n, "allow");
-	priv = yaml_map_get(n, "private");
+	allow = ymap_get(n, "allow");
+	priv = ymap_get(n, "private");
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,
 			   "ACL '%s' needs 'allow:' (write 'allow: []' to deny everything)",
@@ -465,11 +465,11 @@ static int parse_stage(const struct ctx *c, const struct ynode *key, const struc
 	if (!expect(c, n, Y_MAP, "a stage"))
 		return -1;
 	check_keys(c, n, "a stage", keys);
-	acl = yaml_map_get(n, "acl");
-	ah = yaml_map_get(n, "allowed_hosts");
-	hosts = yaml_map_get(n, "hosts");
-	config = yaml_map_get(n, "config");
-	cg = yaml_map_get(n, "cgroup");
+	acl = ymap_get(n, "acl");
+	ah = ymap_get(n, "allowed_hosts");
+	hosts = ymap_get(n, "hosts");
+	config = ymap_get(n, "config");
+	cg = ymap_get(n, "cgroup");
 	if (!acl) {
 		diag_error(c->file, key->line, key->col, "stage '%s' needs 'acl:'", key->str);
 		rc = -1;
@@ -488,7 +488,7 @@ static int parse_stage(const struct ctx *c, const struct ynode *key, const struc
 	}
 	if (hosts && parse_hosts(c, hosts, s))
 		rc = -1;
-	if (config && !yaml_is_null(config) && config->kind != Y_SCALAR)
+	if (config && !ynode_is_null(config) && config->kind != Y_SCALAR)
 		collect_config(c, s, config, 0);
 	if (cg) {
 		if (check_cgroup(c, cg))
@@ -512,8 +512,8 @@ static int parse_pipeline(const struct ctx *c, const struct ynode *key, const st
 	if (!expect(c, n, Y_MAP, "a pipeline"))
 		return -1;
 	check_keys(c, n, "a pipeline", keys);
-	ah = yaml_map_get(n, "allowed_hosts");
-	stages = yaml_map_get(n, "stages");
+	ah = ymap_get(n, "allowed_hosts");
+	stages = ymap_get(n, "stages");
 	if (ah) {
 		pl->has_allowed = true;
 		if (parse_rules(c, ah, "allowed_hosts", &pl->allowed))
@@ -544,9 +544,9 @@ static int parse_top(const struct ctx *c, const struct ynode *root)
 	if (!expect(c, root, Y_MAP, "a policy"))
 		return -1;
 	check_keys(c, root, "the policy", keys);
-	ver = yaml_map_get(root, "version");
-	acls = yaml_map_get(root, "acls");
-	pipes = yaml_map_get(root, "pipelines");
+	ver = ymap_get(root, "version");
+	acls = ymap_get(root, "acls");
+	pipes = ymap_get(root, "pipelines");
 	if (!ver) {
 		diag_error(c->file, root->line, root->col, "policy needs 'version: 1'");
 		rc = -1;
@@ -568,7 +568,7 @@ static int parse_top(const struct ctx *c, const struct ynode *root)
 	for (size_t i = 0; i < acls->n; i++, p->nacls++)
 		if (parse_acl(c, acls->keys[i], acls->items[i], &p->acls[i]))
 			rc = -1;
-	if (!pipes || yaml_is_null(pipes))
+	if (!pipes || ynode_is_null(pipes))
 		return rc;
 	if (!expect(c, pipes, Y_MAP, "pipelines"))
 		return -1;
@@ -601,7 +601,7 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 	if (!root)
 		return -1;
 	rc = parse_top(&c, root);
-	yaml_free(root);
+	ynode_free(root);
 	return rc || diag_error_count() ? -1 : 0;
 }
 

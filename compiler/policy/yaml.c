@@ -20,25 +20,25 @@ struct loader {
 	bool broken; /* the parser stopped: the tree is incomplete */
 };
 
-const char *yaml_kind_name(enum ynode_kind k)
+const char *ykind_name(enum ynode_kind k)
 {
 	return k == Y_SCALAR ? "a scalar" : k == Y_SEQ ? "a list" : "a mapping";
 }
 
-bool yaml_is_null(const struct ynode *n)
+bool ynode_is_null(const struct ynode *n)
 {
 	return n->kind == Y_SCALAR && n->plain &&
 	       (n->len == 0 || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0);
 }
 
-void yaml_free(struct ynode *n)
+void ynode_free(struct ynode *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		yaml_free(n->items[i]);
+		ynode_free(n->items[i]);
 		if (n->keys)
-			yaml_free(n->keys[i]);
+			ynode_free(n->keys[i]);
 	}
 	free(n->items);
 	free(n->keys);
@@ -46,7 +46,7 @@ void yaml_free(struct ynode *n)
 	free(n);
 }
 
-struct ynode *yaml_map_get(const struct ynode *map, const char *key)
+struct ynode *ymap_get(const struct ynode *map, const char *key)
 {
 	if (!map || map->kind != Y_MAP)
 		return NULL;
@@ -157,24 +157,24 @@ static struct ynode *load_children(struct loader *l, struct ynode *n, int depth)
 			if (key->kind != Y_SCALAR) {
 				diag_error(l->file, key->line, key->col, "mapping keys must be scalars");
 				l->failed = true;
-			} else if (yaml_map_get(n, key->str)) {
+			} else if (ymap_get(n, key->str)) {
 				diag_error(l->file, key->line, key->col, "duplicate key '%s'", key->str);
 				l->failed = true;
 			}
 			if (!next(l, &ev)) {
-				yaml_free(key);
+				ynode_free(key);
 				return n;
 			}
 		}
 		val = load_node(l, &ev, depth + 1);
 		if (!val) {
-			yaml_free(key);
+			ynode_free(key);
 			return n;
 		}
 		if (key && key->kind != Y_SCALAR) {
 			/* reported above; the pair cannot be looked up by name */
-			yaml_free(key);
-			yaml_free(val);
+			ynode_free(key);
+			ynode_free(val);
 			continue;
 		}
 		push(n, key, val);
@@ -285,7 +285,7 @@ struct ynode *yaml_load(const char *file, const char *text, size_t len)
 	}
 	yaml_parser_delete(&l.p);
 	if (l.broken) {
-		yaml_free(root);
+		ynode_free(root);
 		return NULL;
 	}
 	/* refusals were reported; the caller goes on checking the tree and

@@ -25,12 +25,12 @@ struct ynode {
  * (anchors, aliases, tags, duplicate keys) are diagnosed and counted by
  * diag_error_count() while the tree is still returned. */
 struct ynode *yaml_load(const char *file, const char *text, size_t len);
-void yaml_free(struct ynode *n);
+void ynode_free(struct ynode *n);
 
 /* The value under key in a mapping, or NULL. */
-struct ynode *yaml_map_get(const struct ynode *map, const char *key);
-const char *yaml_kind_name(enum ynode_kind k);
+struct ynode *ymap_get(const struct ynode *map, const char *key);
+const char *ykind_name(enum ynode_kind k);
 /* An empty plain scalar: `key:` with nothing after it (YAML null). */
-bool yaml_is_null(const struct ynode *n);
+bool ynode_is_null(const struct ynode *n);
 
 #endif
