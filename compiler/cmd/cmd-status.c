@@ -4,19 +4,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
 #include "compiler/cmd/verbs.h"
 #include "compiler/diag.h"
+#include "compiler/model/jsonw.h"
 
 static const char usage[] = "netacl status [--json]";
 
 struct status {
 	bool json;
-	json_t *list;
+	struct jw w;  /* the "targets" array, with --json */
 	int rows;
 };
 
@@ -32,6 +31,50 @@ static void iso_time(uint64_t t, char out[32])
 	struct tm tm;
 
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+}
+
+static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
+			const char *mode, const char *when, const char *digest)
+{
+	static const char *const counters[] = { "allowed", "denied", "audited", "events_lost" };
+	static const int slots[] = { NETACL_CNT_ALLOW, NETACL_CNT_DENY, NETACL_CNT_AUDIT,
+				     NETACL_CNT_LOST };
+	char sha[80];
+
+	jw_object(w);
+	jw_key(w, "target");
+	jw_str(w, p->meta.target);
+	jw_key(w, "acl");
+	jw_str(w, p->meta.acl);
+	jw_key(w, "cgroup");
+	jw_str(w, p->meta.cgroup);
+	jw_key(w, "mode");
+	jw_str(w, mode);
+	jw_key(w, "entries");
+	jw_object(w);
+	jw_key(w, "ipv4");
+	jw_int(w, p->meta.entries4);
+	jw_key(w, "ipv6");
+	jw_int(w, p->meta.entries6);
+	jw_end(w);
+	jw_key(w, "counters");
+	jw_object(w);
+	for (int i = 0; i < 4; i++) {
+		jw_key(w, counters[i]);
+		jw_int(w, (long long)n[slots[i]]);
+	}
+	jw_end(w);
+	jw_key(w, "loaded_at");
+	jw_str(w, when);
+	jw_key(w, "digest");
+	snprintf(sha, sizeof(sha), "sha256:%s", digest);
+	jw_str(w, sha);
+	jw_key(w, "min_ttl");
+	if (p->meta.min_ttl < 0)
+		jw_null(w);
+	else
+		jw_int(w, p->meta.min_ttl);
+	jw_end(w);
 }
 
 static int one(const char *dir, void *arg)
@@ -53,15 +96,7 @@ static int one(const char *dir, void *arg)
 	iso_time(p.meta.loaded_at, when);
 	mode = p.conf.flags & NETACL_AUDIT ? "audit" : "enforce";
 	if (s->json) {
-		json_array_append_new(s->list, json_pack(
-			"{s:s, s:s, s:s, s:s, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:s, s:s+, s:o}",
-			"target", p.meta.target, "acl", p.meta.acl, "cgroup", p.meta.cgroup,
-			"mode", mode, "entries", "ipv4", (json_int_t)p.meta.entries4, "ipv6",
-			(json_int_t)p.meta.entries6, "counters", "allowed", (json_int_t)n[NETACL_CNT_ALLOW],
-			"denied", (json_int_t)n[NETACL_CNT_DENY], "audited",
-			(json_int_t)n[NETACL_CNT_AUDIT], "events_lost", (json_int_t)n[NETACL_CNT_LOST],
-			"loaded_at", when, "digest", "sha256:", digest, "min_ttl",
-			p.meta.min_ttl < 0 ? json_null() : json_integer(p.meta.min_ttl)));
+		json_target(&s->w, &p, n, mode, when, digest);
 	} else {
 		if (!s->rows++)
 			printf("%-20s %-7s %8s %10s %10s %10s  %-20s  %-6s %s\n", "TARGET", "MODE",
@@ -87,17 +122,16 @@ int cmd_status(int argc, char **argv)
 		rc = sys_check_privileges();
 	if (!rc) {
 		s.json = c.json;
-		s.list = json_array();
+		jw_init(&s.w, true);
+		jw_object(&s.w);
+		jw_key(&s.w, "targets");
+		jw_array(&s.w);
 		pinned_each(one, &s);
-		if (s.json) {
-			json_t *o = json_pack("{s:o}", "targets", s.list);
-			char *text = json_dumps(o, JSON_INDENT(2));
-			rc = cli_write_output(NULL, text);
-			free(text);
-			json_decref(o);
-		} else {
-			json_decref(s.list);
-		}
+		jw_end(&s.w);
+		jw_end(&s.w);
+		if (s.json)
+			rc = cli_write_output(NULL, s.w.buf);
+		jw_free(&s.w);
 	}
 	free(c.args);
 	return rc;

@@ -12,6 +12,7 @@
 #include "bpf/events.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/model/jsonw.h"
 #include "compiler/cmd/verbs.h"
 
 static const char usage[] = "netacl trace [--target NAME]... [--json]";
@@ -51,26 +52,47 @@ static void format_time(int64_t real_ns, bool utc, char out[48])
 	snprintf(out, 48, "%s.%06d%s", base, (int)(real_ns % 1000000000 / 1000), utc ? "Z" : "");
 }
 
-/* A JSON string of printable ASCII: only '"' and '\\' need escaping. */
-static void json_string_out(const char *s)
+struct tracer {
+	const struct cli *c;
+	struct jw w;   /* one event's JSON, reused */
+};
+
+static void json_event(struct jw *w, const char *target, const struct netacl_event *e,
+		       const char *when, const char *comm, const char *proto, const char *addr)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
-	}
-	putchar('"');
+	jw_reset(w);
+	jw_object(w);
+	jw_key(w, "time");
+	jw_str(w, when);
+	jw_key(w, "target");
+	jw_str(w, target);
+	jw_key(w, "pid");
+	jw_int(w, e->pid);
+	jw_key(w, "comm");
+	jw_str(w, comm);
+	jw_key(w, "proto");
+	jw_str(w, proto);
+	jw_key(w, "address");
+	jw_str(w, addr);
+	jw_key(w, "port");
+	jw_int(w, e->port);
+	jw_key(w, "verdict");
+	jw_str(w, verdict_name(e->verdict));
+	jw_key(w, "cgroup_id");
+	jw_int(w, (long long)e->cgroup_id);
+	jw_end(w);
+	fputs(w->buf, stdout);
+	putchar('\n');
 }
 
 static bool wanted(const char *target, void *arg)
 {
-	return cli_wants(arg, target);
+	return cli_wants(((struct tracer *)arg)->c, target);
 }
 
 static void on_event(const char *target, const struct netacl_event *e, int64_t real_ns, void *arg)
 {
-	const struct cli *c = arg;
+	struct tracer *t = arg;
 	char when[48], addr[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16], comm[17], pb[16];
 	const char *proto;
 
@@ -81,17 +103,9 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
 	proto = proto_name(e->proto, pb);
-	if (c->json) {
-		/* printf, not a jansson object per event: twice the events a
-		 * second, and every string here is printable ASCII already */
+	if (t->c->json) {
 		format_time(real_ns, true, when);
-		printf("{\"time\":\"%s\",\"target\":", when);
-		json_string_out(target);
-		printf(",\"pid\":%u,\"comm\":", e->pid);
-		json_string_out(comm);
-		printf(",\"proto\":\"%s\",\"address\":\"%s\",\"port\":%u,\"verdict\":\"%s\","
-		       "\"cgroup_id\":%llu}\n", proto, addr, e->port, verdict_name(e->verdict),
-		       (unsigned long long)e->cgroup_id);
+		json_event(&t->w, target, e, when, comm, proto, addr);
 		return;
 	}
 	format_time(real_ns, false, when);
@@ -102,6 +116,7 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 
 static int trace(struct cli *c)
 {
+	struct tracer t = { .c = c };
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
 	struct events *ev;
 	uint64_t lost;
@@ -113,9 +128,10 @@ static int trace(struct cli *c)
 		return rc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = events_open(wanted, on_event, c, &ev);
+	rc = events_open(wanted, on_event, &t, &ev);
 	if (rc)
 		return rc;
+	jw_init(&t.w, false);
 	if (!events_targets(ev))
 		fprintf(stderr, "netacl: no %s loaded yet; waiting\n",
 			c->ntargets ? "such target" : "target");
@@ -132,6 +148,7 @@ static int trace(struct cli *c)
 		}
 	}
 	lost = events_close(ev);
+	jw_free(&t.w);
 	if (lost)
 		fprintf(stderr, "netacl: %llu events lost (the ring buffer was full)\n",
 			(unsigned long long)lost);

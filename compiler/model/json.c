@@ -9,110 +9,12 @@
 
 #include "acl/set.h"
 #include "compiler/model/json.h"
+#include "compiler/model/jsonw.h"
 #include "compiler/diag.h"
 
 /* ---- out ---- */
 
-/* The compiled form is written as a stream, in the layout jansson's
- * JSON_INDENT(2) gives: building a jansson tree for 100,000 entries cost
- * over a second in allocations alone.  jansson still escapes every string
- * that needs it. */
-struct out {
-	char *buf;
-	size_t n, cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		o->buf = acl_xrealloc(o->buf, o->cap);
-	}
-	memcpy(o->buf + o->n, s, n);
-	o->n += n;
-	o->buf[o->n] = 0;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void indent(struct out *o, int level)
-{
-	put(o, "\n", 1);
-	for (int i = 0; i < level; i++)
-		put(o, "  ", 2);
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	bool plain = true;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p && plain; p++)
-		plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
-	if (plain) {
-		put(o, "\"", 1);
-		puts_(o, s);
-		put(o, "\"", 1);
-		return;
-	}
-	json_t *j = json_string(s);
-	char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-	puts_(o, e ? e : "\"\"");
-	free(e);
-	json_decref(j);
-}
-
-/* "key": at the given level, after a comma unless first */
-static void key(struct out *o, int level, bool first, const char *k)
-{
-	if (!first)
-		put(o, ",", 1);
-	indent(o, level);
-	put_str(o, k);
-	put(o, ": ", 2);
-}
-
-/* An array at level; item(o, level, arr, i) writes item i.  Items that
- * are objects get their braces here, their members one level deeper. */
-static void put_array(struct out *o, int level, size_t n, const void *arr, bool objects,
-		      void (*item)(struct out *, int, const void *, size_t))
-{
-	if (n == 0) {
-		put(o, "[]", 2);
-		return;
-	}
-	put(o, "[", 1);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put(o, ",", 1);
-		indent(o, level + 1);
-		if (objects)
-			put(o, "{", 1);
-		item(o, level + 2, arr, i);
-		if (objects) {
-			indent(o, level + 1);
-			put(o, "}", 1);
-		}
-	}
-	indent(o, level);
-	put(o, "]", 1);
-}
-
-static void str_item(struct out *o, int level, const void *arr, size_t i)
-{
-	(void)level;
-	put_str(o, ((const char *const *)arr)[i]);
-}
-
-static void put_strv(struct out *o, int level, const char *const *v, size_t n)
-{
-	put_array(o, level, n, v, false, str_item);
-}
-
-static void put_ports(struct out *o, int level, const struct acl_ports *p)
+static void put_ports(struct jw *w, const struct acl_ports *p)
 {
 	char buf[ACL_MAX_PRANGES][16];
 	const char *v[ACL_MAX_PRANGES];
@@ -122,125 +24,134 @@ static void put_ports(struct out *o, int level, const struct acl_ports *p)
 		acl_prange_format(&p->r[i], buf[i], sizeof(buf[i]));
 		v[i] = buf[i];
 	}
-	put_strv(o, level, v, n);
+	jw_strv(w, v, n);
 }
 
-static void put_cidr(struct out *o, const struct acl_cidr *c)
+static void put_cidr(struct jw *w, const struct acl_cidr *c)
 {
 	char buf[ACL_CIDR_STRLEN];
 
 	acl_cidr_format(c, buf);
-	put_str(o, buf);
+	jw_str(w, buf);
 }
 
-static void rule_members(struct out *o, int l, const void *arr, size_t i)
+static void put_strv(struct jw *w, const struct strv *v)
 {
-	const struct m_rule *r = &((const struct m_rule *)arr)[i];
+	jw_strv(w, (const char *const *)v->v, v->n);
+}
 
-	key(o, l, true, "match");
-	put_str(o, r->match);
+static void put_rule(struct jw *w, const struct m_rule *r)
+{
+	jw_object(w);
+	jw_key(w, "match");
+	jw_str(w, r->match);
 	if (r->in) {
-		key(o, l, false, "in");
-		put_str(o, r->in);
+		jw_key(w, "in");
+		jw_str(w, r->in);
 	}
-	key(o, l, false, "ports");
-	put_ports(o, l, &r->ports);
-	key(o, l, false, "proto");
-	put_str(o, acl_proto_name(r->proto));
-	key(o, l, false, "origin");
-	put_strv(o, l, (const char *const *)r->origin.v, r->origin.n);
+	jw_key(w, "ports");
+	put_ports(w, &r->ports);
+	jw_key(w, "proto");
+	jw_str(w, acl_proto_name(r->proto));
+	jw_key(w, "origin");
+	put_strv(w, &r->origin);
+	jw_end(w);
 }
 
-static void allow_members(struct out *o, int l, const void *arr, size_t i)
+static void put_allow(struct jw *w, const struct m_allow *a)
 {
-	const struct m_allow *a = &((const struct m_allow *)arr)[i];
-	char ttl[32];
-
-	key(o, l, true, "addr");
-	put_cidr(o, &a->addr);
-	key(o, l, false, "ports");
-	put_ports(o, l, a->ports);
-	key(o, l, false, "proto");
-	put_str(o, acl_proto_name(a->proto));
-	key(o, l, false, "via");
-	put_strv(o, l, (const char *const *)a->via.v, a->via.n);
+	jw_object(w);
+	jw_key(w, "addr");
+	put_cidr(w, &a->addr);
+	jw_key(w, "ports");
+	put_ports(w, a->ports);
+	jw_key(w, "proto");
+	jw_str(w, acl_proto_name(a->proto));
+	jw_key(w, "via");
+	put_strv(w, &a->via);
 	if (a->ttl >= 0) {
-		key(o, l, false, "ttl");
-		snprintf(ttl, sizeof(ttl), "%lld", (long long)a->ttl);
-		puts_(o, ttl);
+		jw_key(w, "ttl");
+		jw_int(w, a->ttl);
 	}
+	jw_end(w);
 }
 
-static void drop_members(struct out *o, int l, const void *arr, size_t i)
+static void put_drop(struct jw *w, const struct m_drop *d)
 {
-	const struct m_drop *d = &((const struct m_drop *)arr)[i];
-
-	key(o, l, true, "addr");
-	put_cidr(o, &d->addr);
-	key(o, l, false, "via");
-	put_strv(o, l, (const char *const *)d->via.v, d->via.n);
-	key(o, l, false, "reason");
-	put_str(o, acl_sp_name(d->reason));
+	jw_object(w);
+	jw_key(w, "addr");
+	put_cidr(w, &d->addr);
+	jw_key(w, "via");
+	put_strv(w, &d->via);
+	jw_key(w, "reason");
+	jw_str(w, acl_sp_name(d->reason));
+	jw_end(w);
 }
 
-static void unres_members(struct out *o, int l, const void *arr, size_t i)
+static void put_unres(struct jw *w, const struct m_unres *u)
 {
-	const struct m_unres *u = &((const struct m_unres *)arr)[i];
-
-	key(o, l, true, "host");
-	put_str(o, u->host);
-	key(o, l, false, "error");
-	put_str(o, u->error);
+	jw_object(w);
+	jw_key(w, "host");
+	jw_str(w, u->host);
+	jw_key(w, "error");
+	jw_str(w, u->error);
+	jw_end(w);
 }
 
-static void put_target(struct out *o, int l, const struct m_target *t)
+static void put_target(struct jw *w, const struct m_target *t)
 {
-	put(o, "{", 1);
-	key(o, l, true, "acl");
-	put_str(o, t->acl);
-	key(o, l, false, "cgroup");
+	jw_object(w);
+	jw_key(w, "acl");
+	jw_str(w, t->acl);
+	jw_key(w, "cgroup");
 	if (t->cgroup)
-		put_str(o, t->cgroup);
+		jw_str(w, t->cgroup);
 	else
-		puts_(o, "null");
-	key(o, l, false, "allow_all");
-	puts_(o, t->allow_all ? "true" : "false");
-	key(o, l, false, "private");
-	put_strv(o, l, (const char *const *)t->priv_text.v, t->priv_text.n);
-	key(o, l, false, "rules");
-	put_array(o, l, t->nrules, t->rules, true, rule_members);
-	key(o, l, false, "allow");
-	put_array(o, l, t->nallow, t->allow, true, allow_members);
-	key(o, l, false, "dropped");
-	put_array(o, l, t->ndropped, t->dropped, true, drop_members);
-	key(o, l, false, "unresolved");
-	put_array(o, l, t->nunres, t->unres, true, unres_members);
-	indent(o, l - 1);
-	put(o, "}", 1);
+		jw_null(w);
+	jw_key(w, "allow_all");
+	jw_bool(w, t->allow_all);
+	jw_key(w, "private");
+	put_strv(w, &t->priv_text);
+	jw_key(w, "rules");
+	jw_array(w);
+	for (size_t i = 0; i < t->nrules; i++)
+		put_rule(w, &t->rules[i]);
+	jw_end(w);
+	jw_key(w, "allow");
+	jw_array(w);
+	for (size_t i = 0; i < t->nallow; i++)
+		put_allow(w, &t->allow[i]);
+	jw_end(w);
+	jw_key(w, "dropped");
+	jw_array(w);
+	for (size_t i = 0; i < t->ndropped; i++)
+		put_drop(w, &t->dropped[i]);
+	jw_end(w);
+	jw_key(w, "unresolved");
+	jw_array(w);
+	for (size_t i = 0; i < t->nunres; i++)
+		put_unres(w, &t->unres[i]);
+	jw_end(w);
+	jw_end(w);
 }
 
 char *model_to_json(const struct model *m)
 {
-	struct out o = { 0 };
+	struct jw w;
 
-	puts_(&o, "{");
-	key(&o, 1, true, "schema");
-	puts_(&o, "1");
-	key(&o, 1, false, "targets");
-	if (m->n == 0) {
-		puts_(&o, "{}");
-	} else {
-		puts_(&o, "{");
-		for (size_t i = 0; i < m->n; i++) {
-			key(&o, 2, i == 0, m->t[i].name);
-			put_target(&o, 3, &m->t[i]);
-		}
-		indent(&o, 1);
-		puts_(&o, "}");
+	jw_init(&w, true);
+	jw_object(&w);
+	jw_key(&w, "schema");
+	jw_int(&w, 1);
+	jw_key(&w, "targets");
+	jw_object(&w);
+	for (size_t i = 0; i < m->n; i++) {
+		jw_key(&w, m->t[i].name);
+		put_target(&w, &m->t[i]);
 	}
-	indent(&o, 0);
-	puts_(&o, "}");
-	return o.buf;
+	jw_end(&w);
+	jw_end(&w);
+	return w.buf;
 }
 
 /* ---- in ---- */
