@@ -1,6 +1,7 @@
 /* Loading: build a whole generation of maps, then switch to it with one
  * write of gen[0] (bpf/netacl-api.h).  A first load also verifies the
  * programs, pins everything, and attaches the programs with bpf_links. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -290,28 +291,51 @@ static int reload(struct load_req *r, struct pinned *p)
 
 /* --- first load --- */
 
+/* Every program of netacl.bpf.c is attached, and every map pinned: the
+ * object is the list, so a new program or map needs no change here. */
+#define MAX_PROGS 16
+
 struct fresh {
 	struct netacl *skel;
-	struct bpf_link *link[NPROGS];
+	struct bpf_link *link[MAX_PROGS];
+	size_t nlinks;
 	char dir[PATH_MAX];
 	bool made_dir;
 };
 
+/* Detach the links pinned in dir (LINK_PREFIX*) and remove every pin. */
+static void unpin_dir(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (strncmp(e->d_name, LINK_PREFIX, strlen(LINK_PREFIX)) == 0) {
+			int fd = bpf_obj_get(path);
+
+			if (fd >= 0) {
+				bpf_link_detach(fd); /* even if someone else holds it */
+				close(fd);
+			}
+		}
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void fresh_undo(struct fresh *f)
 {
-	char path[PATH_MAX + 32];
-
-	for (int i = 0; i < NPROGS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", f->dir, pin_progs[i].link);
-		unlink(path);
-		bpf_link__destroy(f->link[i]); /* not pinned now: this detaches */
-	}
-	for (int i = 0; i < NPINS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", f->dir, pin_names[i]);
-		unlink(path);
-	}
-	if (f->made_dir)
-		rmdir(f->dir);
+	if (!f->made_dir)
+		return; /* nothing of ours is there */
+	unpin_dir(f->dir);
+	for (size_t i = 0; i < f->nlinks; i++)
+		bpf_link__destroy(f->link[i]);
+	rmdir(f->dir);
 }
 
 static int pin(int fd, const char *dir, const char *name)
@@ -337,7 +361,46 @@ static int map_fds(struct netacl *s, int fd[NPINS])
 	return 0;
 }
 
-static int attach_and_pin(struct fresh *f, const char *cgroup, const int *fd)
+/* A program's link pin: LINK_PREFIX and its name less "netacl_". */
+static void link_name(const struct bpf_program *p, char out[64])
+{
+	const char *name = bpf_program__name(p);
+
+	if (strncmp(name, "netacl_", 7) == 0)
+		name += 7;
+	snprintf(out, 64, "%s%s", LINK_PREFIX, name);
+}
+
+static int pin_maps(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *m;
+	int err = 0;
+
+	bpf_object__for_each_map(m, obj)
+		if (!err && !bpf_map__is_internal(m))
+			err = pin(bpf_map__fd(m), dir, bpf_map__name(m));
+	return err;
+}
+
+static int attach_all(struct fresh *f, int cg)
+{
+	struct bpf_program *p;
+	char name[64];
+	int err = 0;
+
+	bpf_object__for_each_program(p, f->skel->obj) {
+		if (err || f->nlinks == MAX_PROGS)
+			return err ? err : -E2BIG;
+		f->link[f->nlinks] = bpf_program__attach_cgroup(p, cg);
+		if (!f->link[f->nlinks])
+			return -errno;
+		link_name(p, name);
+		err = pin(bpf_link__fd(f->link[f->nlinks++]), f->dir, name);
+	}
+	return err;
+}
+
+static int attach_and_pin(struct fresh *f, const char *cgroup)
 {
 	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
 
@@ -351,18 +414,9 @@ static int attach_and_pin(struct fresh *f, const char *cgroup, const int *fd)
 		return sys_bpf_error(err, EX_CANTCREAT, "cannot create the pin directory");
 	}
 	f->made_dir = true;
-	for (int i = 0; i < NPINS && !err; i++)
-		err = pin(fd[i], f->dir, pin_names[i]);
-	for (int i = 0; i < NPROGS && !err; i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(f->skel->obj, pin_progs[i].prog);
-
-		f->link[i] = prog ? bpf_program__attach_cgroup(prog, cg) : NULL;
-		if (!f->link[i])
-			err = -errno;
-		else
-			err = pin(bpf_link__fd(f->link[i]), f->dir, pin_progs[i].link);
-	}
+	err = pin_maps(f->skel->obj, f->dir);
+	if (!err)
+		err = attach_all(f, cg);
 	close(cg);
 	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot attach to the cgroup") : 0;
 }
@@ -404,13 +458,13 @@ static int fresh_load(struct load_req *r)
 	if (err)
 		rc = sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps");
 	else
-		rc = attach_and_pin(&f, r->cgroup_used, fd);
+		rc = attach_and_pin(&f, r->cgroup_used);
 	if (rc) {
 		fresh_undo(&f);
 		if (made_cgroup)
 			rmdir(r->cgroup_used);
 	}
-	for (int i = 0; i < NPROGS && !rc; i++)
+	for (size_t i = 0; i < f.nlinks && !rc; i++)
 		bpf_link__destroy(f.link[i]); /* pinned: stays attached */
 	netacl__destroy(f.skel);
 	return rc;
@@ -445,22 +499,8 @@ int load_target(struct load_req *r, bool *reloaded)
 
 static int unload_dir(const char *dir, void *arg)
 {
-	char path[PATH_MAX + 32];
-
 	(void)arg;
-	for (int i = 0; i < NPROGS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_progs[i].link);
-		int fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			bpf_link_detach(fd); /* even if someone else holds it */
-			close(fd);
-		}
-		unlink(path);
-	}
-	for (int i = 0; i < NPINS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		unlink(path);
-	}
+	unpin_dir(dir);
 	if (rmdir(dir) != 0) {
 		die_msg("cannot remove %s: %s", dir, strerror(errno));
 		return EX_SOFTWARE;

@@ -20,13 +20,6 @@ const char *const pin_names[NPINS] = {
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
 };
 
-const struct pin_prog pin_progs[NPROGS] = {
-	[PROG_CONNECT4] = { "netacl_connect4", "link_connect4" },
-	[PROG_CONNECT6] = { "netacl_connect6", "link_connect6" },
-	[PROG_SENDMSG4] = { "netacl_sendmsg4", "link_sendmsg4" },
-	[PROG_SENDMSG6] = { "netacl_sendmsg6", "link_sendmsg6" },
-};
-
 int pinned_open_dir(const char *dir, struct pinned *p)
 {
 	char path[PATH_MAX + 32];

@@ -1,7 +1,8 @@
-/* A loaded target is a directory of pins: the maps of netacl.bpf.c by
- * name, and one bpf_link per program.  The two lists below are the only
- * place that names them: loading, pinning, inspecting and unloading all
- * iterate these.  This also opens a loaded target again. */
+/* A loaded target is a directory of pins: every map of netacl.bpf.c by
+ * its name, and one bpf_link per program.  Loading pins and attaches
+ * what the object holds, unloading removes what the directory holds; the
+ * list below names the maps userspace reads and writes, by designated
+ * initialisers.  This also opens a loaded target again. */
 #ifndef NETACL_PINS_H
 #define NETACL_PINS_H
 
@@ -21,13 +22,10 @@ enum {
 #define PIN_FIRST_GEN PIN_ALLOW4
 extern const char *const pin_names[NPINS];
 
-/* The programs, each attached to the cgroup by a pinned bpf_link. */
-enum { PROG_CONNECT4, PROG_CONNECT6, PROG_SENDMSG4, PROG_SENDMSG6, NPROGS };
-struct pin_prog {
-	const char *prog;  /* its function in netacl.bpf.c */
-	const char *link;  /* its link's pin */
-};
-extern const struct pin_prog pin_progs[NPROGS];
+/* Every program of netacl.bpf.c is attached to the cgroup by a bpf_link
+ * pinned as LINK_PREFIX and the program's name less "netacl_"
+ * (link_connect4, ...); bpf/load.c attaches whatever the object holds. */
+#define LINK_PREFIX "link_"
 
 struct pinned {
 	char dir[PATH_MAX];
