@@ -12,8 +12,22 @@
  *   ok  |= conf.flags & ALLOW_ALL  &&  !denyN[g](address)
  *                                  &&  ports[g][conf.star] has (proto, port)
  *
- * denyN is the special-purpose table of netacl-policy(5), SPECIAL-PURPOSE ADDRESSES minus the ACL's `private:`
- * exemptions.  IPv4-mapped IPv6 addresses are looked up in the IPv4 maps.
+ * denyN is the special-purpose table of netacl-policy(5), SPECIAL-PURPOSE
+ * ADDRESSES minus the ACL's `private:` exemptions.  IPv4-mapped IPv6
+ * addresses are looked up in the IPv4 maps.  A send that names no address
+ * (a connected UDP socket; the kernel runs sendmsg4/6 when the send has a
+ * control message) is judged on the socket's peer.
+ *
+ * What a workload may not get around the address hooks with:
+ *
+ *   cgroup/sock_create  an inet socket must be TCP or MPTCP (stream) or
+ *                       UDP (datagram); raw, ICMP ("ping"), UDP-Lite,
+ *                       SCTP and the rest are refused (EPERM), ping
+ *                       datagram sockets only if conf.flags has ALLOW_PING
+ *   cgroup/setsockopt   no IPv6 routing header (IPV6_RTHDR, IPV6_2292RTHDR)
+ *                       and no IPv4 options (IP_OPTIONS: source routing):
+ *                       they send a packet elsewhere than the address the
+ *                       connect or sendmsg hook judged
  * A reload fills the generation not in use (fresh inner maps in slot 1-g)
  * and then writes gen[0]: a connect sees one generation or the other. */
 #ifndef NETACL_API_H
@@ -47,6 +61,7 @@ struct netacl_key6 {
 enum {
 	NETACL_ALLOW_ALL = 1 << 0, /* the ACL has a '*' rule */
 	NETACL_AUDIT = 1 << 1,     /* allow everything, report would-be denials */
+	NETACL_ALLOW_PING = 1 << 2, /* ICMP datagram ("ping") sockets may be created */
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -67,6 +82,13 @@ enum {
 
 enum { NETACL_V_ALLOW = 1, NETACL_V_DENY = 2, NETACL_V_AUDIT = 3 };
 
+/* What an event is about. */
+enum {
+	NETACL_EV_ADDRESS = 0, /* connect or send to addr:port */
+	NETACL_EV_SOCKET = 1,  /* socket(family, type in port, proto) */
+	NETACL_EV_SOCKOPT = 2, /* setsockopt(level in proto, optname in port) */
+};
+
 /* One verdict, to the events ring buffer.  Denials and audits are
  * always reported; allowed verdicts only while listen[0] is nonzero,
  * which `netacl trace` sets while it reads the ring.  Allowed connects
@@ -76,11 +98,12 @@ struct netacl_event {
 	__u64 ktime_ns;  /* CLOCK_MONOTONIC */
 	__u64 cgroup_id;
 	__u32 pid;
-	__u16 port;      /* host order */
+	__u16 port;      /* host order; SOCKET: the type; SOCKOPT: optname */
 	__u8 family;     /* 4 or 6 */
-	__u8 proto;      /* IPPROTO_TCP, IPPROTO_UDP, other */
+	__u8 proto;      /* IPPROTO_*; SOCKOPT: the level */
 	__u8 verdict;    /* NETACL_V_* */
-	__u8 pad[7];
+	__u8 kind;       /* NETACL_EV_* */
+	__u8 pad[6];
 	__u8 addr[16];   /* network order; IPv4 in the first 4 bytes */
 	char comm[16];
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The four cgroup sock_addr programs.  The whole contract with the loader
- * is bpf/netacl-api.h; read its comment first. */
+/* The cgroup programs: four sock_addr hooks judge every address a socket
+ * connects or sends to; sock_create and setsockopt keep a workload from
+ * getting around them.  The whole contract with the loader is
+ * bpf/netacl-api.h; read its comment first. */
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
@@ -127,6 +129,7 @@ struct {
 struct query {
 	__u32 g;
 	int v4; /* look up in the IPv4 maps */
+	__u8 family; /* as reported: 4, or 6 (a mapped address too) */
 	__u16 port;
 	__u8 proto;
 	struct netacl_key4 k4;
@@ -179,7 +182,9 @@ static __always_inline void count(__u32 slot)
 		*n += 1;
 }
 
-static __always_inline void report(struct bpf_sock_addr *ctx, struct query *q, __u8 verdict)
+/* Report one event; its kind, verdict, family, proto, port and addr are
+ * set in *t, the rest is filled here. */
+static __always_inline void report(const struct netacl_event *t)
 {
 	struct netacl_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -187,22 +192,45 @@ static __always_inline void report(struct bpf_sock_addr *ctx, struct query *q, _
 		count(NETACL_CNT_LOST); /* the verdict stands either way */
 		return;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	__builtin_memcpy(e, t, sizeof(*e));
 	e->ktime_ns = bpf_ktime_get_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->port = q->port;
-	e->proto = q->proto;
-	e->verdict = verdict;
-	if (ctx->user_family == AF_INET) {
-		e->family = 4;
-		__builtin_memcpy(e->addr, q->k4.addr, 4);
-	} else {
-		e->family = 6;
-		__builtin_memcpy(e->addr, q->k6.addr, 16);
-	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void report_query(struct query *q, __u8 verdict)
+{
+	struct netacl_event t = { .kind = NETACL_EV_ADDRESS, .verdict = verdict,
+				  .family = q->family, .port = q->port, .proto = q->proto };
+
+	if (q->v4 && q->family == 4)
+		__builtin_memcpy(t.addr, q->k4.addr, 4);
+	else
+		__builtin_memcpy(t.addr, q->k6.addr, 16);
+	report(&t);
+}
+
+/* The verdict on something other than an address (a socket, an option):
+ * allowed, audited (allowed and reported) or denied (reported). */
+static __always_inline int verdict_other(int ok, struct netacl_event *t)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+
+	if (ok)
+		return 1;
+	if (c && (c->flags & NETACL_AUDIT)) {
+		count(NETACL_CNT_AUDIT);
+		t->verdict = NETACL_V_AUDIT;
+		report(t);
+		return 1;
+	}
+	count(NETACL_CNT_DENY);
+	t->verdict = NETACL_V_DENY;
+	report(t);
+	return 0;
 }
 
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
@@ -211,7 +239,6 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
 	struct netacl_conf *c;
 
 	q->g = g ? *g & 1 : 0;
-	q->port = bpf_ntohs(ctx->user_port);
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (allowed(q, c)) {
@@ -219,33 +246,31 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
 
 		count(NETACL_CNT_ALLOW);
 		if (l && *l)
-			report(ctx, q, NETACL_V_ALLOW);
+			report_query(q, NETACL_V_ALLOW);
 		return 1;
 	}
 	if (c && (c->flags & NETACL_AUDIT)) {
 		count(NETACL_CNT_AUDIT);
-		report(ctx, q, NETACL_V_AUDIT);
+		report_query(q, NETACL_V_AUDIT);
 		return 1;
 	}
 	count(NETACL_CNT_DENY);
-	report(ctx, q, NETACL_V_DENY);
+	report_query(q, NETACL_V_DENY);
 	return 0;
 }
 
-static __always_inline int decide4(struct bpf_sock_addr *ctx)
+static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 addr, __u16 port)
 {
-	struct query q = { .v4 = 1 };
-	__u32 a = ctx->user_ip4;
+	struct query q = { .v4 = 1, .family = 4, .port = port };
 
 	q.k4.prefixlen = 32;
-	__builtin_memcpy(q.k4.addr, &a, 4);
+	__builtin_memcpy(q.k4.addr, &addr, 4);
 	return decide(ctx, &q);
 }
 
-static __always_inline int decide6(struct bpf_sock_addr *ctx)
+static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
 {
-	struct query q = {};
-	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	struct query q = { .family = 6, .port = port };
 
 	q.k6.prefixlen = 128;
 	__builtin_memcpy(q.k6.addr, a, 16);
@@ -258,28 +283,119 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx)
 	return decide(ctx, &q);
 }
 
+static __always_inline int addr4(struct bpf_sock_addr *ctx)
+{
+	return decide4(ctx, ctx->user_ip4, bpf_ntohs(ctx->user_port));
+}
+
+static __always_inline int addr6(struct bpf_sock_addr *ctx)
+{
+	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	return decide6(ctx, a, bpf_ntohs(ctx->user_port));
+}
+
+/* A send that names no address goes to the socket's peer (a connected
+ * UDP socket sending with a control message, IP_TOS or IPV6_TCLASS as
+ * QUIC stacks do): judge that, not 0.0.0.0:0. */
+static __always_inline int send4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (ctx->user_family == AF_INET || !sk)
+		return addr4(ctx);
+	return decide4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
+}
+
+static __always_inline int send6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 a[4];
+
+	if (ctx->user_family == AF_INET6 || !sk)
+		return addr6(ctx);
+	a[0] = sk->dst_ip6[0];
+	a[1] = sk->dst_ip6[1];
+	a[2] = sk->dst_ip6[2];
+	a[3] = sk->dst_ip6[3];
+	return decide6(ctx, a, bpf_ntohs(sk->dst_port));
+}
+
 SEC("cgroup/connect4")
 int netacl_connect4(struct bpf_sock_addr *ctx)
 {
-	return decide4(ctx);
+	return addr4(ctx);
 }
 
 SEC("cgroup/sendmsg4")
 int netacl_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return decide4(ctx);
+	return send4(ctx);
 }
 
 SEC("cgroup/connect6")
 int netacl_connect6(struct bpf_sock_addr *ctx)
 {
-	return decide6(ctx);
+	return addr6(ctx);
 }
 
 SEC("cgroup/sendmsg6")
 int netacl_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return decide6(ctx);
+	return send6(ctx);
+}
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+
+static __always_inline int socket_ok(const struct bpf_sock *sk)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+
+	if (sk->type == SOCK_STREAM)
+		return sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP;
+	if (sk->type != SOCK_DGRAM)
+		return 0;
+	if (sk->protocol == IPPROTO_UDP)
+		return 1;
+	return c && (c->flags & NETACL_ALLOW_PING) &&
+	       (sk->protocol == IPPROTO_ICMP || sk->protocol == 58 /* ICMPv6 */);
+}
+
+/* Only sockets whose every send the address hooks see (inet only: this
+ * hook runs for AF_INET and AF_INET6 sockets, nothing else). */
+SEC("cgroup/sock_create")
+int netacl_sock_create(struct bpf_sock *sk)
+{
+	struct netacl_event t = { .kind = NETACL_EV_SOCKET,
+				  .family = sk->family == AF_INET ? 4 : 6,
+				  .port = sk->type, .proto = sk->protocol };
+
+	return verdict_other(socket_ok(sk), &t);
+}
+
+#define SOL_IP 0
+#define IP_OPTIONS 4
+#define SOL_IPV6 41
+#define IPV6_2292RTHDR 5
+#define IPV6_RTHDR 57
+
+/* No option that sends a packet elsewhere than its destination address:
+ * a routing header (the packet goes to its first segment) or IPv4
+ * options (source routing).  Clearing one (an empty value) is fine. */
+SEC("cgroup/setsockopt")
+int netacl_setsockopt(struct bpf_sockopt *ctx)
+{
+	int level = ctx->level, name = ctx->optname;
+	int route = (level == SOL_IPV6 && (name == IPV6_RTHDR || name == IPV6_2292RTHDR)) ||
+		    (level == SOL_IP && name == IP_OPTIONS);
+	struct netacl_event t = { .kind = NETACL_EV_SOCKOPT, .family = level == SOL_IP ? 4 : 6,
+				  .port = (__u16)name, .proto = (__u8)level };
+
+	if (!route || ctx->optlen <= 0)
+		return 1;
+	return verdict_other(0, &t);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

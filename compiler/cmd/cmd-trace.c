@@ -2,6 +2,7 @@
  * line (or JSON object) each, from bpf/events.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,33 @@ static const char *verdict_name(uint8_t v)
 	return v == NETACL_V_ALLOW ? "allow" : v == NETACL_V_DENY ? "deny" : "audit";
 }
 
-static const char *proto_name(uint8_t p, char buf[16])
+static const char *proto_name(const struct netacl_event *e, char buf[16])
 {
-	if (p == IPPROTO_TCP)
-		return "tcp";
-	if (p == IPPROTO_UDP)
-		return "udp";
-	snprintf(buf, 16, "proto-%u", p);
+	static const struct { uint8_t p; const char *name; } names[] = {
+		{ IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" }, { IPPROTO_ICMP, "icmp" },
+		{ IPPROTO_ICMPV6, "icmpv6" }, { IPPROTO_UDPLITE, "udplite" },
+		{ IPPROTO_SCTP, "sctp" }, { IPPROTO_RAW, "raw" },
+	};
+
+	if (e->kind == NETACL_EV_SOCKOPT) /* the option's level */
+		return e->proto == IPPROTO_IPV6 ? "ipv6" : "ip";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].p == e->proto)
+			return names[i].name;
+	snprintf(buf, 16, "proto-%u", e->proto);
 	return buf;
+}
+
+static const char *socket_type(uint16_t t)
+{
+	return t == SOCK_STREAM ? "stream" : t == SOCK_DGRAM ? "dgram" : t == SOCK_RAW ? "raw" : "other";
+}
+
+static const char *option_name(uint16_t name, uint8_t level)
+{
+	if (level == IPPROTO_IP && name == IP_OPTIONS)
+		return "IP_OPTIONS";
+	return name == IPV6_RTHDR ? "IPV6_RTHDR" : name == IPV6_2292RTHDR ? "IPV6_2292RTHDR" : "other";
 }
 
 /* "time" as local HH:MM:SS.micro (text, like tcpdump) or RFC 3339 UTC (JSON). */
@@ -60,6 +80,8 @@ struct tracer {
 static void json_event(struct jw *w, const char *target, const struct netacl_event *e,
 		       const char *when, const char *comm, const char *proto, const char *addr)
 {
+	static const char *const kinds[] = { "address", "socket", "setsockopt" };
+
 	jw_reset(w);
 	jw_object(w);
 	jw_key(w, "time");
@@ -70,12 +92,22 @@ static void json_event(struct jw *w, const char *target, const struct netacl_eve
 	jw_int(w, e->pid);
 	jw_key(w, "comm");
 	jw_str(w, comm);
+	jw_key(w, "event");
+	jw_str(w, kinds[e->kind <= NETACL_EV_SOCKOPT ? e->kind : 0]);
 	jw_key(w, "proto");
 	jw_str(w, proto);
-	jw_key(w, "address");
-	jw_str(w, addr);
-	jw_key(w, "port");
-	jw_int(w, e->port);
+	if (e->kind == NETACL_EV_SOCKET) {
+		jw_key(w, "type");
+		jw_str(w, socket_type(e->port));
+	} else if (e->kind == NETACL_EV_SOCKOPT) {
+		jw_key(w, "option");
+		jw_str(w, option_name(e->port, e->proto));
+	} else {
+		jw_key(w, "address");
+		jw_str(w, addr);
+		jw_key(w, "port");
+		jw_int(w, e->port);
+	}
 	jw_key(w, "verdict");
 	jw_str(w, verdict_name(e->verdict));
 	jw_key(w, "cgroup_id");
@@ -102,14 +134,19 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 	for (char *p = comm; *p; p++) /* a process names itself: keep lines and JSON sane */
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
-	proto = proto_name(e->proto, pb);
+	proto = proto_name(e, pb);
 	if (t->c->json) {
 		format_time(real_ns, true, when);
 		json_event(&t->w, target, e, when, comm, proto, addr);
 		return;
 	}
 	format_time(real_ns, false, when);
-	snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
+	if (e->kind == NETACL_EV_SOCKET)
+		snprintf(where, sizeof(where), "socket(%s)", socket_type(e->port));
+	else if (e->kind == NETACL_EV_SOCKOPT)
+		snprintf(where, sizeof(where), "setsockopt(%s)", option_name(e->port, e->proto));
+	else
+		snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
 	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, target, e->pid, comm, proto,
 	       where, verdict_name(e->verdict));
 }

@@ -47,6 +47,30 @@ verdicts() { probe "$@" | awk '{ print $1, $2, $3, $4 }'; }
 
 load_ok() { run "$NETACL" load "$@"; expect_rc 0; }
 
+PY=/usr/bin/python3   # Debian's, with dnslib; the command netacl runs
+
+# kill the test's background jobs, then kernel_cleanup
+run_cleanup() { local p; p=$(jobs -p); [ -n "$p" ] && { kill $p; wait $p; } 2>/dev/null; kernel_cleanup; }
+
+# trace --json in the background; events in ev.json until trace_stop
+trace_start() {
+  "$NETACL" trace --json "$@" > ev.json 2> trace.err &
+  TRACE_PID=$!
+  sleep 1   # it is reading once it has looked at the pins
+}
+trace_stop() { kill -INT "$TRACE_PID"; wait "$TRACE_PID"; rc=$?; expect_rc 0; }
+# the events with these field values, one JSON object per line
+events() {  # events KEY=VALUE...
+  $PY -c '
+import json, sys
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if all(str(e.get(k)) == v for k, v in want.items()):
+        print(line, end="")' ev.json "$@"
+}
+
+
 # ---- the guard around the suite ----
 # The default pin root: what the host enforces, never touched by a test.
 HOST_PINS=${NETACL_PIN_ROOT:-/sys/fs/bpf/netacl}

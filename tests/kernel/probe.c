@@ -4,8 +4,18 @@
  *   probe [--cgroup DIR] [--loop N] OP ADDR PORT [OP ADDR PORT]...
  *
  * OP: tcp (connect), udp (unconnected sendto), udpc (UDP connect),
- *     tfo (TCP sendto with MSG_FASTOPEN); a "6" suffix uses an AF_INET6
- *     socket, turning an IPv4 ADDR into ::ffff:ADDR.
+ *     tfo (TCP sendto with MSG_FASTOPEN), mptcp (MPTCP connect),
+ *     udpcmsg (UDP connect, then a send with an IP_TOS/IPV6_TCLASS
+ *     control message and no address, as QUIC stacks send),
+ *     udplite (UDP-Lite connect and send), ping (ICMP echo datagram
+ *     socket, sendto), raw (SOCK_RAW UDP, sendto), rawhdr (IPPROTO_RAW,
+ *     IP_HDRINCL, sendto), srh (IPv6 only: an IPV6_RTHDR segment routing
+ *     header through ::1, then sendto), ipopt (IPv4 only: IP_OPTIONS loose
+ *     source route through 127.0.0.1, then sendto), rthdrcmsg (IPv6 only:
+ *     the routing header as a control message of the send);
+ *     a "6" suffix uses an AF_INET6 socket, turning an IPv4 ADDR into
+ *     ::ffff:ADDR.  Every payload is "netacl-probe".
+ * --user UID drops to that uid (and gid) after joining the cgroup.
  * Prints "OP ADDR PORT deny" when the call failed with EPERM, else
  * "OP ADDR PORT allow (what happened)".  With --loop, every probe runs N
  * times and the line says "allow=A deny=D"; with --stop FILE as well, the
@@ -16,6 +26,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/icmp6.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,30 +73,134 @@ static socklen_t address(const char *text, int v6sock, unsigned port, struct soc
 	exit(2);
 }
 
-/* 0 if the kernel let it through, else errno. */
+static const char payload[] = "netacl-probe";
+
+static int is(const char *op, const char *name)
+{
+	return strncmp(op, name, strlen(name)) == 0;
+}
+
+/* A type 4 (segment routing) header with one segment, ::1. */
+static int set_srh(int fd)
+{
+	unsigned char h[8 + 16] = { 0, 2, 4, 0, 0, 0, 0, 0 };
+
+	h[15 + 8] = 1;
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, h, sizeof(h));
+}
+
+/* IPv4 loose source route through 127.0.0.1. */
+static int set_lsrr(int fd)
+{
+	unsigned char o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4, 127, 0, 0, 1 };
+
+	return setsockopt(fd, IPPROTO_IP, IP_OPTIONS, o, sizeof(o));
+}
+
+/* connect, then a send whose only address is the peer's, with a cmsg */
+static int send_cmsg(int fd, int v6, const struct sockaddr *sa, socklen_t len)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)payload, sizeof(payload) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int tos = 0x02; /* ECT(0), as QUIC marks */
+
+	if (connect(fd, sa, len) < 0)
+		return -1;
+	c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	c->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &tos, sizeof(int));
+	return (int)sendmsg(fd, &m, 0);
+}
+
+/* a send to sa with a routing header as its control message */
+static int send_rthdr_cmsg(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	char ctl[CMSG_SPACE(24)] = { 0 };
+	struct iovec iov = { (void *)payload, sizeof(payload) };
+	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = len, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	unsigned char h[24] = { 0, 2, 4, 0, 0, 0, 0, 0 };
+
+	h[23] = 1;
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_RTHDR;
+	c->cmsg_len = CMSG_LEN(sizeof(h));
+	memcpy(CMSG_DATA(c), h, sizeof(h));
+	return (int)sendmsg(fd, &m, 0);
+}
+
+static int open_socket(const char *op, int family)
+{
+	int v6 = family == AF_INET6;
+
+	if (is(op, "tcp") || is(op, "tfo"))
+		return socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (is(op, "mptcp"))
+		return socket(family, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_MPTCP);
+	if (is(op, "udplite"))
+		return socket(family, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDPLITE);
+	if (is(op, "ping"))
+		return socket(family, SOCK_DGRAM | SOCK_NONBLOCK, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	if (is(op, "rawhdr"))
+		return socket(family, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_RAW);
+	if (is(op, "raw"))
+		return socket(family, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_UDP);
+	return socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+}
+
+/* 0 if the kernel let every step through, else the first errno. */
 static int attempt(const char *op, const char *addr, unsigned port)
 {
 	int v6 = op[strlen(op) - 1] == '6';
 	struct sockaddr_storage ss;
 	socklen_t len = address(addr, v6, port, &ss);
-	int tcp = strncmp(op, "tcp", 3) == 0 || strncmp(op, "tfo", 3) == 0;
-	int fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
-	int r, err = 0;
+	struct sockaddr *sa = (struct sockaddr *)&ss;
+	int fd = open_socket(op, ss.ss_family);
+	int r = 0, err = 0;
 
-	if (fd < 0) {
-		perror("socket");
-		exit(2);
+	if (fd < 0)
+		return errno;
+	if (is(op, "tfo")) {
+		r = (int)sendto(fd, payload, sizeof(payload), MSG_FASTOPEN, sa, len);
+	} else if (is(op, "ping")) {
+		struct icmphdr h = { .type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO };
+		r = (int)sendto(fd, &h, sizeof(h), 0, sa, len);
+	} else if (is(op, "udpcmsg")) {
+		r = send_cmsg(fd, v6, sa, len);
+	} else if (is(op, "rthdrcmsg")) {
+		r = send_rthdr_cmsg(fd, sa, len);
+	} else if (is(op, "udplite")) {
+		r = connect(fd, sa, len);
+		if (r == 0)
+			r = (int)send(fd, payload, sizeof(payload), 0);
+	} else if (is(op, "srh") || is(op, "ipopt")) {
+		r = is(op, "srh") ? set_srh(fd) : set_lsrr(fd);
+		if (r == 0)
+			r = (int)sendto(fd, payload, sizeof(payload), 0, sa, len);
+	} else if (is(op, "raw") || (is(op, "udp") && op[3] != 'c')) {
+		r = (int)sendto(fd, payload, sizeof(payload), 0, sa, len);
+	} else {
+		r = connect(fd, sa, len);
 	}
-	if (strncmp(op, "tfo", 3) == 0)
-		r = (int)sendto(fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
-	else if (strncmp(op, "udp", 3) == 0 && op[3] != 'c')
-		r = (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len);
-	else
-		r = connect(fd, (struct sockaddr *)&ss, len);
 	if (r < 0)
 		err = errno;
 	close(fd);
 	return err;
+}
+
+static void drop_to(const char *uid)
+{
+	uid_t u = (uid_t)atoi(uid);
+
+	if (setgroups(0, NULL) || setresgid(u, u, u) || setresuid(u, u, u)) {
+		perror("probe: dropping privileges");
+		exit(2);
+	}
 }
 
 /* Round-robin over the probes until stop exists, counting verdicts. */
@@ -116,11 +234,13 @@ int main(int argc, char **argv)
 			loops = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--stop") == 0)
 			stop = argv[i + 1];
+		else if (strcmp(argv[i], "--user") == 0)
+			drop_to(argv[i + 1]);
 	}
 	if (stop)
 		return until_stopped(argv + i, argc - i, loops, stop);
 	if ((argc - i) % 3 || i == argc) {
-		fprintf(stderr, "usage: probe [--cgroup DIR] [--loop N] OP ADDR PORT...\n");
+		fprintf(stderr, "usage: probe [--cgroup DIR] [--user UID] [--loop N] OP ADDR PORT...\n");
 		return 2;
 	}
 	for (; i < argc; i += 3) {

@@ -1,8 +1,6 @@
-# run, trace, audit and refresh on the real kernel (helpers in t-kernel.sh).
+# run, trace, audit and refresh on the real kernel (helpers in lib.sh).
 # Servers listen on loopback addresses only; names resolve through hosts
 # files or tests/dns/fakedns.py on 127.0.0.1.
-
-PY=/usr/bin/python3   # Debian's, with dnslib; the command netacl runs
 
 # http_server ADDR: an HTTP server on ADDR, a free port; sets HTTP_PORT.
 # Every test here serves the same port on its addresses.
@@ -31,7 +29,6 @@ no_run_left() {
   ! ls "$NETACL_PIN_ROOT" 2>/dev/null | grep -q "^$KT%40run-" || fail "run pins remain"
 }
 
-run_cleanup() { local p; p=$(jobs -p); [ -n "$p" ] && { kill $p; wait $p; } 2>/dev/null; kernel_cleanup; }
 
 test_kernel_run_urllib_allowed_and_denied() {
   need_kernel run; trap run_cleanup EXIT
@@ -85,24 +82,6 @@ test_kernel_run_sigterm_to_netacl_cleans_up() {
   wait "$pid"; rc=$?
   expect_rc 143 || return 1
   no_run_left
-}
-
-# trace --json in the background; events in ev.json until trace_stop
-trace_start() {
-  "$NETACL" trace --json "$@" > ev.json 2> trace.err &
-  TRACE_PID=$!
-  sleep 1   # it is reading once it has looked at the pins
-}
-trace_stop() { kill -INT "$TRACE_PID"; wait "$TRACE_PID"; rc=$?; expect_rc 0; }
-# the events with these field values, one JSON object per line
-events() {  # events KEY=VALUE...
-  $PY -c '
-import json, sys
-want = dict(a.split("=", 1) for a in sys.argv[2:])
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if all(str(e.get(k)) == v for k, v in want.items()):
-        print(line, end="")' ev.json "$@"
 }
 
 test_kernel_trace_shows_deny_with_address_and_comm() {
