@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/attach.h"
 #include "bpf/load.h"
 #include "bpf/pins.h"
 #include "bpf/sys.h"
@@ -219,6 +221,14 @@ static bool fault(const char *where)
 	return f && strcmp(f, where) == 0;
 }
 
+/* NETACL_TEST_FAULT=kill-after-maps, kill-after-link, kill-in-unload: die
+ * there as a SIGKILL would, for the tests of what such a death leaves. */
+static void fault_kill(const char *where)
+{
+	if (fault(where))
+		raise(SIGKILL);
+}
+
 /* Put g into slot s of the generation maps, with its conf and meta. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup)
@@ -303,29 +313,37 @@ struct fresh {
 	bool made_dir;
 };
 
-/* Detach the links pinned in dir (LINK_PREFIX*) and remove every pin. */
+/* Detach the links pinned in dir (LINK_PREFIX*), then remove every pin:
+ * the programs stop before the maps they read go. */
 static void unpin_dir(const char *dir)
 {
 	char path[PATH_MAX + 300];
-	DIR *d = opendir(dir);
-	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (strncmp(e->d_name, LINK_PREFIX, strlen(LINK_PREFIX)) == 0) {
-			int fd = bpf_obj_get(path);
+	for (int links = 1; links >= 0; links--) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
 
-			if (fd >= 0) {
-				bpf_link_detach(fd); /* even if someone else holds it */
-				close(fd);
+		while (d && (e = readdir(d))) {
+			bool link = strncmp(e->d_name, LINK_PREFIX, strlen(LINK_PREFIX)) == 0;
+
+			if (e->d_name[0] == '.' || link != links)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (link) {
+				int fd = bpf_obj_get(path);
+
+				if (fd >= 0) {
+					bpf_link_detach(fd); /* even if someone else holds it */
+					close(fd);
+				}
 			}
+			unlink(path);
 		}
-		unlink(path);
+		if (d)
+			closedir(d);
+		if (links)
+			fault_kill("kill-in-unload");
 	}
-	if (d)
-		closedir(d);
 }
 
 static void fresh_undo(struct fresh *f)
@@ -361,16 +379,6 @@ static int map_fds(struct netacl *s, int fd[NPINS])
 	return 0;
 }
 
-/* A program's link pin: LINK_PREFIX and its name less "netacl_". */
-static void link_name(const struct bpf_program *p, char out[64])
-{
-	const char *name = bpf_program__name(p);
-
-	if (strncmp(name, "netacl_", 7) == 0)
-		name += 7;
-	snprintf(out, 64, "%s%s", LINK_PREFIX, name);
-}
-
 static int pin_maps(struct bpf_object *obj, const char *dir)
 {
 	struct bpf_map *m;
@@ -394,8 +402,9 @@ static int attach_all(struct fresh *f, int cg)
 		f->link[f->nlinks] = bpf_program__attach_cgroup(p, cg);
 		if (!f->link[f->nlinks])
 			return -errno;
-		link_name(p, name);
+		attach_link_name(p, name);
 		err = pin(bpf_link__fd(f->link[f->nlinks++]), f->dir, name);
+		fault_kill("kill-after-link");
 	}
 	return err;
 }
@@ -415,6 +424,7 @@ static int attach_and_pin(struct fresh *f, const char *cgroup)
 	}
 	f->made_dir = true;
 	err = pin_maps(f->skel->obj, f->dir);
+	fault_kill("kill-after-maps");
 	if (!err)
 		err = attach_all(f, cg);
 	close(cg);
@@ -431,6 +441,13 @@ static int fresh_load(struct load_req *r)
 	bool made_cgroup;
 
 	sys_pin_dir(r->target, f.dir);
+	/* not loaded, yet there: what an interrupted load or unload left */
+	if (rmdir(f.dir) != 0 && errno == ENOTEMPTY) {
+		unpin_dir(f.dir);
+		rmdir(f.dir);
+		r->repaired = true;
+		snprintf(r->problem, sizeof(r->problem), "an interrupted load or unload left it incomplete");
+	}
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s",
 		 r->cgroup ? r->cgroup : r->cgroup_default);
 	made_cgroup = stat(r->cgroup_used, &st) != 0;
@@ -487,6 +504,10 @@ int load_target(struct load_req *r, bool *reloaded)
 		rc = EX_NOINPUT;
 	} else if (*reloaded) {
 		rc = reload(r, &p);
+		if (!rc && !attach_ok(&p, r->problem, sizeof(r->problem))) {
+			r->repaired = true;
+			rc = attach_repair(&p);
+		}
 		pinned_close(&p);
 	} else {
 		rc = fresh_load(r);
@@ -534,6 +555,28 @@ int load_unload_all(void)
 	if (rc)
 		return rc;
 	rc = pinned_each(unload_dir, NULL);
+	close(lock);
+	return rc;
+}
+
+int load_repair(const char *target, bool *repaired, char *why, size_t size)
+{
+	struct pinned p;
+	int lock, rc = enforce_lock(&lock), err;
+
+	*repaired = false;
+	if (rc)
+		return rc;
+	err = pinned_open(target, &p);
+	if (err) {
+		rc = sys_bpf_error(-err, EX_NOINPUT, target);
+	} else {
+		if (!attach_ok(&p, why, size)) {
+			*repaired = true;
+			rc = attach_repair(&p);
+		}
+		pinned_close(&p);
+	}
 	close(lock);
 	return rc;
 }

@@ -26,6 +26,8 @@ struct load_req {
 	/* out */
 	uint32_t entries[2];        /* prefixes loaded, IPv4 and IPv6 */
 	char cgroup_used[4096];
+	bool repaired;              /* it was not enforced as loaded; now it is */
+	char problem[256];          /* what was wrong */
 };
 
 /* Load r->target, or replace its sets if it is loaded.  Returns an exit
@@ -36,5 +38,8 @@ int load_target(struct load_req *r, bool *reloaded);
 int load_unload(const char *target);
 /* Unload every target. */
 int load_unload_all(void);
+/* Attach target's programs anew if they are not enforcing as loaded
+ * (bpf/attach.h); *repaired and why say so.  An exit status. */
+int load_repair(const char *target, bool *repaired, char *why, size_t size);
 
 #endif

@@ -110,14 +110,23 @@ static int refresh_one(struct round *r, const struct loaded *l, const struct m_t
 					.cgroup_default = p.meta.cgroup };
 		memcpy(req.digest, digest, sizeof(req.digest));
 		rc = load_target(&req, &reloaded);
+		if (!rc && req.repaired)
+			fprintf(stderr, "netacl: repaired %s: %s\n", l->name, req.problem);
 		if (!rc) {
 			fputs(change, stdout);
 			fprintf(stderr, "netacl: refreshed %s: %u IPv4 and %u IPv6 prefixes\n", l->name,
 				req.entries[0], req.entries[1]);
 		}
 		allows_free(&a);
-	} else if (!r->c->watch) {
-		fprintf(stderr, "netacl: %s unchanged\n", l->name);
+	} else {
+		char why[256];
+		bool repaired;
+
+		rc = load_repair(l->name, &repaired, why, sizeof(why));
+		if (!rc && repaired)
+			fprintf(stderr, "netacl: repaired %s: %s\n", l->name, why);
+		else if (!rc && !r->c->watch)
+			fprintf(stderr, "netacl: %s unchanged\n", l->name);
 	}
 	free(change);
 	model_free(&held);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpf/attach.h"
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
@@ -34,7 +35,7 @@ static void iso_time(uint64_t t, char out[32])
 }
 
 static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
-			const char *mode, const char *when, const char *digest)
+			const char *mode, const char *when, const char *digest, const char *problem)
 {
 	static const char *const counters[] = { "allowed", "denied", "audited", "events_lost" };
 	static const int slots[] = { NETACL_CNT_ALLOW, NETACL_CNT_DENY, NETACL_CNT_AUDIT,
@@ -50,6 +51,12 @@ static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
 	jw_str(w, p->meta.cgroup);
 	jw_key(w, "mode");
 	jw_str(w, mode);
+	jw_key(w, "state");
+	jw_str(w, problem ? "broken" : "enforced");
+	if (problem) {
+		jw_key(w, "problem");
+		jw_str(w, problem);
+	}
 	jw_key(w, "entries");
 	jw_object(w);
 	jw_key(w, "ipv4");
@@ -82,7 +89,8 @@ static int one(const char *dir, void *arg)
 	struct status *s = arg;
 	struct pinned p;
 	uint64_t n[NETACL_NCOUNTERS];
-	char digest[65], when[32];
+	char digest[65], when[32], why[256];
+	bool ok;
 	const char *mode;
 	int err = pinned_open_dir(dir, &p);
 
@@ -91,21 +99,27 @@ static int one(const char *dir, void *arg)
 			     strerror(-err));
 		return 0;
 	}
+	ok = attach_ok(&p, why, sizeof(why));
 	pinned_counters(&p, n);
 	hex(p.meta.digest, 32, digest);
 	iso_time(p.meta.loaded_at, when);
 	mode = p.conf.flags & NETACL_AUDIT ? "audit" : "enforce";
 	if (s->json) {
-		json_target(&s->w, &p, n, mode, when, digest);
+		json_target(&s->w, &p, n, mode, when, digest, ok ? NULL : why);
 	} else {
 		if (!s->rows++)
 			printf("%-20s %-7s %8s %10s %10s %10s  %-20s  %-6s %s\n", "TARGET", "MODE",
 			       "ENTRIES", "ALLOWED", "DENIED", "AUDITED", "LOADED", "DIGEST", "CGROUP");
+		if (!ok)
+			mode = "broken";
 		printf("%-20s %-7s %8u %10llu %10llu %10llu  %-20s  %.12s %s\n", p.meta.target, mode,
 		       p.meta.entries4 + p.meta.entries6, (unsigned long long)n[NETACL_CNT_ALLOW],
 		       (unsigned long long)n[NETACL_CNT_DENY], (unsigned long long)n[NETACL_CNT_AUDIT],
 		       when, digest, p.meta.cgroup);
 	}
+	if (!ok)
+		diag_warning(p.meta.target, 0, 0, "not enforced: %s; `netacl load` it again to "
+			     "repair it", why);
 	pinned_close(&p);
 	return 0;
 }

@@ -99,6 +99,8 @@ int enforce_file(struct enforce *e)
 	r.acl = t->acl;
 	allows_of(t, false, &a);
 	rc = load_target(&r, &reloaded);
+	if (!rc && r.repaired)
+		fprintf(stderr, "netacl: repaired %s: %s\n", r.target, r.problem);
 	if (!rc) {
 		snprintf(e->cgroup_used, sizeof(e->cgroup_used), "%s", r.cgroup_used);
 		fprintf(stderr, "netacl: %s %s on %s: %u IPv4 and %u IPv6 prefixes%s\n",

@@ -71,6 +71,15 @@ for line in open(sys.argv[1]):
 }
 
 
+# The netacl command lines of examples/systemd/, as a host would run them:
+# the installed paths point at this build and the examples, the service's
+# cgroup at a test cgroup, and names resolve from the example hosts file.
+unit_cmd() {  # unit_cmd UNIT KEY: the command of KEY= (without "+")
+  sed -n "s/^$2=+\\{0,1\\}//p" "$ROOT/examples/systemd/$1" |
+    sed -e "s|/usr/local/sbin/netacl|$NETACL|" -e "s|/etc/netacl/|$ROOT/examples/|" \
+        -e "s|system.slice/%n|$KCG|" -e "s|nightly/source|$KT|g"
+}
+
 # ---- the guard around the suite ----
 # The default pin root: what the host enforces, never touched by a test.
 HOST_PINS=${NETACL_PIN_ROOT:-/sys/fs/bpf/netacl}

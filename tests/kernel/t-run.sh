@@ -210,15 +210,6 @@ tcp 127.0.0.4 80 allow" ] || fail "verdicts after the watch refreshed" || return
   expect_rc 0
 }
 
-# The netacl command lines of examples/systemd/, as a host would run them:
-# the installed paths point at this build and the examples, the service's
-# cgroup at a test cgroup, and names resolve from the example hosts file.
-unit_cmd() {  # unit_cmd UNIT KEY: the command of KEY= (without "+")
-  sed -n "s/^$2=+\\{0,1\\}//p" "$ROOT/examples/systemd/$1" |
-    sed -e "s|/usr/local/sbin/netacl|$NETACL|" -e "s|/etc/netacl/|$ROOT/examples/|" \
-        -e "s|system.slice/%n|$KCG|" -e "s|nightly/source|$KT|g"
-}
-
 test_kernel_systemd_examples_run() {
   need_kernel unit; trap run_cleanup EXIT
   # a copy of the example policy whose stage is named like the test target

@@ -1,0 +1,148 @@
+#include "bpf/attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/sys.h"
+#include "compiler/diag.h"
+#include "bpf/netacl.skel.h"
+
+void attach_link_name(const struct bpf_program *p, char out[64])
+{
+	const char *name = bpf_program__name(p);
+
+	if (strncmp(name, "netacl_", 7) == 0)
+		name += 7;
+	snprintf(out, 64, "%s%s", LINK_PREFIX, name);
+}
+
+/* The cgroup id of path (its inode on cgroup2), or 0 if it is gone. */
+static unsigned long long cgroup_id(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* Why the link pinned at path does not attach to the cgroup `want`. */
+static bool link_ok(const char *path, unsigned long long want, char *why, size_t size)
+{
+	struct bpf_link_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path);
+	bool ok = false;
+
+	if (fd < 0)
+		snprintf(why, size, "%s is missing", strrchr(path, '/') + 1);
+	else if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(why, size, "%s: %s", strrchr(path, '/') + 1, strerror(errno));
+	else if (info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id == 0)
+		snprintf(why, size, "%s is detached (its cgroup was removed, or it was detached)", strrchr(path, '/') + 1);
+	else if (info.cgroup.cgroup_id != want)
+		snprintf(why, size, "the cgroup was removed or made again; the programs are "
+			 "attached to the old one");
+	else
+		ok = true;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+bool attach_ok(const struct pinned *p, char *why, size_t size)
+{
+	struct netacl *skel = netacl__open();
+	unsigned long long want = cgroup_id(p->meta.cgroup);
+	struct bpf_program *prog;
+	char name[64], path[PATH_MAX + 80];
+	bool ok = true;
+
+	if (!skel) {
+		snprintf(why, size, "cannot open the programs: %s", strerror(errno));
+		return false;
+	}
+	if (!want) {
+		snprintf(why, size, "its cgroup %s is gone", p->meta.cgroup);
+		ok = false;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!ok)
+			break;
+		attach_link_name(prog, name);
+		snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+		ok = link_ok(path, want, why, size);
+	}
+	netacl__destroy(skel);
+	return ok;
+}
+
+/* The programs, loaded on the maps pinned in dir. */
+static int load_on_pins(struct netacl *skel, const char *dir)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX + 80];
+	int err = 0;
+
+	bpf_object__for_each_map(m, skel->obj) {
+		if (err || bpf_map__is_internal(m))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		int fd = bpf_obj_get(path);
+
+		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	return err ? err : netacl__load(skel);
+}
+
+/* Attach prog to cg and pin the link over the old one (a new name, then
+ * a rename: the pin is never missing). */
+static int attach_one(struct bpf_program *prog, int cg, const char *dir)
+{
+	struct bpf_link *link = bpf_program__attach_cgroup(prog, cg);
+	char name[64], path[PATH_MAX + 80], tmp[PATH_MAX + 90];
+	int err = 0;
+
+	if (!link)
+		return -errno;
+	attach_link_name(prog, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s+new", path);
+	unlink(tmp);
+	if (bpf_obj_pin(bpf_link__fd(link), tmp) || chmod(tmp, 0600) || rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	bpf_link__destroy(link); /* pinned: stays attached; else detaches */
+	return err;
+}
+
+int attach_repair(const struct pinned *p)
+{
+	struct netacl *skel = netacl__open();
+	struct bpf_program *prog;
+	int err = skel ? load_on_pins(skel, p->dir) : -errno, cg = -1, rc;
+
+	if (!err && (rc = sys_cgroup_create(p->meta.cgroup)) != 0) {
+		netacl__destroy(skel);
+		return rc;
+	}
+	if (!err && (cg = open(p->meta.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		err = -errno;
+	if (!err)
+		bpf_object__for_each_program(prog, skel->obj)
+			if (!err)
+				err = attach_one(prog, cg, p->dir);
+	if (cg >= 0)
+		close(cg);
+	netacl__destroy(skel);
+	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot attach the programs again") : 0;
+}

@@ -1,0 +1,26 @@
+/* Is a loaded target enforced?  Every program of netacl.bpf.c must be
+ * attached, by the link pinned for it, to the cgroup now at the target's
+ * path: a SIGKILL halfway through a load or an unload, or a cgroup removed
+ * and made again (every restart of a systemd service), leaves maps that
+ * look loaded and programs that enforce nothing.  This finds that, and
+ * attaches the programs anew. */
+#ifndef NETACL_ATTACH_H
+#define NETACL_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bpf/pins.h"
+
+struct bpf_program;
+/* The pin of a program's link: LINK_PREFIX and its name less "netacl_". */
+void attach_link_name(const struct bpf_program *p, char out[64]);
+
+/* false and why in buf when p is not enforced as loaded. */
+bool attach_ok(const struct pinned *p, char *why, size_t size);
+/* Attach every program anew, on the maps pinned in p->dir, to the cgroup
+ * now at p->meta.cgroup (made if it is missing), replacing the pinned
+ * links.  0, or an exit status after saying why. */
+int attach_repair(const struct pinned *p);
+
+#endif
