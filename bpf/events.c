@@ -259,3 +259,15 @@ uint64_t events_close(struct events *tr)
 	free(tr);
 	return n;
 }
+
+void events_clear_stale(const struct pinned *p)
+{
+	int lock = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint32_t zero = 0;
+
+	/* the directory is ours to lock: no trace reads this ring */
+	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+		bpf_map_update_elem(p->fd[PIN_LISTEN], &zero, &zero, BPF_ANY);
+	if (lock >= 0)
+		close(lock);
+}

@@ -28,4 +28,10 @@ int events_step(struct events *ev, int timeout_ms);
  * the rings while we read them. */
 uint64_t events_close(struct events *ev);
 
+/* Clear the listen map of a target no trace reads (one killed with
+ * SIGKILL left it set: allowed verdicts would fill the ring, and
+ * denials would be lost).  Loads, refreshes and status call this. */
+struct pinned;
+void events_clear_stale(const struct pinned *p);
+
 #endif

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/attach.h"
+#include "bpf/events.h"
 #include "bpf/load.h"
 #include "bpf/pins.h"
 #include "bpf/sys.h"
@@ -504,6 +505,7 @@ int load_target(struct load_req *r, bool *reloaded)
 		rc = EX_NOINPUT;
 	} else if (*reloaded) {
 		rc = reload(r, &p);
+		events_clear_stale(&p);
 		if (!rc && !attach_ok(&p, r->problem, sizeof(r->problem))) {
 			r->repaired = true;
 			rc = attach_repair(&p);
@@ -518,9 +520,30 @@ int load_target(struct load_req *r, bool *reloaded)
 
 /* --- unload --- */
 
+/* A run's target (NAME@run-PID) goes with its command: the processes in
+ * its cgroup are killed before the programs are detached, or it stays. */
+static int kill_run(const char *dir)
+{
+	struct pinned p;
+	int rc = 0;
+
+	if (pinned_open_dir(dir, &p))
+		return 0;
+	if (strstr(p.meta.target, "@run-") && sys_cgroup_kill(p.meta.cgroup, 5000)) {
+		die_msg("processes remain in %s; %s stays loaded", p.meta.cgroup, p.meta.target);
+		rc = EX_SOFTWARE;
+	}
+	pinned_close(&p);
+	return rc;
+}
+
 static int unload_dir(const char *dir, void *arg)
 {
+	int rc = kill_run(dir);
+
 	(void)arg;
+	if (rc)
+		return rc;
 	unpin_dir(dir);
 	if (rmdir(dir) != 0) {
 		die_msg("cannot remove %s: %s", dir, strerror(errno));
@@ -571,6 +594,7 @@ int load_repair(const char *target, bool *repaired, char *why, size_t size)
 	if (err) {
 		rc = sys_bpf_error(-err, EX_NOINPUT, target);
 	} else {
+		events_clear_stale(&p);
 		if (!attach_ok(&p, why, size)) {
 			*repaired = true;
 			rc = attach_repair(&p);

@@ -1,5 +1,8 @@
 /* Privileges, mounts and pin paths. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,4 +181,57 @@ int sys_bpf_error(int err, int otherwise, const char *what)
 		return EX_NOPERM;
 	}
 	return otherwise;
+}
+
+static bool populated(const char *cg)
+{
+	char path[PATH_MAX + 32], buf[256];
+	bool yes = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, "populated ", 10) == 0)
+			yes = buf[10] != '0';
+	fclose(f);
+	return yes;
+}
+
+/* SIGKILL every process in cg: cgroup.kill (Linux 5.14) gets forks in
+ * flight too; older kernels get a kill per listed pid. */
+static void kill_all(const char *cg)
+{
+	char path[PATH_MAX + 32];
+	int fd, pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", cg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%d", &pid) == 1)
+		kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+}
+
+int sys_cgroup_kill(const char *cg, int timeout_ms)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; populated(cg); waited += 10) {
+		if (waited >= timeout_ms)
+			return -1;
+		kill_all(cg);
+		nanosleep(&tick, NULL);
+	}
+	return 0;
 }

@@ -31,6 +31,9 @@ int sys_bpffs(void);
 int sys_cgroup_path(const char *cg2, const char *given, char out[PATH_MAX]);
 /* mkdir -p a cgroup; EX_NOPERM or EX_CANTCREAT on failure. */
 int sys_cgroup_create(const char *path);
+/* SIGKILL every process in the cgroup at path until it is empty: 0, or
+ * -1 if processes remain after timeout_ms. */
+int sys_cgroup_kill(const char *path, int timeout_ms);
 
 /* <pin root>/<target>, with bytes other than [A-Za-z0-9_-]
  * written %XX (bpffs refuses '.', and '/' would make a subdirectory). */

@@ -84,6 +84,8 @@ void die_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (st.silent)
+		return;
 	fputs("netacl: error: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

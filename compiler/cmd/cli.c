@@ -40,7 +40,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 
 enum {
 	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO, L_CGROUP, L_AUDIT, L_ALL, L_JSON,
-	L_WATCH, L_MIN_INTERVAL, L_MAX_INTERVAL,
+	L_WATCH, L_MIN_INTERVAL, L_MAX_INTERVAL, L_KEEP_FD,
 };
 
 static const struct {
@@ -63,6 +63,7 @@ static const struct {
 	{ { "watch", no_argument, NULL, L_WATCH }, OPT_WATCH },
 	{ { "min-interval", required_argument, NULL, L_MIN_INTERVAL }, OPT_WATCH },
 	{ { "max-interval", required_argument, NULL, L_MAX_INTERVAL }, OPT_WATCH },
+	{ { "keep-fd", required_argument, NULL, L_KEEP_FD }, OPT_KEEP_FD },
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -124,6 +125,17 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 	case L_WATCH:
 		c->watch = true;
 		return 0;
+	case L_KEEP_FD: {
+		unsigned fd;
+
+		if (parse_uint(arg, 1u << 20, &fd) || fd < 3)
+			return cli_usage_error(usage, "--keep-fd takes a descriptor number above 2, "
+					       "not '%s'", arg);
+		if (c->nkeep_fds == CLI_MAX_KEEP_FDS)
+			return cli_usage_error(usage, "too many --keep-fd options");
+		c->keep_fds[c->nkeep_fds++] = (int)fd;
+		return 0;
+	}
 	case L_MIN_INTERVAL:
 	case L_MAX_INTERVAL: {
 		bool min = opt == L_MIN_INTERVAL;

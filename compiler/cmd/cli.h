@@ -8,6 +8,7 @@
 #include "compiler/model/build.h"
 
 #define CLI_MAX_TARGETS 256
+#define CLI_MAX_KEEP_FDS 64
 
 /* Which options a verb takes. */
 enum {
@@ -20,6 +21,7 @@ enum {
 	OPT_ALL = 1 << 6,
 	OPT_JSON = 1 << 7,
 	OPT_WATCH = 1 << 8,
+	OPT_KEEP_FD = 1 << 9,
 };
 
 struct cli {
@@ -33,6 +35,8 @@ struct cli {
 	const char *cgroup;  /* --cgroup */
 	bool audit, all, json, watch;
 	unsigned min_interval, max_interval; /* --watch wakes in between, seconds */
+	int keep_fds[CLI_MAX_KEEP_FDS]; /* run --keep-fd */
+	size_t nkeep_fds;
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */

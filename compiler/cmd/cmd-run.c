@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bpf/load.h"
+#include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
 #include "compiler/cmd/verbs.h"
 #include "compiler/cmd/enforce.h"
@@ -29,11 +30,12 @@
 #include "compiler/exits.h"
 
 static const char usage[] =
-	"netacl run (POLICY|JSON) --target NAME [--audit] [resolution options] -- COMMAND [ARG...]";
+	"netacl run (POLICY|JSON) --target NAME [--audit] [--keep-fd N]... [resolution options]\n"
+	"       -- COMMAND [ARG...]";
 
 /* What the child reports through the close-on-exec pipe when it fails. */
 struct child_error {
-	int stage; /* 1 joining the cgroup, 2 exec */
+	int stage; /* 1 joining the cgroup, 2 exec, 3 a --keep-fd descriptor */
 	int err;
 };
 
@@ -44,7 +46,24 @@ static void cgroup_file(const char *cg, const char *name, char out[CG_FILE_MAX])
 	snprintf(out, CG_FILE_MAX, "%s/%s", cg, name);
 }
 
-static void child(char **cmd, const char *cg, const sigset_t *mask, int report)
+/* Close on exec every descriptor above stdio but the kept ones: a socket
+ * made outside the cgroup was never judged by its hooks (it may be
+ * connected anywhere already).  The report pipe is close-on-exec too. */
+static int close_inherited(const int *keep, size_t nkeep)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC))
+		return -1;
+	for (size_t i = 0; i < nkeep; i++) {
+		int flags = fcntl(keep[i], F_GETFD);
+
+		if (flags < 0 || fcntl(keep[i], F_SETFD, flags & ~FD_CLOEXEC))
+			return -1;
+	}
+	return 0;
+}
+
+static void child(char **cmd, const char *cg, const sigset_t *mask, int report,
+		  const struct cli *c)
 {
 	char path[CG_FILE_MAX], pid[32];
 	struct child_error e = { 1, 0 };
@@ -60,6 +79,11 @@ static void child(char **cmd, const char *cg, const sigset_t *mask, int report)
 		_exit(EX_OSERR);
 	}
 	close(fd);
+	if (close_inherited(c->keep_fds, c->nkeep_fds)) {
+		e = (struct child_error){ 3, errno };
+		(void)!write(report, &e, sizeof(e));
+		_exit(EX_OSERR);
+	}
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(cmd[0], cmd);
 	e = (struct child_error){ 2, errno };
@@ -90,8 +114,9 @@ static int supervise(pid_t pid, const sigset_t *set)
 }
 
 /* Start cmd in cg and wait for it: its exit status, or ours. */
-static int start(char **cmd, const char *cg, const sigset_t *set, const sigset_t *old)
+static int start(const struct cli *c, const char *cg, const sigset_t *set, const sigset_t *old)
 {
+	char **cmd = c->cmd;
 	struct child_error e;
 	int pipefd[2], status;
 	pid_t pid;
@@ -107,7 +132,7 @@ static int start(char **cmd, const char *cg, const sigset_t *set, const sigset_t
 		return EX_OSERR;
 	}
 	if (pid == 0)
-		child(cmd, cg, old, pipefd[1]);
+		child(cmd, cg, old, pipefd[1], c);
 	close(pipefd[1]);
 	ssize_t n = read(pipefd[0], &e, sizeof(e));
 	close(pipefd[0]);
@@ -116,67 +141,36 @@ static int start(char **cmd, const char *cg, const sigset_t *set, const sigset_t
 		die_msg("cannot move the command into %s: %s", cg, strerror(e.err));
 		return EX_OSERR;
 	}
+	if (n == (ssize_t)sizeof(e) && e.stage == 3) {
+		die_msg("--keep-fd: %s", strerror(e.err));
+		return EX_USAGE;
+	}
 	if (n == (ssize_t)sizeof(e))
 		die_msg("%s: %s", cmd[0], strerror(e.err));
 	return status;
 }
 
-static bool populated(const char *cg)
+/* Unload name and remove cg, killing what the command left behind there
+ * first: once the programs are detached it would run unconfined.
+ * Processes that outlive 5 s of SIGKILLs keep the policy loaded: we never
+ * fail open.  A target someone else unloaded under the command (unload
+ * kills a run's processes first) is EX_UNLOADED. */
+static int take_down(const char *name, const char *cg, const char *cmd)
 {
-	char path[CG_FILE_MAX], buf[256];
-	bool yes = true;
-
-	cgroup_file(cg, "cgroup.events", path);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(buf, sizeof(buf), f))
-		if (strncmp(buf, "populated ", 10) == 0)
-			yes = buf[10] != '0';
-	fclose(f);
-	return yes;
-}
-
-/* SIGKILL whatever the command left behind in cg: once the programs
- * are detached they would run unconfined.  cgroup.kill (Linux 5.14)
- * gets forks in flight too; older kernels get a kill per listed pid. */
-static void kill_leftovers(const char *cg)
-{
-	char path[CG_FILE_MAX];
-	int fd;
-
-	cgroup_file(cg, "cgroup.kill", path);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-		return;
-	}
-	cgroup_file(cg, "cgroup.procs", path);
-	FILE *f = fopen(path, "re");
-	int pid;
-	while (f && fscanf(f, "%d", &pid) == 1)
-		kill(pid, SIGKILL);
-	if (f)
-		fclose(f);
-}
-
-/* Unload name and remove cg.  Processes that outlive 5 s of SIGKILLs
- * keep the policy loaded: we never fail open. */
-static int take_down(const char *name, const char *cg)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int rc;
 
-	for (int i = 0; populated(cg); i++) {
-		if (i == 500) {
-			die_msg("processes remain in %s; %s stays loaded", cg, name);
-			return EX_SOFTWARE;
-		}
-		kill_leftovers(cg);
-		nanosleep(&tick, NULL);
+	if (sys_cgroup_kill(cg, 5000)) {
+		die_msg("processes remain in %s; %s stays loaded", cg, name);
+		return EX_SOFTWARE;
 	}
+	diag_silence(1);
 	rc = load_unload(name);
+	diag_silence(0);
+	if (rc == EX_NOINPUT) { /* not loaded: someone unloaded it (and killed cmd) */
+		die_msg("%s was unloaded while %s ran, so it was killed", name, cmd);
+		rmdir(cg);
+		return EX_UNLOADED;
+	}
 	if (rmdir(cg) && !rc) {
 		die_msg("cannot remove %s: %s", cg, strerror(errno));
 		rc = EX_SOFTWARE;
@@ -219,15 +213,15 @@ static int run(struct cli *c)
 	sig = interrupted();
 	if (sig)
 		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
-	rc = sig ? EX_SIGNAL_BASE + sig : start(c->cmd, e.cgroup_used, &set, &old);
-	down = take_down(name, e.cgroup_used);
+	rc = sig ? EX_SIGNAL_BASE + sig : start(c, e.cgroup_used, &set, &old);
+	down = take_down(name, e.cgroup_used, c->cmd[0]);
 	return down ? down : rc;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct cli c;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT, usage, &c);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT | OPT_KEEP_FD, usage, &c);
 
 	if (!rc && c.nargs != 1)
 		rc = cli_usage_error(usage, "run takes one policy or compiled JSON file");

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "bpf/attach.h"
+#include "bpf/events.h"
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
@@ -100,6 +101,7 @@ static int one(const char *dir, void *arg)
 		return 0;
 	}
 	ok = attach_ok(&p, why, sizeof(why));
+	events_clear_stale(&p);
 	pinned_counters(&p, n);
 	hex(p.meta.digest, 32, digest);
 	iso_time(p.meta.loaded_at, when);

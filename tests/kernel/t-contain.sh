@@ -158,3 +158,64 @@ E
   [ "$(events event=socket proto=udplite verdict=audit | wc -l)" = 1 ] || fail "no udplite audit event: $(cat ev.json)"
   [ "$(events event=setsockopt option=IPV6_RTHDR verdict=audit | wc -l)" = 1 ] || fail "no rthdr audit event"
 }
+
+# A socket made outside the cgroup was never judged by its hooks: run
+# hands the command no descriptor beyond stdio unless --keep-fd names it.
+test_kernel_contain_run_closes_inherited_sockets() {
+  need_kernel inherit; trap run_cleanup EXIT
+  contain_policy
+  $PY -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.3", 7003))
+open(sys.argv[1], "w").close()
+while True:
+    d = s.recv(100); open(sys.argv[2], "a").write(d.decode() + "\n")' up got &
+  for _ in $(seq 100); do [ -e up ] && break; sleep 0.05; done
+  touch got
+  # fd 7: a UDP socket connected to a denied address, made out here
+  exec 7<>/dev/udp/127.0.0.3/7003
+  run "$NETACL" run "$KT.yaml" --target "$KT" --offline -- sh -c 'echo inherited >&7'
+  [ "$rc" -ne 0 ] || fail "the command wrote to fd 7"
+  run "$NETACL" run "$KT.yaml" --target "$KT" --offline --keep-fd 7 -- sh -c 'echo kept >&7'
+  expect_rc 0
+  exec 7>&-
+  sleep 0.3
+  [ "$(cat got)" = kept ] || fail "delivered: $(cat got)"
+  run "$NETACL" run "$KT.yaml" --target "$KT" --offline --keep-fd 2 -- true; expect_rc 64
+  run "$NETACL" run "$KT.yaml" --target "$KT" --offline --keep-fd 9 -- true; expect_rc 64 && expect_err "--keep-fd"
+}
+
+# Unloading a run's target kills its command first (it would run
+# unconfined); run says so and exits 75.
+test_kernel_contain_unload_under_run() {
+  need_kernel unrun; trap run_cleanup EXIT
+  contain_policy
+  "$NETACL" run "$KT.yaml" --target "$KT" --offline -- sleep 30 > run.out 2> run.err &
+  local pid=$!
+  for _ in $(seq 100); do [ -s "$CG2/netacl/$KT@run-$pid/cgroup.procs" ] && break; sleep 0.05; done
+  run "$NETACL" unload --all; expect_rc 0 || return 1
+  wait $pid; rc=$?
+  expect_rc 75 || return 1
+  grep -q "was unloaded while sleep ran" run.err || fail "no word of it: $(cat run.err)"
+  ! grep -q "not loaded" run.err || fail "a confusing error: $(cat run.err)"
+  [ ! -e "$CG2/netacl/$KT@run-$pid" ] || fail "the run's cgroup remains"
+}
+
+# A trace killed with SIGKILL leaves listen set; the next status (or load,
+# or refresh) clears it, so allowed verdicts stop filling the ring.
+test_kernel_contain_stale_listen_is_cleared() {
+  need_kernel listen; trap run_cleanup EXIT
+  contain_policy
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  "$NETACL" trace --target "$KT" > /dev/null 2>&1 &
+  local tp=$!
+  sleep 1
+  listen() {  # without BTF, bpftool gives the value's bytes
+    bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/listen" -j |
+      jget /dev/stdin "(lambda v: v if isinstance(v, int) else int(v[0], 16))(d[0]['value'])"
+  }
+  [ "$(listen)" = 1 ] || fail "trace did not set listen: $(listen)"
+  kill -KILL $tp; wait $tp 2>/dev/null
+  [ "$(listen)" = 1 ] || fail "listen was cleared already"
+  run "$NETACL" status; expect_rc 0
+  [ "$(listen)" = 0 ] || fail "status left a stale listen: $(listen)"
+}
