@@ -183,6 +183,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->acl = model_strdup(m, p->meta.acl);
 	b.t->cgroup = model_strdup(m, p->meta.cgroup);
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
+	b.t->ping = p->conf.flags & NETACL_ALLOW_PING;
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
 	for (int f = 0; f < 2 && !err; f++) {

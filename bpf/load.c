@@ -235,7 +235,8 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 			      const struct load_req *r, const char *cgroup)
 {
 	struct netacl_conf conf = {
-		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0),
+		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
+			 (r->a->ping ? NETACL_ALLOW_PING : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
 	struct netacl_meta meta = {

@@ -82,6 +82,7 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 	memset(a, 0, sizeof(*a));
 	acl_psets_init(&a->sets);
 	a->allow_all = t->allow_all;
+	a->ping = t->ping;
 	a->min_ttl = allows_min_ttl(t);
 	a->star = star_set(t, &a->sets);
 	for (size_t i = 0; i < t->nallow; i++) {

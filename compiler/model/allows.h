@@ -16,6 +16,7 @@ struct allows {
 	struct acl_flat flat[2];  /* [0] IPv4, [1] IPv6 */
 	struct acl_set deny[2];   /* what '*' does not reach */
 	bool allow_all;
+	bool ping;                /* ICMP datagram sockets may be made */
 	uint32_t star;            /* port set of the '*' rules */
 	int64_t min_ttl;          /* -1: no answer had a TTL */
 };

@@ -178,6 +178,10 @@ bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 	}
 	allows_of(a ? a : &none, true, &fa);
 	allows_of(b ? b : &none, true, &fb);
+	if (fa.ping != fb.ping) {
+		fprintf(out, "%c %s: ping sockets\n", fa.ping ? '-' : '+', name);
+		differ = true;
+	}
 	share_sets(&fa, &fb);
 	for (int f = 0; f < 2; f++)
 		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, out, name);

@@ -110,6 +110,10 @@ static void put_target(struct jw *w, const struct m_target *t)
 		jw_null(w);
 	jw_key(w, "allow_all");
 	jw_bool(w, t->allow_all);
+	if (t->ping) { /* written only when set: files of before stay the same */
+		jw_key(w, "ping");
+		jw_bool(w, true);
+	}
 	jw_key(w, "private");
 	put_strv(w, &t->priv_text);
 	jw_key(w, "rules");
@@ -425,7 +429,7 @@ static void read_private(struct jin *j, json_t *o, struct m_target *t)
 
 static void read_target(struct jin *j, const char *name, json_t *o, struct m_target *t)
 {
-	static const char *const keys[] = { "acl", "cgroup", "allow_all", "private", "rules",
+	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "private", "rules",
 					    "allow", "dropped", "unresolved", NULL };
 	const char *acl, *cg;
 	json_t *aa;
@@ -447,6 +451,10 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 		jerr(j, "'allow_all' must be true or false");
 	else if (json_is_true(aa) != t->allow_all)
 		jerr(j, "'allow_all' disagrees with the rules (a '*' rule means allow_all)");
+	aa = json_object_get(o, "ping");
+	if (aa && !json_is_boolean(aa))
+		jerr(j, "'ping' must be true or false");
+	t->ping = json_is_true(aa);
 	read_allow(j, o, t);
 	read_dropped(j, o, t);
 	read_unresolved(j, o, t);

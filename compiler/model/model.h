@@ -57,6 +57,7 @@ struct m_unres {
 struct m_target {
 	char *name, *acl, *cgroup;
 	bool allow_all; /* some rule is '*' */
+	bool ping;      /* ICMP datagram ("ping") sockets may be made */
 	struct acl_private priv;
 	struct strv priv_text;
 	size_t nrules, nallow, ndropped, nunres;

@@ -260,11 +260,23 @@ static void warn_metadata(const struct ctx *c, const struct rule_list *l)
 	}
 }
 
+/* true or false, plain (YAML 1.2's core schema, no yes/no/on/off). */
+static int parse_bool(const struct ctx *c, const struct ynode *n, const char *what, bool *out)
+{
+	if (n->kind == Y_SCALAR && n->plain && (strcmp(n->str, "true") == 0 ||
+						strcmp(n->str, "false") == 0)) {
+		*out = n->str[0] == 't';
+		return 0;
+	}
+	diag_error(c->file, n->line, n->col, "'%s' takes true or false", what);
+	return -1;
+}
+
 static int parse_acl(const struct ctx *c, const struct ynode *key, const struct ynode *n,
 		     struct policy_acl *a)
 {
-	static const char *const keys[] = { "allow", "private", NULL };
-	const struct ynode *allow, *priv;
+	static const char *const keys[] = { "allow", "private", "ping", NULL };
+	const struct ynode *allow, *priv, *ping;
 	int rc = 0;
 
 	a->name = xstrdup(key->str);
@@ -276,6 +288,7 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	check_keys(c, n, "an ACL", keys);
 	allow = ymap_get(n, "allow");
 	priv = ymap_get(n, "private");
+	ping = ymap_get(n, "ping");
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,
 			   "ACL '%s' needs 'allow:' (write 'allow: []' to deny everything)",
@@ -285,6 +298,8 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 		rc = -1;
 	}
 	if (priv && parse_private(c, priv, a))
+		rc = -1;
+	if (ping && parse_bool(c, ping, "ping", &a->ping))
 		rc = -1;
 	warn_metadata(c, &a->allow);
 	return rc;

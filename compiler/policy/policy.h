@@ -23,6 +23,7 @@ struct policy_acl {
 	struct rule_list allow;
 	struct acl_private priv;
 	char **priv_text; /* the private: entries as written (normalised) */
+	bool ping;        /* ping: true, ICMP datagram sockets may be made */
 	bool used;        /* by some stage */
 };
 

@@ -89,7 +89,8 @@ suite_begin() {
   [ "$(id -u)" = 0 ] && [ -n "$CG2" ] && [ -x "${PROBE:-}" ] || return 0
   SENTINEL=netacl-sentinel-$$
   SENTINEL_DIR=$(mktemp -d)
-  HOST_BEFORE=$(ls "$HOST_PINS" 2>/dev/null)
+  # another suite's sentinel comes and goes with that suite
+  HOST_BEFORE=$(ls "$HOST_PINS" 2>/dev/null | grep -v '^netacl-sentinel-')
   printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n' "$SENTINEL" > "$SENTINEL_DIR/p.yaml"
   "$NETACL" load "$SENTINEL_DIR/p.yaml" --target "$SENTINEL" --offline --cgroup "$SENTINEL" \
     2> "$SENTINEL_DIR/err" || SENTINEL_ERR="cannot load: $(cat "$SENTINEL_DIR/err")"
