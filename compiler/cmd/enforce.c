@@ -13,12 +13,13 @@
 #include "bpf/load.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/input.h"
+#include "compiler/files.h"
 #include "compiler/diag.h"
 
 static int digest_file(const char *path, uint8_t out[32])
 {
 	size_t len;
-	char *text = input_read_file(path, &len);
+	char *text = files_read(path, &len);
 	unsigned n = 32;
 
 	if (!text) {

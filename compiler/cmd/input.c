@@ -8,47 +8,12 @@
 
 #include "acl/set.h"
 #include "compiler/diag.h"
+#include "compiler/files.h"
 #include "compiler/exits.h"
 #include "compiler/model/build.h"
 #include "compiler/model/json.h"
 #include "compiler/policy/policy.h"
 #include "compiler/policy/target.h"
-
-char *input_read_file(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 65536, n = 0;
-	char *buf;
-
-	if (!f)
-		return NULL;
-	buf = acl_xrealloc(NULL, cap);
-	for (;;) {
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-
-		n += got;
-		if (got == 0)
-			break;
-		if (cap - n - 1 == 0) {
-			cap *= 2;
-			buf = acl_xrealloc(buf, cap);
-		}
-	}
-	if (ferror(f)) {
-		int e = errno;
-
-		if (f != stdin)
-			fclose(f);
-		free(buf);
-		errno = e ? e : EIO;
-		return NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 static bool looks_like_json(const char *text, size_t len)
 {
@@ -117,12 +82,12 @@ int input_load(const char *path, const struct resolve_opts *o, const char *const
 	       size_t nonly, struct model *m)
 {
 	size_t len;
-	char *text = input_read_file(path, &len);
+	char *text = files_read(path, &len);
 	int rc;
 
 	if (!text) {
-		die_msg("cannot read %s: %s", path, strerror(errno));
-		return EX_NOINPUT;
+		die_msg("cannot read %s: %s", path, files_strerror(errno));
+		return errno == EFBIG ? EX_DATAERR : EX_NOINPUT;
 	}
 	diag_source(path, text, len);
 	if (looks_like_json(text, len)) {

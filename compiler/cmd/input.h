@@ -13,7 +13,4 @@
 int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
 	       size_t nonly, struct model *m);
 
-/* Read a whole file (NUL-terminated); NULL with errno set. */
-char *input_read_file(const char *path, size_t *len);
-
 #endif

@@ -12,6 +12,7 @@
 #include "acl/set.h"
 #include "acl/set.h"
 #include "compiler/diag.h"
+#include "compiler/files.h"
 #include "compiler/resolve/dns.h"
 
 void resolve_opts_init(struct resolve_opts *o)
@@ -117,10 +118,11 @@ static size_t index_find(const struct name_index *ix, const char *name)
 static int read_hosts(const char *path, bool strict, const struct name_index *ix,
 		      struct resolution *out, bool *answered)
 {
-	size_t n = ix->n;
-	FILE *f = fopen(path, "r");
+	size_t n = ix->n, cap = 0, total = 0;
+	FILE *f = files_open(path);
 	bool *here = calloc(n + 1, sizeof(bool));
-	char line[4096];
+	char *line = NULL;
+	ssize_t got;
 	unsigned lineno = 0;
 	int rc = 0;
 
@@ -128,16 +130,23 @@ static int read_hosts(const char *path, bool strict, const struct name_index *ix
 		abort();
 	if (!f) {
 		free(here);
-		if (!strict)
+		if (!strict && errno == ENOENT)
 			return 0;
-		die_msg("cannot read hosts file %s: %s", path, strerror(errno));
+		die_msg("cannot read hosts file %s: %s", path, files_strerror(errno));
 		return EX_NOINPUT;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	/* whole lines, however long: a tail is never a line of its own */
+	while ((got = getline(&line, &cap, f)) > 0) {
 		char *save = NULL, *addr, *tok;
 		struct acl_cidr c;
 		size_t len;
 
+		total += (size_t)got;
+		if (total > FILES_MAX_BYTES) {
+			die_msg("cannot read hosts file %s: %s", path, files_strerror(EFBIG));
+			rc = EX_DATAERR;
+			break;
+		}
 		lineno++;
 		line[strcspn(line, "#\n")] = 0;
 		addr = strtok_r(line, " \t\r", &save);
@@ -164,7 +173,13 @@ static int read_hosts(const char *path, bool strict, const struct name_index *ix
 			}
 		}
 	}
-	fclose(f);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (rc) { /* all or nothing: a refused file answers no name */
+		free(here);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++)
 		answered[i] |= here[i];
 	free(here);

@@ -263,3 +263,34 @@ test_metadata_range_warns() {
   printf 'version: 1\nacls:\n  a: { allow: [169.254.0.0/16] }\n' > p.yaml
   run "$NETACL" check p.yaml; expect_rc 0 && expect_err "p.yaml:3:16: warning:" && expect_err "metadata"
 }
+
+# A hosts line is read whole, however long: the tail of a long comment is
+# no entry, and the lines after it keep their numbers.
+test_hosts_file_long_lines() {
+  printf 'version: 1\nacls:\n  a:\n    allow: ["db.test:80", "ok.test:80"]\n    private: [loopback]\n' > p.yaml
+  python3 -c 'print("#" + "x" * 4094 + "127.0.0.3 db.test"); print("127.0.0.4 " + "y" * 9000); print("127.0.0.5 ok.test"); print("bad!address x.test")' > h
+  run "$NETACL" compile p.yaml --offline --hosts-file h -o c.json
+  expect_rc 65 && expect_err "h:4:1: error: invalid address 'bad!address'" || return 1
+  sed -i '$d' h
+  compile_to p.yaml h || fail "compile" || return 1
+  hasnt a "127.0.0.3/32 80 any db.test" && has a "127.0.0.5/32 80 any ok.test" && count a 1
+}
+
+test_inputs_are_files_of_bounded_size() {
+  run "$NETACL" check /dev/zero; expect_rc 66 && expect_err "/dev/zero: not a regular file or a pipe"
+  run "$NETACL" compile "$ROOT/examples/quickstart.yaml" --offline --hosts-file /dev/zero
+  expect_rc 66 && expect_err "hosts file /dev/zero: not a regular file or a pipe"
+  mkdir d
+  run "$NETACL" compile "$ROOT/examples/quickstart.yaml" --offline --hosts-file d
+  expect_rc 66 && expect_err "hosts file d: Is a directory"
+  run "$NETACL" check d; expect_rc 66 && expect_err "Is a directory"
+  head -c 70000000 /dev/zero | tr '\0' '#' > big
+  run "$NETACL" compile "$ROOT/examples/quickstart.yaml" --offline --hosts-file big -o out.json
+  expect_rc 65 && expect_err "larger than 64 MiB"
+  [ ! -e out.json ] || fail "wrote out.json"
+  run "$NETACL" check big; expect_rc 65 && expect_err "larger than 64 MiB"
+  # a pipe is a file: process substitution, standard input
+  run "$NETACL" compile "$ROOT/examples/quickstart.yaml" --offline --hosts-file <(cat "$ROOT/examples/quickstart.hosts")
+  expect_rc 0
+  run "$NETACL" check - < "$ROOT/examples/quickstart.yaml"; expect_rc 0
+}

@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "compiler/cmd/input.h"
+#include "compiler/files.h"
 #include "compiler/diag.h"
 #include "compiler/model/allows.h"
 #include "compiler/model/diff.h"
@@ -35,7 +36,7 @@ static char *target_json(bool all, const char *priv, const char *rules, const ch
 static void golden_round_trip(const char *path)
 {
 	size_t len;
-	char *text = input_read_file(path, &len), *out;
+	char *text = files_read(path, &len), *out;
 	struct model m;
 
 	cr_assert_not_null(text, "%s", path);
