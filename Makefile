@@ -3,7 +3,7 @@
 #   make            ./netacl
 #   make check      unit + integration tests, then again under ASan+UBSan
 #   make bench      benchmarks (tests/bench/), not part of check
-#   make fuzz       libFuzzer target for the policy parser (clang)
+#   make fuzz       libFuzzer targets: policy parser, compiled JSON, hosts files (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -95,13 +95,15 @@ check:
 bench: $(O)/netacl $(O)/tests/probe
 	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe O=$(O) tests/bench/run.sh
 
-FUZZ_SRC := tests/fuzz/fuzz_policy.c
+FUZZERS := policy json hosts
 fuzz:
 	$(MAKE) O=build-fuzz CC=$(CLANG) SAN="-fsanitize=fuzzer-no-link,address,undefined" CFLAGS="-O1 -g" build-fuzz/lib.stamp
-	$(CLANG) -O1 -g -std=gnu11 -I. -Ibuild-fuzz -fsanitize=fuzzer,address,undefined \
-	    $(shell $(PKG_CONFIG) --cflags $(PKGS)) -o build-fuzz/fuzz-policy $(FUZZ_SRC) \
-	    $(patsubst %.c,build-fuzz/%.o,$(LIB_SRC)) $(shell $(PKG_CONFIG) --libs $(PKGS))
-	@echo "run: build-fuzz/fuzz-policy -max_total_time=600 tests/fuzz/corpus"
+	for f in $(FUZZERS); do \
+	  $(CLANG) -O1 -g -std=gnu11 -I. -Ibuild-fuzz -fsanitize=fuzzer,address,undefined \
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS)) -o build-fuzz/fuzz-$$f tests/fuzz/fuzz_$$f.c \
+	    $(patsubst %.c,build-fuzz/%.o,$(LIB_SRC)) $(shell $(PKG_CONFIG) --libs $(PKGS)) || exit 1; \
+	done
+	@echo "run: build-fuzz/fuzz-NAME -max_total_time=600 tests/fuzz/corpus-NAME (NAME: $(FUZZERS))"
 
 $(O)/lib.stamp: $(LIB_OBJ)
 	touch $@

@@ -131,7 +131,7 @@ int attach_repair(const struct pinned *p)
 	struct bpf_program *prog;
 	int err = skel ? load_on_pins(skel, p->dir) : -errno, cg = -1, rc;
 
-	if (!err && (rc = sys_cgroup_create(p->meta.cgroup)) != 0) {
+	if (!err && (rc = sys_cgroup_create(p->meta.cgroup, NULL)) != 0) {
 		netacl__destroy(skel);
 		return rc;
 	}

@@ -439,8 +439,7 @@ static int fresh_load(struct load_req *r)
 	struct generation g;
 	int fd[NPINS], err, rc;
 	uint32_t zero = 0;
-	struct stat st;
-	bool made_cgroup;
+	char made[PATH_MAX];
 
 	sys_pin_dir(r->target, f.dir);
 	/* not loaded, yet there: what an interrupted load or unload left */
@@ -452,15 +451,13 @@ static int fresh_load(struct load_req *r)
 	}
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s",
 		 r->cgroup ? r->cgroup : r->cgroup_default);
-	made_cgroup = stat(r->cgroup_used, &st) != 0;
-	if (made_cgroup && (rc = sys_cgroup_create(r->cgroup_used)) != 0)
+	if ((rc = sys_cgroup_create(r->cgroup_used, made)) != 0)
 		return rc;
 	f.skel = netacl__open();
 	err = f.skel ? netacl__load(f.skel) : -errno;
 	if (err) {
 		netacl__destroy(f.skel);
-		if (made_cgroup)
-			rmdir(r->cgroup_used);
+		sys_cgroup_unmake(r->cgroup_used, made);
 		return sys_bpf_error(err, EX_UNAVAILABLE,
 				     "the kernel refused the cgroup sock_addr programs");
 	}
@@ -480,8 +477,7 @@ static int fresh_load(struct load_req *r)
 		rc = attach_and_pin(&f, r->cgroup_used);
 	if (rc) {
 		fresh_undo(&f);
-		if (made_cgroup)
-			rmdir(r->cgroup_used);
+		sys_cgroup_unmake(r->cgroup_used, made);
 	}
 	for (size_t i = 0; i < f.nlinks && !rc; i++)
 		bpf_link__destroy(f.link[i]); /* pinned: stays attached */

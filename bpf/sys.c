@@ -96,23 +96,52 @@ int sys_cgroup_path(const char *cg2, const char *given, char out[PATH_MAX])
 	return EX_USAGE;
 }
 
-int sys_cgroup_create(const char *path)
+int sys_cgroup_create(const char *path, char made[PATH_MAX])
 {
 	char buf[PATH_MAX];
 
+	if (made)
+		made[0] = 0;
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p)
 			continue;
 		char c = *p;
 		*p = 0;
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-			die_msg("cannot create cgroup %s: %s", buf, strerror(errno));
-			return errno == EACCES || errno == EPERM ? EX_NOPERM : EX_CANTCREAT;
+		if (mkdir(buf, 0755) == 0) {
+			if (made && !made[0])
+				snprintf(made, PATH_MAX, "%s", buf);
+		} else if (errno != EEXIST) {
+			int err = errno;
+
+			die_msg("cannot create cgroup %s: %s", buf, strerror(err));
+			if (made)
+				sys_cgroup_unmake(path, made);
+			return err == EACCES || err == EPERM ? EX_NOPERM : EX_CANTCREAT;
 		}
 		if (!(*p = c))
 			return 0;
 	}
+}
+
+void sys_cgroup_unmake(const char *path, char made[PATH_MAX])
+{
+	char buf[PATH_MAX];
+	size_t keep = strlen(made);
+
+	if (!made[0])
+		return;
+	snprintf(buf, sizeof(buf), "%s", path);
+	/* from the deepest up to the first one made, never above it */
+	while (strlen(buf) >= keep) {
+		char *slash = strrchr(buf, '/');
+
+		rmdir(buf);
+		if (!slash || slash == buf)
+			break;
+		*slash = 0;
+	}
+	made[0] = 0;
 }
 
 const char *sys_pin_root(void)

@@ -29,8 +29,11 @@ int sys_bpffs(void);
 /* A cgroup given as an absolute path or relative to the cgroup2 mount,
  * made absolute and checked to lie in cgroup2.  EX_USAGE if it does not. */
 int sys_cgroup_path(const char *cg2, const char *given, char out[PATH_MAX]);
-/* mkdir -p a cgroup; EX_NOPERM or EX_CANTCREAT on failure. */
-int sys_cgroup_create(const char *path);
+/* mkdir -p a cgroup; EX_NOPERM or EX_CANTCREAT on failure (having removed
+ * what it made).  made (if not NULL) gets the first directory it made,
+ * "" if none: sys_cgroup_unmake removes path and its parents up to it. */
+int sys_cgroup_create(const char *path, char made[PATH_MAX]);
+void sys_cgroup_unmake(const char *path, char made[PATH_MAX]);
 /* SIGKILL every process in the cgroup at path until it is empty: 0, or
  * -1 if processes remain after timeout_ms. */
 int sys_cgroup_kill(const char *path, int timeout_ms);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "acl/names.h"
 #include "acl/set.h"
 #include "compiler/model/json.h"
 #include "compiler/model/jsonw.h"
@@ -435,6 +436,9 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 	json_t *aa;
 
 	t->name = model_strdup(j->m, name);
+	if (!acl_target_name_valid(name))
+		jerr(j, "invalid target name (an ACL name or PIPELINE/STAGE, each 1-64 of "
+			"A-Z a-z 0-9 _ -)");
 	if (!json_is_object(o)) {
 		jerr(j, "must be an object");
 		return;
@@ -442,6 +446,15 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 	check_known(j, o, keys);
 	acl = get_str(j, o, "acl", true);
 	cg = get_str(j, o, "cgroup", false);
+	if (acl && !acl_ident_valid(acl))
+		jerr(j, "'acl': invalid ACL name (1-64 of A-Z a-z 0-9 _ -)");
+	if (cg) {
+		size_t off;
+		const char *why = acl_cgroup_problem(cg, &off);
+
+		if (why)
+			jerr(j, "'cgroup': %s", why);
+	}
 	t->acl = model_strdup(j->m, acl ? acl : "");
 	t->cgroup = cg ? model_strdup(j->m, cg) : NULL;
 	read_private(j, o, t);
@@ -486,7 +499,12 @@ int model_from_json(const char *file, const char *text, size_t len, struct model
 		json_object_foreach(targets, name, v) {
 			size_t save;
 
-			push_path(&j, &save, ".targets[\"%s\"]", name);
+			/* a name that is no target name is not printed: it could
+			 * hold anything, a newline that forges a line too */
+			if (acl_target_name_valid(name))
+				push_path(&j, &save, ".targets[\"%s\"]", name);
+			else
+				push_path(&j, &save, ".targets[#%zu]", m->n);
 			read_target(&j, name, v, &m->t[m->n++]);
 			j.path[save] = 0;
 		}

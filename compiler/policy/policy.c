@@ -2,10 +2,12 @@
  * checking goes on after an error so one run shows them all. */
 #include "compiler/policy/policy.h"
 
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "acl/set.h"
+#include "acl/names.h"
 #include "compiler/diag.h"
 #include "compiler/policy/yaml.h"
 
@@ -83,21 +85,9 @@ static void check_keys(const struct ctx *c, const struct ynode *map, const char 
 	}
 }
 
-static bool valid_ident(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", s[i]))
-			return false;
-	return true;
-}
-
 static bool check_ident(const struct ctx *c, const struct ynode *key, const char *what)
 {
-	if (valid_ident(key->str))
+	if (acl_ident_valid(key->str))
 		return true;
 	diag_error(c->file, key->line, key->col,
 		   "invalid %s name '%s' (1-64 of A-Z a-z 0-9 _ -)", what, key->str);
@@ -430,31 +420,16 @@ static int parse_hosts(const struct ctx *c, const struct ynode *n, struct policy
  * /sys/fs/cgroup, and may not climb out with "..". */
 static int check_cgroup(const struct ctx *c, const struct ynode *n)
 {
-	const char *p = n->str;
+	const char *why;
+	size_t off;
 
 	if (!expect(c, n, Y_SCALAR, "cgroup"))
 		return -1;
-	if (n->len == 0 || n->len > 4000) {
-		diag_error(c->file, n->line, n->col, "cgroup path is empty or too long");
-		return -1;
-	}
-	for (const char *seg = p; *seg;) {
-		size_t l = strcspn(seg, "/");
-
-		if (l == 2 && seg[0] == '.' && seg[1] == '.') {
-			diag_error(c->file, n->line, scol(n, (size_t)(seg - p)),
-				   "cgroup path may not contain '..'");
-			return -1;
-		}
-		seg += l + (seg[l] == '/');
-	}
-	if (p[0] == '/' && strncmp(p, "/sys/fs/cgroup/", 15) != 0) {
-		diag_error(c->file, n->line, n->col,
-			   "absolute cgroup path '%s' is outside the cgroup2 hierarchy "
-			   "(/sys/fs/cgroup/...)", p);
-		return -1;
-	}
-	return 0;
+	why = acl_cgroup_problem(n->str, &off);
+	if (!why)
+		return 0;
+	diag_error(c->file, n->line, scol(n, off), "%s: '%s'", why, n->str);
+	return -1;
 }
 
 static struct policy_acl *find_acl(struct policy *p, const char *name)

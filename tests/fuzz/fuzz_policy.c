@@ -1,6 +1,6 @@
 /* libFuzzer target: the policy front end, from bytes to a resolved model
  * (offline, no hosts files).  `make fuzz`, then
- *   build-fuzz/fuzz-policy -max_total_time=600 tests/fuzz/corpus */
+ *   build-fuzz/fuzz-policy -max_total_time=600 tests/fuzz/corpus-policy */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -113,3 +113,28 @@ test_pin_root_must_be_an_absolute_path() {
   NETACL_PIN_ROOT=relative/dir run "$NETACL" status; expect_rc 64 && expect_err "NETACL_PIN_ROOT must be an absolute path"
   NETACL_PIN_ROOT=/$(printf '%02000d' 0) run "$NETACL" unload --all; expect_rc 64
 }
+
+# A compiled file is checked as strictly as a policy: target and ACL
+# names, cgroup paths (a name with a newline forged status lines, and
+# "cgroup": "../.." was accepted).
+test_json_names_and_cgroups_are_checked() {
+  "$NETACL" compile "$Q" $QH --target demo/fetch -o c.json || return 1
+  python3 - c.json <<'P'
+import json, sys
+d = json.load(open(sys.argv[1])); t = d["targets"]["demo/fetch"]
+def write(file, name, **kw):
+    u = dict(t); u.update(kw)
+    json.dump({"schema": 1, "targets": {name: u}}, open(file, "w"))
+write("evilNtarget.json", "evil\ntarget")
+write("a_b_c.json", "a/b/c")
+write("ok.json", "ok", cgroup="../../escape")
+write("ok2.json", "ok", cgroup="/etc/x")
+write("ok3.json", "ok", acl="bad acl")
+P
+  run "$NETACL" explain evilNtarget.json --target x 1.2.3.4; expect_rc 65 && expect_err 'targets[#0]: invalid target name' || return 1
+  [ "$(grep -c . "$T/err")" = 1 ] || fail "the name printed a line of its own: $(cat "$T/err")"
+  run "$NETACL" diff a_b_c.json a_b_c.json; expect_rc 65 && expect_err "invalid target name"
+  run "$NETACL" diff ok.json ok.json; expect_rc 65 && expect_err "cgroup path may not contain '..'"
+  run "$NETACL" diff ok2.json ok2.json; expect_rc 65 && expect_err "outside the cgroup2 hierarchy"
+  run "$NETACL" diff ok3.json ok3.json; expect_rc 65 && expect_err "'acl': invalid ACL name"
+}

@@ -101,3 +101,17 @@ test_kernel_systemd_restart_made_cgroup_again() {
   [ "$(verdicts tcp 127.0.0.1 5432)" = "tcp 127.0.0.1 5432 deny" ] || fail "not enforced after the refresh"
   kill -TERM $rp; wait $rp
 }
+
+# A load that fails removes every cgroup directory it made, not only the
+# last one of the path.
+test_kernel_failed_load_removes_the_cgroups_it_made() {
+  need_kernel unmake
+  fault_policy
+  NETACL_TEST_FAULT=install run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG/a/b/c"
+  [ "$rc" -ne 0 ] || fail "the fault did not fail the load" || return 1
+  [ ! -e "$CG2/$KCG" ] || fail "left: $(find "$CG2/$KCG" -maxdepth 3 -type d | tr '\n' ' ')"
+  # and one that exists stays, with what it holds
+  mkdir -p "$CG2/$KCG"
+  NETACL_TEST_FAULT=install run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG/a"
+  [ -d "$CG2/$KCG" ] && [ ! -e "$CG2/$KCG/a" ] || fail "removed too much or too little"
+}
