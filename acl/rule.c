@@ -15,6 +15,46 @@ static void rule_init(struct acl_rule *r)
 	r->proto = ACL_ANY_PROTO;
 }
 
+/* "name/N": a letter before the '/' and no ':' (an IPv6 address). */
+static bool name_with_length(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+
+	if (!slash || s[0] == '[' || memchr(s, ':', (size_t)(slash - s)))
+		return false;
+	for (const char *c = s; c < slash; c++)
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
+			return true;
+	return false;
+}
+
+/* An address or CIDR of a rule.  An IPv4-mapped IPv6 range is refused:
+ * the kernel checks mapped addresses against the IPv4 rules, so an IPv6
+ * entry for one would never be consulted. */
+static int parse_net(const char *s, size_t n, struct acl_cidr *c, struct acl_err *err)
+{
+	if (name_with_length(s, n)) {
+		acl_errf(err, 0, "'%.*s' is a name: a prefix length (/N) goes with an address",
+			 (int)((const char *)memchr(s, '/', n) - s), s);
+		return -1;
+	}
+	if (acl_cidr_parse(s, n, c, err))
+		return -1;
+	if (c->family == ACL_V6 && c->len >= 96 && (c->v >> 32) == 0xffff) {
+		struct acl_cidr v4 = { .family = ACL_V4, .v = c->v & 0xffffffffu, .len = c->len - 96 };
+		char text[ACL_CIDR_STRLEN];
+
+		if (v4.len == 32)
+			acl_addr_format(ACL_V4, v4.v, text);
+		else
+			acl_cidr_format(&v4, text);
+		acl_errf(err, 0, "an IPv4-mapped address: write it as IPv4 (%s); the kernel checks "
+			 "mapped addresses against the IPv4 rules", text);
+		return -1;
+	}
+	return 0;
+}
+
 int acl_rule_parse_target(const char *s, size_t n, struct acl_rule *out,
 			  struct acl_err *err)
 {
@@ -22,7 +62,7 @@ int acl_rule_parse_target(const char *s, size_t n, struct acl_rule *out,
 	if (n > 0 && (memchr(s, ':', n) || memchr(s, '/', n) ||
 		      acl_looks_numeric(s, n) || s[0] == '[')) {
 		out->kind = ACL_RULE_NET;
-		return acl_cidr_parse(s, n, &out->net, err);
+		return parse_net(s, n, &out->net, err);
 	}
 	if (acl_host_parse(s, n, false, &out->host, err))
 		return -1;

@@ -34,7 +34,9 @@ static const struct v4_range v4_table[] = {
 	{ V4(127, 0, 0, 0), 8, ACL_SP_LOOPBACK },
 	{ V4(169, 254, 0, 0), 16, ACL_SP_LINK_LOCAL },
 	{ V4(169, 254, 169, 254), 32, ACL_SP_METADATA },
-	{ V4(169, 254, 170, 2), 32, ACL_SP_METADATA },
+	{ V4(169, 254, 170, 2), 32, ACL_SP_METADATA },   /* AWS ECS task credentials */
+	{ V4(169, 254, 170, 23), 32, ACL_SP_METADATA },  /* AWS EKS Pod Identity */
+	{ V4(169, 254, 0, 23), 32, ACL_SP_METADATA },    /* Tencent Cloud */
 	{ V4(100, 100, 100, 200), 32, ACL_SP_METADATA },
 	{ V4(168, 63, 129, 16), 32, ACL_SP_METADATA },
 	{ V4(192, 0, 0, 0), 24, ACL_SP_IETF_PROTOCOL },
@@ -56,7 +58,9 @@ static const struct v6_range v6_table[] = {
 	{ 0, 1, 128, ACL_SP_LOOPBACK },
 	{ 0, 0, 96, ACL_SP_RESERVED }, /* IPv4-compatible */
 	{ 0xfe80000000000000ull, 0, 10, ACL_SP_LINK_LOCAL },
-	{ 0xfd000ec200000000ull, 0x254, 128, ACL_SP_METADATA },
+	{ 0xfd000ec200000000ull, 0x254, 128, ACL_SP_METADATA }, /* AWS IMDS */
+	{ 0xfd000ec200000000ull, 0x23, 128, ACL_SP_METADATA },  /* AWS EKS Pod Identity */
+	{ 0xfd2000ce00000000ull, 0x254, 128, ACL_SP_METADATA }, /* GCP metadata */
 	{ 0x2001000000000000ull, 0, 23, ACL_SP_IETF_PROTOCOL },
 	{ 0x2001000000000000ull, 0, 32, ACL_SP_TEREDO },
 	{ 0x20010db800000000ull, 0, 32, ACL_SP_DOCUMENTATION },
@@ -158,12 +162,15 @@ bool acl_private_covers(const struct acl_private *p, int row, int family,
 		return false;
 	if (row >= 0 && (p->rows & (1u << row)))
 		return true;
+	/* a metadata endpoint is exempted by its row or its own address,
+	 * never by a wider range that happens to cover it */
 	for (size_t i = 0; i < p->n; i++)
-		if (acl_cidr_contains(&p->cidrs[i], family, v))
+		if (acl_cidr_contains(&p->cidrs[i], family, v) &&
+		    (row != ACL_SP_METADATA || p->cidrs[i].len == acl_width(family)))
 			return true;
 	/* a private IPv4 range also covers its mapped and NAT64 forms */
 	if (family == ACL_V6 && embedded_v4(v, &v4))
-		return acl_private_covers(p, ACL_SP_NONE, ACL_V4, v4);
+		return acl_private_covers(p, row, ACL_V4, v4);
 	return false;
 }
 
@@ -213,6 +220,45 @@ static void collect_bounds(int family, struct acl_set *b)
 			add_bounds(b, &c4);
 		}
 	}
+}
+
+/* Take out of priv every metadata endpoint (and, for IPv6, the mapped
+ * and NAT64 forms of the IPv4 ones) that p exempts only by a wider
+ * range: acl_private_covers says why. */
+static void keep_metadata(int family, const struct acl_private *p, struct acl_set *priv)
+{
+	struct acl_set meta, left;
+
+	if (!p || (p->rows & (1u << ACL_SP_METADATA)))
+		return;
+	acl_set_init(&meta, family);
+	for (size_t i = 0; i < NELEM(v4_table); i++) {
+		if (v4_table[i].row != ACL_SP_METADATA)
+			continue;
+		acl_u128 e = v4_table[i].net;
+
+		if (acl_private_covers(p, ACL_SP_METADATA, ACL_V4, e))
+			continue;
+		if (family == ACL_V4)
+			acl_set_add(&meta, e, e);
+		for (size_t k = 0; family == ACL_V6 && k < NELEM(v6_embedding); k++) {
+			acl_u128 m = v6_value(&v6_embedding[k]) + e;
+
+			acl_set_add(&meta, m, m);
+		}
+	}
+	for (size_t i = 0; family == ACL_V6 && i < NELEM(v6_table); i++) {
+		acl_u128 e = v6_value(&v6_table[i]);
+
+		if (v6_table[i].row == ACL_SP_METADATA &&
+		    !acl_private_covers(p, ACL_SP_METADATA, ACL_V6, e))
+			acl_set_add(&meta, e, e);
+	}
+	acl_set_normalise(&meta);
+	acl_set_subtract(priv, &meta, &left);
+	acl_set_free(priv);
+	*priv = left;
+	acl_set_free(&meta);
 }
 
 void acl_sp_denied_set(int family, const struct acl_private *p,
@@ -265,20 +311,27 @@ void acl_sp_denied_set(int family, const struct acl_private *p,
 		}
 	}
 	acl_set_normalise(&priv);
+	keep_metadata(family, p, &priv);
 	acl_set_subtract(&raw, &priv, out);
 	acl_set_free(&raw);
 	acl_set_free(&priv);
 }
 
-bool acl_sp_covers_metadata(const struct acl_cidr *c)
+bool acl_sp_covers_metadata(const struct acl_cidr *c, char endpoint[ACL_CIDR_STRLEN])
 {
 	for (size_t i = 0; i < NELEM(v4_table); i++)
 		if (v4_table[i].row == ACL_SP_METADATA &&
-		    acl_cidr_contains(c, ACL_V4, v4_table[i].net))
+		    acl_cidr_contains(c, ACL_V4, v4_table[i].net)) {
+			if (endpoint)
+				acl_addr_format(ACL_V4, v4_table[i].net, endpoint);
 			return true;
+		}
 	for (size_t i = 0; i < NELEM(v6_table); i++)
 		if (v6_table[i].row == ACL_SP_METADATA &&
-		    acl_cidr_contains(c, ACL_V6, v6_value(&v6_table[i])))
+		    acl_cidr_contains(c, ACL_V6, v6_value(&v6_table[i]))) {
+			if (endpoint)
+				acl_addr_format(ACL_V6, v6_value(&v6_table[i]), endpoint);
 			return true;
+		}
 	return false;
 }

@@ -50,7 +50,8 @@ bool acl_private_covers(const struct acl_private *p, int row, int family,
 void acl_sp_denied_set(int family, const struct acl_private *p,
 		       struct acl_set *out);
 
-/* Does the CIDR contain a metadata endpoint? */
-bool acl_sp_covers_metadata(const struct acl_cidr *c);
+/* Does the CIDR contain a metadata endpoint?  Which (if endpoint is not
+ * NULL): the first of the table. */
+bool acl_sp_covers_metadata(const struct acl_cidr *c, char endpoint[ACL_CIDR_STRLEN]);
 
 #endif

@@ -222,6 +222,14 @@ static int parse_private(const struct ctx *c, const struct ynode *n, struct poli
 		if (row != ACL_SP_NONE) {
 			a->priv.rows |= 1u << row;
 		} else if (acl_cidr_parse(it->str, it->len, &cidr, &e) == 0) {
+			char endpoint[ACL_CIDR_STRLEN];
+
+			if (cidr.len < acl_width(cidr.family) &&
+			    acl_sp_covers_metadata(&cidr, endpoint))
+				diag_warning(c->file, it->line, it->col,
+					     "%s covers the cloud metadata endpoint %s, which stays "
+					     "refused: name it (the row metadata, or its address) "
+					     "to exempt it", it->str, endpoint);
 			a->priv.cidrs = acl_xrealloc(a->priv.cidrs,
 						     (a->priv.n + 1) * sizeof(cidr));
 			a->priv.cidrs[a->priv.n++] = cidr;
@@ -240,13 +248,13 @@ static int parse_private(const struct ctx *c, const struct ynode *n, struct poli
 static void warn_metadata(const struct ctx *c, const struct rule_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		char buf[ACL_CIDR_STRLEN];
+		char buf[ACL_CIDR_STRLEN], endpoint[ACL_CIDR_STRLEN];
 
-		if (l->r[i].kind != ACL_RULE_NET || !acl_sp_covers_metadata(&l->r[i].net))
+		if (l->r[i].kind != ACL_RULE_NET || !acl_sp_covers_metadata(&l->r[i].net, endpoint))
 			continue;
 		acl_cidr_format(&l->r[i].net, buf);
 		diag_warning(c->file, l->r[i].orig[0].line, l->r[i].orig[0].col,
-			     "%s covers a cloud metadata endpoint (e.g. 169.254.169.254)", buf);
+			     "%s covers the cloud metadata endpoint %s", buf, endpoint);
 	}
 }
 

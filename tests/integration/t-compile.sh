@@ -294,3 +294,20 @@ test_inputs_are_files_of_bounded_size() {
   expect_rc 0
   run "$NETACL" check - < "$ROOT/examples/quickstart.yaml"; expect_rc 0
 }
+
+# The metadata endpoints stay shut unless private: names them exactly: a
+# range that covers one warns and does not open it.
+test_private_range_keeps_metadata_shut() {
+  printf 'version: 1\nacls:\n  a:\n    allow: ["*:80"]\n    private: [169.254.0.0/16, "fc00::/7"]\n  b:\n    allow: ["*:80"]\n    private: [metadata]\n' > p.yaml
+  run "$NETACL" check p.yaml; expect_rc 0 || return 1
+  expect_err "p.yaml:5:15: warning: 169.254.0.0/16 covers the cloud metadata endpoint 169.254.169.254, which stays refused"
+  expect_err "fc00::/7 covers the cloud metadata endpoint fd00:ec2::254"
+  local a
+  for a in 169.254.169.254 169.254.170.23 169.254.0.23 fd00:ec2::254 fd00:ec2::23 fd20:ce::254 ::ffff:169.254.169.254; do
+    run "$NETACL" explain p.yaml --offline --target a "$a" 80; expect_rc 1 && expect_out "special-purpose row metadata"
+    run "$NETACL" explain p.yaml --offline --target b "$a" 80; expect_rc 0
+  done
+  run "$NETACL" explain p.yaml --offline --target a 169.254.1.1 80; expect_rc 0
+  printf 'version: 1\nacls:\n  a:\n    allow: ["fd00:ec2::/64"]\n' > q.yaml
+  run "$NETACL" check q.yaml; expect_err "fd00:ec2::/64 covers the cloud metadata endpoint fd00:ec2::254"
+}

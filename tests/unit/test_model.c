@@ -204,7 +204,8 @@ static void random_ports(char *buf, size_t size)
 }
 
 /* A random target: entries in a few /24s of different special rows,
- * maybe a '*' rule, maybe private: loopback. */
+ * maybe a '*' rule, maybe a private: (a row, a range covering the
+ * metadata endpoint, or the endpoint itself). */
 static char *random_target(void)
 {
 	char allow[4096] = "", rules[512] = "", ports[64];
@@ -228,7 +229,10 @@ static char *random_target(void)
 		snprintf(rules, sizeof(rules), "{\"match\": \"*\", \"ports\": %s, \"proto\": \"%s\", "
 			 "\"origin\": []}", ports, protos[rand() % 3]);
 	}
-	return target_json(star, rand() % 2 ? "\"loopback\"" : "", rules, allow);
+	static const char *const privs[] = { "", "\"loopback\"", "\"169.254.0.0/16\"",
+					     "\"0.0.0.0/0\"", "\"metadata\"", "\"169.254.169.254/32\"" };
+
+	return target_json(star, privs[rand() % 6], rules, allow);
 }
 
 Test(model, verdict_agrees_with_the_kernel_form)

@@ -176,8 +176,62 @@ Test(special, covers_metadata)
 	struct acl_cidr a = C("169.254.0.0/16"), b = C("169.254.1.0/24"), c = C("fd00::/8"),
 			d = C("0.0.0.0/0");
 
-	cr_assert(acl_sp_covers_metadata(&a));
-	cr_assert(!acl_sp_covers_metadata(&b));
-	cr_assert(acl_sp_covers_metadata(&c));
-	cr_assert(acl_sp_covers_metadata(&d));
+	cr_assert(acl_sp_covers_metadata(&a, NULL));
+	cr_assert(!acl_sp_covers_metadata(&b, NULL));
+	cr_assert(acl_sp_covers_metadata(&c, NULL));
+	cr_assert(acl_sp_covers_metadata(&d, NULL));
+}
+
+/* The metadata rows, each endpoint and both its neighbours. */
+Test(special, metadata_rows_and_their_edges)
+{
+	static const struct { const char *addr; int row; } cases[] = {
+		{ "169.254.170.22", ACL_SP_LINK_LOCAL }, { "169.254.170.23", ACL_SP_METADATA },
+		{ "169.254.170.24", ACL_SP_LINK_LOCAL }, { "169.254.0.22", ACL_SP_LINK_LOCAL },
+		{ "169.254.0.23", ACL_SP_METADATA },     { "169.254.0.24", ACL_SP_LINK_LOCAL },
+		{ "169.254.170.1", ACL_SP_LINK_LOCAL },  { "169.254.170.2", ACL_SP_METADATA },
+		{ "fd00:ec2::22", ACL_SP_UNIQUE_LOCAL }, { "fd00:ec2::23", ACL_SP_METADATA },
+		{ "fd00:ec2::24", ACL_SP_UNIQUE_LOCAL }, { "fd00:ec2::253", ACL_SP_UNIQUE_LOCAL },
+		{ "fd00:ec2::254", ACL_SP_METADATA },    { "fd00:ec2::255", ACL_SP_UNIQUE_LOCAL },
+		{ "fd20:ce::253", ACL_SP_UNIQUE_LOCAL }, { "fd20:ce::254", ACL_SP_METADATA },
+		{ "fd20:ce::255", ACL_SP_UNIQUE_LOCAL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct acl_cidr c = C(cases[i].addr);
+
+		cr_assert_eq(acl_sp_classify(c.family, c.v), cases[i].row, "%s", cases[i].addr);
+	}
+}
+
+/* A range that covers a metadata endpoint does not exempt it: its row or
+ * its own address does.  In explain's check and in the kernel's set. */
+Test(special, wide_private_range_keeps_metadata_shut)
+{
+	struct acl_cidr wide[] = { C("169.254.0.0/16"), C("fc00::/7"), C("0.0.0.0/0") };
+	struct acl_cidr exact[] = { C("169.254.169.254/32"), C("fd20:ce::254/128") };
+	struct acl_private pw = { .n = 3, .cidrs = wide }, pe = { .n = 2, .cidrs = exact },
+			   pr = { .rows = 1u << ACL_SP_METADATA };
+	struct acl_cidr md = C("169.254.169.254"), ll = C("169.254.1.1"), m6 = C("fd00:ec2::254"),
+			g6 = C("fd20:ce::254"), mm = C("::ffff:169.254.169.254");
+	struct acl_set d4, d6;
+
+	cr_assert(!acl_private_covers(&pw, ACL_SP_METADATA, 4, md.v));
+	cr_assert(acl_private_covers(&pw, ACL_SP_LINK_LOCAL, 4, ll.v));
+	cr_assert(!acl_private_covers(&pw, ACL_SP_METADATA, 6, m6.v));
+	cr_assert(!acl_private_covers(&pw, ACL_SP_METADATA, 6, mm.v));
+	cr_assert(acl_private_covers(&pe, ACL_SP_METADATA, 4, md.v));
+	cr_assert(acl_private_covers(&pe, ACL_SP_METADATA, 6, mm.v));
+	cr_assert(acl_private_covers(&pe, ACL_SP_METADATA, 6, g6.v));
+	cr_assert(!acl_private_covers(&pe, ACL_SP_METADATA, 6, m6.v));
+	cr_assert(acl_private_covers(&pr, ACL_SP_METADATA, 6, m6.v));
+	acl_sp_denied_set(ACL_V4, &pw, &d4);
+	acl_sp_denied_set(ACL_V6, &pw, &d6);
+	cr_assert(acl_set_contains(&d4, md.v) && !acl_set_contains(&d4, ll.v));
+	cr_assert(acl_set_contains(&d6, m6.v) && acl_set_contains(&d6, mm.v));
+	acl_set_free(&d4);
+	acl_set_free(&d6);
+	probe_denied(ACL_V4, &pw);
+	probe_denied(ACL_V6, &pw);
+	probe_denied(ACL_V6, &pe);
 }
