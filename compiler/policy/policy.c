@@ -28,7 +28,7 @@ static char *xstrdup(const char *s)
 void policy_rules_push(struct rule_list *l, const struct acl_rule *r)
 {
 	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 8;
+		l->cap = l->cap ? 2 * l->cap : 1; /* most ACLs have a rule or two: 512 bytes each */
 		l->r = acl_xrealloc(l->r, l->cap * sizeof(*l->r));
 	}
 	l->r[l->n++] = *r;

@@ -194,6 +194,19 @@ static void launch(struct dns_run *r)
 	}
 }
 
+/* A port, all digits, 1-65535. */
+static bool port_of(const char *s, unsigned *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	*port = (unsigned)v;
+	return !*end && v >= 1 && v <= 65535;
+}
+
 /* "IP", "IP:PORT", "[IPv6]:PORT" -> c-ares' "host:port" list form. */
 static int servers_csv(const struct resolve_opts *o, char *buf, size_t size)
 {
@@ -209,11 +222,11 @@ static int servers_csv(const struct resolve_opts *o, char *buf, size_t size)
 		if (s[0] == '[') {
 			const char *close = strchr(s, ']');
 
-			if (!close || (close[1] && (close[1] != ':' || sscanf(close + 2, "%u", &port) != 1)))
+			if (!close || (close[1] && (close[1] != ':' || !port_of(close + 2, &port))))
 				goto bad;
 			snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
 		} else if (colon && strchr(s, ':') == colon) {
-			if (sscanf(colon + 1, "%u", &port) != 1)
+			if (!port_of(colon + 1, &port))
 				goto bad;
 			snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
 		} else {
@@ -231,6 +244,13 @@ bad:
 		return EX_USAGE;
 	}
 	return 0;
+}
+
+int dns_check_resolvers(const struct resolve_opts *o)
+{
+	char csv[4096];
+
+	return servers_csv(o, csv, sizeof(csv));
 }
 
 static int channel_init(struct dns_run *r)

@@ -12,4 +12,8 @@
 int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size_t *idx,
 		size_t nidx);
 
+/* 0, or EX_USAGE after saying which --resolver is not IP[:PORT]: checked
+ * whether or not DNS is asked (--offline, names all in hosts files). */
+int dns_check_resolvers(const struct resolve_opts *o);
+
 #endif

@@ -199,6 +199,7 @@ int resolve_all(const struct resolve_opts *o, const char *const *names, size_t n
 	memset(out, 0, n * sizeof(*out));
 	for (size_t i = 0; i < n; i++)
 		out[i].name = names[i];
+	rc = dns_check_resolvers(o);
 	index_build(&ix, names, n);
 	for (size_t f = 0; f < o->nhosts_files && !rc; f++)
 		rc = read_hosts(o->hosts_files[f], true, &ix, out, answered);

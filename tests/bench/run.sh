@@ -26,6 +26,20 @@ for n in 10000 100000; do
   printf '%7d rules: %5.2f s, peak RSS %d MiB, output %d MiB\n' $n "$s" $((kb / 1024)) $(( $(stat -c %s "$tmp/o$n.json") / 1048576 ))
 done
 awk -v a="${secs[100000]}" -v b="${secs[10000]}" 'BEGIN { printf "ratio: 10x the rules took %.1fx the time (linear = 10)\n", (a + 0.001) / (b + 0.001) }'
+
+echo
+echo "== check: N ACLs of one rule each (duplicate keys found by sorting; goal: 100,000 in < 1 s)"
+for n in 10000 100000; do
+  python3 -c "
+import sys
+n = int(sys.argv[1]); print('version: 1'); print('acls:')
+for i in range(n): print(f'  a{i}:\\n    allow: [\"10.{i>>16}.{(i>>8)&255}.{i&255}:80\"]')" $n > "$tmp/a$n.yaml"
+  /usr/bin/time -f "%e %M" -o "$tmp/c$n" "$NETACL" check "$tmp/a$n.yaml" 2>/dev/null
+  read -r s kb < "$tmp/c$n"
+  in=$(stat -c %s "$tmp/a$n.yaml")
+  printf '%7d ACLs: %5.2f s, peak RSS %d MiB, %.0fx the input (%d KiB)\n' $n "$s" $((kb / 1024)) \
+    "$(awk -v k="$kb" -v b="$in" 'BEGIN { print k * 1024 / b }')" $((in / 1024))
+done
 bash "$root/tests/bench/dns.sh"
 echo
 bash "$root/tests/bench/kernel.sh"

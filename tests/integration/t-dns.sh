@@ -140,4 +140,8 @@ test_dns_resolver_flag_is_validated() {
   policy_of ok.test
   run "$NETACL" compile p.yaml --resolver 127.0.0.1:99999; expect_rc 64 || return 1
   run "$NETACL" compile p.yaml --resolver not-an-ip; expect_rc 64
+  # checked even when no DNS is asked
+  run "$NETACL" compile p.yaml --resolver 999.1.1.1 --offline; expect_rc 64 && expect_err "999.1.1.1"
+  run "$NETACL" compile p.yaml --resolver 127.0.0.1:53x --offline; expect_rc 64
+  run "$NETACL" compile p.yaml --resolver 127.0.0.1:53 --offline; expect_rc 0
 }
