@@ -136,6 +136,12 @@ int acl_host_parse(const char *s, size_t n, bool concrete_only,
 	for (size_t i = base; i < n; i++)
 		out->name[i - base] = lower(s[i]);
 	if (out->kind == ACL_HOST_WILD) {
+		/* a name under it needs a label and a dot more: "x." */
+		if (n - base + 2 > ACL_NAME_MAX) {
+			acl_errf(err, 2, "wildcard suffix is %zu bytes long: no name under it fits "
+				 "in %d bytes (at most %d)", n - base, ACL_NAME_MAX, ACL_NAME_MAX - 2);
+			return -1;
+		}
 		if (!strchr(out->name, '.')) {
 			acl_errf(err, 2, "wildcard on the single-label suffix '%s' "
 				 "would match a whole top-level domain", out->name);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,8 +258,10 @@ bool cli_wants(const struct cli *c, const char *loaded)
 
 int cli_write_output(const char *path, const char *text)
 {
-	char *dir, tmp[4096];
+	char *dir, tmp[4096], real[PATH_MAX];
 	size_t len = strlen(text);
+	struct stat st;
+	bool exists;
 	FILE *f;
 	int fd;
 
@@ -285,6 +288,17 @@ int cli_write_output(const char *path, const char *text)
 			return 0;
 		}
 	}
+	/* a symlink: write the file it points to (rename would replace the
+	 * link itself); one that points nowhere is refused */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, real)) {
+			die_msg("cannot write %s: a symbolic link to nothing (%s)", path,
+				strerror(errno));
+			return EX_CANTCREAT;
+		}
+		path = real;
+	}
+	exists = stat(path, &st) == 0;
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	dir = dirname(tmp);
 	snprintf(tmp, sizeof(tmp), "%s/.netacl-XXXXXX", dir);
@@ -293,7 +307,9 @@ int cli_write_output(const char *path, const char *text)
 		die_msg("cannot write %s: %s", path, strerror(errno));
 		return EX_CANTCREAT;
 	}
-	{
+	if (exists) {
+		fchmod(fd, st.st_mode & 07777); /* replacing a file keeps its mode */
+	} else {
 		mode_t mask = umask(0);
 
 		umask(mask);

@@ -138,3 +138,18 @@ P
   run "$NETACL" diff ok2.json ok2.json; expect_rc 65 && expect_err "outside the cgroup2 hierarchy"
   run "$NETACL" diff ok3.json ok3.json; expect_rc 65 && expect_err "'acl': invalid ACL name"
 }
+
+# -o over a file keeps its mode (never widens 0600 to 0644); over a
+# symlink it writes the file the link points to; a dangling link is refused.
+test_output_keeps_mode_and_follows_links() {
+  : > secret.json; chmod 600 secret.json
+  run "$NETACL" compile "$Q" $QH -o secret.json; expect_rc 0
+  [ "$(stat -c %a secret.json)" = 600 ] || fail "mode became $(stat -c %a secret.json)"
+  [ -s secret.json ] || fail "not written"
+  mkdir real; : > real/out.json; chmod 640 real/out.json; ln -s real/out.json link.json
+  run "$NETACL" compile "$Q" $QH -o link.json; expect_rc 0
+  [ -L link.json ] || fail "the link was replaced"
+  [ -s real/out.json ] && [ "$(stat -c %a real/out.json)" = 640 ] || fail "the target was not written in place"
+  ln -s nowhere/x.json dangling.json
+  run "$NETACL" compile "$Q" $QH -o dangling.json; expect_rc 73 && expect_err "a symbolic link to nothing"
+}

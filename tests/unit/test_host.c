@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "acl/host.h"
@@ -155,4 +156,20 @@ Test(host, intersections)
 	cr_assert(acl_host_intersect(&w2, &w1, &o));
 	cr_assert_str_eq(o.name, "eu.example.com");
 	cr_assert(!acl_host_intersect(&w1, &w3, &o));
+}
+
+/* A wildcard's suffix must leave room for a label: "x." and the suffix
+ * in 253 bytes, so at most 251. */
+Test(host, wildcard_suffix_leaves_room_for_a_label)
+{
+	char w251[300], w252[310];
+
+	snprintf(w251, sizeof(w251), "*.%s.%s.%s.%s", "a23456789012345678901234567890123456789012345678901234567890123",
+		 "b23456789012345678901234567890123456789012345678901234567890123",
+		 "c23456789012345678901234567890123456789012345678901234567890123",
+		 "d2345678901234567890123456789012345678901234567890123456789");
+	snprintf(w252, sizeof(w252), "%s0", w251);
+	cr_assert_eq(strlen(w251), 253);
+	cr_assert_eq(H(w251).kind, ACL_HOST_WILD);
+	cr_assert(strstr(refusal(w252), "no name under it fits"), "%s", refusal(w252));
 }
