@@ -40,6 +40,9 @@ static const struct v4_range v4_table[] = {
 	{ V4(100, 100, 100, 200), 32, ACL_SP_METADATA },
 	{ V4(168, 63, 129, 16), 32, ACL_SP_METADATA },
 	{ V4(192, 0, 0, 0), 24, ACL_SP_IETF_PROTOCOL },
+	/* IANA marks these globally reachable: '*' reaches them */
+	{ V4(192, 0, 0, 9), 32, ACL_SP_NONE },   /* PCP anycast */
+	{ V4(192, 0, 0, 10), 32, ACL_SP_NONE },  /* TURN anycast */
 	{ V4(192, 0, 2, 0), 24, ACL_SP_DOCUMENTATION },
 	{ V4(198, 51, 100, 0), 24, ACL_SP_DOCUMENTATION },
 	{ V4(203, 0, 113, 0), 24, ACL_SP_DOCUMENTATION },
@@ -62,6 +65,15 @@ static const struct v6_range v6_table[] = {
 	{ 0xfd000ec200000000ull, 0x23, 128, ACL_SP_METADATA },  /* AWS EKS Pod Identity */
 	{ 0xfd2000ce00000000ull, 0x254, 128, ACL_SP_METADATA }, /* GCP metadata */
 	{ 0x2001000000000000ull, 0, 23, ACL_SP_IETF_PROTOCOL },
+	/* IANA marks these globally reachable: '*' reaches them */
+	{ 0x2001000100000000ull, 1, 128, ACL_SP_NONE },     /* 2001:1::1, PCP anycast */
+	{ 0x2001000100000000ull, 2, 128, ACL_SP_NONE },     /* 2001:1::2, TURN anycast */
+	{ 0x2001000100000000ull, 3, 128, ACL_SP_NONE },     /* 2001:1::3, DNS-SD SRP anycast */
+	{ 0x2001000300000000ull, 0, 32, ACL_SP_NONE },      /* 2001:3::/32, AMT */
+	{ 0x2001000401120000ull, 0, 48, ACL_SP_NONE },      /* 2001:4:112::/48, AS112-v6 */
+	{ 0x2001002000000000ull, 0, 28, ACL_SP_NONE },      /* 2001:20::/28, ORCHIDv2 */
+	{ 0x2001003000000000ull, 0, 28, ACL_SP_NONE },      /* 2001:30::/28, DRIP */
+	{ 0x2001000200000000ull, 0, 48, ACL_SP_BENCHMARKING }, /* 2001:2::/48 */
 	{ 0x2001000000000000ull, 0, 32, ACL_SP_TEREDO },
 	{ 0x20010db800000000ull, 0, 32, ACL_SP_DOCUMENTATION },
 	{ 0x3fff000000000000ull, 0, 20, ACL_SP_DOCUMENTATION },

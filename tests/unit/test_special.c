@@ -235,3 +235,33 @@ Test(special, wide_private_range_keeps_metadata_shut)
 	probe_denied(ACL_V6, &pw);
 	probe_denied(ACL_V6, &pe);
 }
+
+/* What IANA marks globally reachable inside refused rows, both edges. */
+Test(special, globally_reachable_exceptions_and_their_edges)
+{
+	static const struct { const char *addr; int row; } cases[] = {
+		{ "192.0.0.8", ACL_SP_IETF_PROTOCOL }, { "192.0.0.9", ACL_SP_NONE },
+		{ "192.0.0.10", ACL_SP_NONE },         { "192.0.0.11", ACL_SP_IETF_PROTOCOL },
+		{ "2001:1::", ACL_SP_IETF_PROTOCOL },  { "2001:1::1", ACL_SP_NONE },
+		{ "2001:1::3", ACL_SP_NONE },          { "2001:1::4", ACL_SP_IETF_PROTOCOL },
+		{ "2001:2::", ACL_SP_BENCHMARKING },   { "2001:2:0:ffff::1", ACL_SP_BENCHMARKING },
+		{ "2001:2:1::", ACL_SP_IETF_PROTOCOL },
+		{ "2001:2:ffff:ffff:ffff:ffff:ffff:ffff", ACL_SP_IETF_PROTOCOL },
+		{ "2001:3::", ACL_SP_NONE },           { "2001:3:ffff:ffff:ffff:ffff:ffff:ffff", ACL_SP_NONE },
+		{ "2001:4::", ACL_SP_IETF_PROTOCOL },
+		{ "2001:4:111:ffff:ffff:ffff:ffff:ffff", ACL_SP_IETF_PROTOCOL },
+		{ "2001:4:112::", ACL_SP_NONE },       { "2001:4:112:ffff:ffff:ffff:ffff:ffff", ACL_SP_NONE },
+		{ "2001:4:113::", ACL_SP_IETF_PROTOCOL },
+		{ "2001:1f:ffff:ffff:ffff:ffff:ffff:ffff", ACL_SP_IETF_PROTOCOL },
+		{ "2001:20::", ACL_SP_NONE },          { "2001:2f:ffff:ffff:ffff:ffff:ffff:ffff", ACL_SP_NONE },
+		{ "2001:30::", ACL_SP_NONE },          { "2001:3f:ffff:ffff:ffff:ffff:ffff:ffff", ACL_SP_NONE },
+		{ "2001:40::", ACL_SP_IETF_PROTOCOL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct acl_cidr c = C(cases[i].addr);
+
+		cr_assert_eq(acl_sp_classify(c.family, c.v), cases[i].row, "%s: %s", cases[i].addr,
+			     acl_sp_name(acl_sp_classify(c.family, c.v)));
+	}
+}
