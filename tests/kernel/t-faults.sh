@@ -10,6 +10,18 @@ state_of() {
 
 fault_policy() { policy "$KT" '"127.0.0.2:7001"'; }
 
+# repair_enforces WHAT: load again, see "repaired", and the policy in force
+repair_enforces() {
+  run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG"
+  expect_rc 0 && expect_err "repaired $KT" || return 1
+  [ "$(state_of)" = "enforced " ] || fail "$1: after the repair: $(state_of)"
+  diff <(verdicts tcp 127.0.0.3 7001 udp 127.0.0.3 7001 tcp 127.0.0.2 7001) - <<'E' >&2 || fail "$1: verdicts after the repair"
+tcp 127.0.0.3 7001 deny
+udp 127.0.0.3 7001 deny
+tcp 127.0.0.2 7001 allow
+E
+}
+
 test_kernel_fault_killed_load_is_seen_and_repaired() {
   need_kernel fload
   fault_policy
@@ -24,14 +36,8 @@ test_kernel_fault_killed_load_is_seen_and_repaired() {
     run "$NETACL" status; expect_out "broken" && expect_err "not enforced"
     # what such a load leaves enforces at most part of the policy
     [ "$(verdicts udp 127.0.0.3 7001)" = "udp 127.0.0.3 7001 allow" ] || fail "$f: udp was enforced"
-    run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG"
-    expect_rc 0 && expect_err "repaired $KT: link_" || return 1
-    [ "$(state_of)" = "enforced " ] || fail "$f: after the repair: $(state_of)"
-    diff <(verdicts tcp 127.0.0.3 7001 udp 127.0.0.3 7001 tcp 127.0.0.2 7001) - <<'E' >&2 || fail "$f: verdicts after the repair"
-tcp 127.0.0.3 7001 deny
-udp 127.0.0.3 7001 deny
-tcp 127.0.0.2 7001 allow
-E
+    repair_enforces "$f" || return 1
+    expect_err "repaired $KT: link_"
     run "$NETACL" unload --target "$KT"; expect_rc 0 || return 1
   done
 }
@@ -64,14 +70,7 @@ test_kernel_cgroup_made_again_is_seen_and_repaired() {
     *) fail "status says: $st" ;;
   esac
   [ "$(verdicts tcp 127.0.0.3 7001)" = "tcp 127.0.0.3 7001 allow" ] || fail "the old programs enforce"
-  run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG"
-  expect_rc 0 && expect_err "repaired $KT" || return 1
-  [ "$(state_of)" = "enforced " ] || fail "after the repair: $(state_of)"
-  diff <(verdicts tcp 127.0.0.3 7001 udp 127.0.0.3 7001 tcp 127.0.0.2 7001) - <<'E' >&2 || fail "verdicts after the repair"
-tcp 127.0.0.3 7001 deny
-udp 127.0.0.3 7001 deny
-tcp 127.0.0.2 7001 allow
-E
+  repair_enforces "made again" || return 1
   [ "$(bpftool cgroup show "$CG2/$KCG" | grep -c netacl_)" = 6 ] || fail "attached: $(bpftool cgroup show "$CG2/$KCG")"
 }
 

@@ -182,10 +182,25 @@ Test(special, covers_metadata)
 	cr_assert(acl_sp_covers_metadata(&d, NULL));
 }
 
+struct row_case {
+	const char *addr;
+	int row;
+};
+
+static void check_rows(const struct row_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct acl_cidr c = C(cases[i].addr);
+		int row = acl_sp_classify(c.family, c.v);
+
+		cr_assert_eq(row, cases[i].row, "%s: %d", cases[i].addr, row);
+	}
+}
+
 /* The metadata rows, each endpoint and both its neighbours. */
 Test(special, metadata_rows_and_their_edges)
 {
-	static const struct { const char *addr; int row; } cases[] = {
+	static const struct row_case cases[] = {
 		{ "169.254.170.22", ACL_SP_LINK_LOCAL }, { "169.254.170.23", ACL_SP_METADATA },
 		{ "169.254.170.24", ACL_SP_LINK_LOCAL }, { "169.254.0.22", ACL_SP_LINK_LOCAL },
 		{ "169.254.0.23", ACL_SP_METADATA },     { "169.254.0.24", ACL_SP_LINK_LOCAL },
@@ -197,11 +212,7 @@ Test(special, metadata_rows_and_their_edges)
 		{ "fd20:ce::255", ACL_SP_UNIQUE_LOCAL },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct acl_cidr c = C(cases[i].addr);
-
-		cr_assert_eq(acl_sp_classify(c.family, c.v), cases[i].row, "%s", cases[i].addr);
-	}
+	check_rows(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A range that covers a metadata endpoint does not exempt it: its row or
@@ -239,7 +250,7 @@ Test(special, wide_private_range_keeps_metadata_shut)
 /* What IANA marks globally reachable inside refused rows, both edges. */
 Test(special, globally_reachable_exceptions_and_their_edges)
 {
-	static const struct { const char *addr; int row; } cases[] = {
+	static const struct row_case cases[] = {
 		{ "192.0.0.8", ACL_SP_IETF_PROTOCOL }, { "192.0.0.9", ACL_SP_NONE },
 		{ "192.0.0.10", ACL_SP_NONE },         { "192.0.0.11", ACL_SP_IETF_PROTOCOL },
 		{ "2001:1::", ACL_SP_IETF_PROTOCOL },  { "2001:1::1", ACL_SP_NONE },
@@ -258,10 +269,5 @@ Test(special, globally_reachable_exceptions_and_their_edges)
 		{ "2001:40::", ACL_SP_IETF_PROTOCOL },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct acl_cidr c = C(cases[i].addr);
-
-		cr_assert_eq(acl_sp_classify(c.family, c.v), cases[i].row, "%s: %s", cases[i].addr,
-			     acl_sp_name(acl_sp_classify(c.family, c.v)));
-	}
+	check_rows(cases, sizeof(cases) / sizeof(cases[0]));
 }
