@@ -23,6 +23,12 @@ FILE *files_open(const char *path)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
 		return NULL;
 	}
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > FILES_MAX_BYTES) {
+		if (f != stdin)
+			fclose(f);
+		errno = EFBIG;
+		return NULL;
+	}
 	return f;
 }
 
@@ -70,6 +76,6 @@ const char *files_strerror(int err)
 	if (err == ENODEV)
 		return "not a regular file or a pipe";
 	if (err == EFBIG)
-		return "larger than 64 MiB";
+		return "larger than 1 GiB";
 	return strerror(err);
 }

@@ -8,10 +8,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define FILES_MAX_BYTES ((size_t)64 << 20)
+/* 1 GiB: a compiled file of a million entries is 70 MB */
+#define FILES_MAX_BYTES ((size_t)1 << 30)
 
 /* Open for reading; NULL with errno set (EISDIR, ENODEV: not a regular
- * file or a pipe). */
+ * file or a pipe; EFBIG: a regular file larger than FILES_MAX_BYTES). */
 FILE *files_open(const char *path);
 /* The whole file, NUL-terminated; NULL with errno set (EFBIG: more than
  * FILES_MAX_BYTES). */

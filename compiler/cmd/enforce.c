@@ -8,28 +8,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <openssl/evp.h>
-
 #include "bpf/load.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/input.h"
-#include "compiler/files.h"
 #include "compiler/diag.h"
-
-static int digest_file(const char *path, uint8_t out[32])
-{
-	size_t len;
-	char *text = files_read(path, &len);
-	unsigned n = 32;
-
-	if (!text) {
-		die_msg("cannot read %s", path);
-		return EX_NOINPUT;
-	}
-	EVP_Digest(text, len, out, &n, EVP_sha256(), NULL);
-	free(text);
-	return 0;
-}
 
 /* "netacl/<target>" with '/' as '-': where a target without a cgroup goes. */
 static void default_cgroup(const char *target, char *out, size_t size)
@@ -44,9 +26,7 @@ static void default_cgroup(const char *target, char *out, size_t size)
 int enforce_compile(const char *file, const char *const *only, size_t nonly,
 		    const struct resolve_opts *ro, struct model *m, uint8_t digest[32])
 {
-	int rc = input_load(file, ro, only, nonly, m);
-
-	return rc ? rc : digest_file(file, digest);
+	return input_load_digest(file, ro, only, nonly, m, digest);
 }
 
 /* The absolute cgroup e's target goes on, or an exit status. */

@@ -2,9 +2,12 @@
 #include "compiler/cmd/input.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "acl/set.h"
 #include "compiler/diag.h"
@@ -81,14 +84,25 @@ static int load_policy(const char *path, const char *text, size_t len,
 int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
 	       size_t nonly, struct model *m)
 {
+	return input_load_digest(path, o, only, nonly, m, NULL);
+}
+
+int input_load_digest(const char *path, const struct resolve_opts *o, const char *const *only,
+		      size_t nonly, struct model *m, uint8_t digest[32])
+{
 	size_t len;
 	char *text = files_read(path, &len);
+	unsigned n = 32;
 	int rc;
 
 	if (!text) {
 		die_msg("cannot read %s: %s", path, files_strerror(errno));
 		return errno == EFBIG ? EX_DATAERR : EX_NOINPUT;
 	}
+	/* of the bytes read once: a pipe cannot be read again, and a file
+	 * changed meanwhile would get another file's digest */
+	if (digest)
+		EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL);
 	diag_source(path, text, len);
 	if (looks_like_json(text, len)) {
 		rc = model_from_json(path, text, len, m);

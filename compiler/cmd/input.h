@@ -4,6 +4,7 @@
 #define NETACL_INPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler/model/model.h"
 #include "compiler/resolve/resolve.h"
@@ -12,5 +13,8 @@
  * (all when nonly == 0).  Returns an exit status; diagnoses errors. */
 int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
 	       size_t nonly, struct model *m);
+/* The same, and the SHA-256 of the bytes read (status shows it). */
+int input_load_digest(const char *path, const struct resolve_opts *o, const char *const *only,
+		      size_t nonly, struct model *m, uint8_t digest[32]);
 
 #endif

@@ -336,8 +336,10 @@ static void read_allow(struct jin *j, json_t *o, struct m_target *t)
 
 		push_path(j, &save, ".allow[%zu]", i);
 		al->ttl = -1;
-		al->ports = model_ports(j->m, &none); /* until read */
 		if (!json_is_object(v)) {
+			/* a placeholder only here: stored between two equal port
+			 * sets it would defeat model_ports's sharing */
+			al->ports = model_ports(j->m, &none);
 			jerr(j, "must be an object");
 		} else {
 			check_known(j, v, keys);

@@ -133,7 +133,7 @@ static int read_hosts(const char *path, bool strict, const struct name_index *ix
 		if (!strict && errno == ENOENT)
 			return 0;
 		die_msg("cannot read hosts file %s: %s", path, files_strerror(errno));
-		return EX_NOINPUT;
+		return errno == EFBIG ? EX_DATAERR : EX_NOINPUT;
 	}
 	/* whole lines, however long: a tail is never a line of its own */
 	while ((got = getline(&line, &cap, f)) > 0) {

@@ -150,6 +150,11 @@ test_kernel_status_reports_counters_and_digest() {
   [ "$(jget s.json "$q['digest']")" = "sha256:$(sha256sum < "$KT.yaml" | cut -c1-64)" ] || fail "digest"
   [ "$(jget s.json "$q['mode'], $q['entries']['ipv4'], $q['cgroup']")" = "('enforce', 1, '$CG2/$KCG')" ] || fail "fields"
   run "$NETACL" status; expect_rc 0 && expect_out "$KT" && expect_out "TARGET"
+  # a policy from a pipe has the digest of what was read (it was read twice,
+  # and the second read of a pipe got nothing)
+  run "$NETACL" load - --target "$KT" --offline < "$KT.yaml"; expect_rc 0
+  run "$NETACL" status --json; cp "$T/out" s2.json
+  [ "$(jget s2.json "$q['digest']")" = "sha256:$(sha256sum < "$KT.yaml" | cut -c1-64)" ] || fail "digest of a piped policy"
 }
 
 test_kernel_audit_mode_allows_and_counts() {
