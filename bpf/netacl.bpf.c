@@ -297,16 +297,21 @@ static __always_inline int addr6(struct bpf_sock_addr *ctx)
 
 /* A send that names no address goes to the socket's peer (a connected
  * UDP socket sending with a control message, IP_TOS or IPV6_TCLASS as
- * QUIC stacks do): judge that, not 0.0.0.0:0. */
+ * QUIC stacks do): judge that, not 0.0.0.0:0.  The kernel gives such a
+ * send a zeroed AF_UNSPEC name, port 0.  But udp_sendmsg also sends to
+ * the address of a name whose family is AF_UNSPEC (port not 0): that
+ * name is the destination, and is judged. */
 static __always_inline int send4(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 
-	if (ctx->user_family == AF_INET || !sk)
+	if (ctx->user_family == AF_INET || ctx->user_port != 0 || !sk)
 		return addr4(ctx);
 	return decide4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
 }
 
+/* udpv6_sendmsg drops an AF_UNSPEC name before this hook (it then sends
+ * to the peer), so here a name's absence is the only other case. */
 static __always_inline int send6(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;

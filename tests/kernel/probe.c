@@ -12,7 +12,9 @@
  *     IP_HDRINCL, sendto), srh (IPv6 only: an IPV6_RTHDR segment routing
  *     header through ::1, then sendto), ipopt (IPv4 only: IP_OPTIONS loose
  *     source route through 127.0.0.1, then sendto), rthdrcmsg (IPv6 only:
- *     the routing header as a control message of the send);
+ *     the routing header as a control message of the send), unspec (IPv4
+ *     only: UDP connect to 127.0.0.2:7001, then sendto ADDR:PORT in a name
+ *     whose family is AF_UNSPEC, which udp_sendmsg sends to);
  *     a "6" suffix uses an AF_INET6 socket, turning an IPv4 ADDR into
  *     ::ffff:ADDR.  Every payload is "netacl-probe".
  * --user UID drops to that uid (and gid) after joining the cgroup.
@@ -172,6 +174,14 @@ static int attempt(const char *op, const char *addr, unsigned port)
 		r = (int)sendto(fd, &h, sizeof(h), 0, sa, len);
 	} else if (is(op, "udpcmsg")) {
 		r = send_cmsg(fd, v6, sa, len);
+	} else if (is(op, "unspec")) {
+		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(7001) };
+
+		inet_pton(AF_INET, "127.0.0.2", &peer.sin_addr);
+		((struct sockaddr_in *)sa)->sin_family = AF_UNSPEC;
+		r = connect(fd, (struct sockaddr *)&peer, sizeof(peer));
+		if (r == 0)
+			r = (int)sendto(fd, payload, sizeof(payload), 0, sa, len);
 	} else if (is(op, "rthdrcmsg")) {
 		r = send_rthdr_cmsg(fd, sa, len);
 	} else if (is(op, "udplite")) {

@@ -45,7 +45,8 @@ in_netns() {
 verdict_lines() { awk '{ print $1, $2, $3, $4 }' | sed 's/ *$//'; }
 
 UNPRIV_OPS="udplite 127.0.0.3 7001 udplite6 ::1 7002 ping 127.0.0.3 0 ping6 ::1 0
-  srh6 ::1 7002 udpcmsg 127.0.0.3 7001 udpcmsg6 ::1 7002 mptcp 127.0.0.3 7001"
+  srh6 ::1 7002 udpcmsg 127.0.0.3 7001 udpcmsg6 ::1 7002 mptcp 127.0.0.3 7001
+  unspec 127.0.0.3 7001"
 
 test_kernel_contain_unprivileged_bypasses() {
   need_kernel contain; trap run_cleanup EXIT
@@ -63,7 +64,8 @@ srh6 ::1 7002 allow
 udpcmsg 127.0.0.3 7001 allow
 udpcmsg6 ::1 7002 allow
 mptcp 127.0.0.3 7001 allow
-delivered 4
+unspec 127.0.0.3 7001 allow
+delivered 5
 E
   trace_start --target "$KT"
   in_netns "$PROBE --cgroup $CG2/$KCG --user 65534 $UNPRIV_OPS rthdrcmsg6 ::1 7002" > inside
@@ -77,6 +79,7 @@ srh6 ::1 7002 deny
 udpcmsg 127.0.0.3 7001 deny
 udpcmsg6 ::1 7002 deny
 mptcp 127.0.0.3 7001 deny
+unspec 127.0.0.3 7001 deny
 rthdrcmsg6 ::1 7002 allow (EINVAL)
 delivered 0
 E
@@ -85,7 +88,8 @@ E
   [ "$(events event=socket proto=icmp verdict=deny | wc -l)" = 1 ] || fail "ping event"
   [ "$(events event=socket proto=icmpv6 verdict=deny | wc -l)" = 1 ] || fail "ping6 event"
   [ "$(events event=setsockopt proto=ipv6 option=IPV6_RTHDR verdict=deny | wc -l)" = 1 ] || fail "rthdr event"
-  [ "$(events event=address address=127.0.0.3 port=7001 proto=udp verdict=deny | wc -l)" = 1 ] || fail "udpcmsg event"
+  # the cmsg send and the AF_UNSPEC-named one
+  [ "$(events event=address address=127.0.0.3 port=7001 proto=udp verdict=deny | wc -l)" = 2 ] || fail "udpcmsg and unspec events"
   [ "$(events event=address address=127.0.0.3 port=7001 proto=tcp verdict=deny | wc -l)" = 1 ] || fail "mptcp event"
   [ "$(events verdict=deny comm=probe | wc -l)" = "$(events verdict=deny | wc -l)" ] || fail "comm"
 }
