@@ -28,6 +28,11 @@
  *                       and no IPv4 options (IP_OPTIONS: source routing):
  *                       they send a packet elsewhere than the address the
  *                       connect or sendmsg hook judged
+ *   cgroup_skb/egress   the same, on every packet a socket of the cgroup
+ *                       sends: no IPv4 options, no IPv6 routing header.
+ *                       The setsockopt hook does not run for 32-bit compat
+ *                       calls, and root can put options in a control
+ *                       message; this line catches both
  * A reload fills the generation not in use (fresh inner maps in slot 1-g)
  * and then writes gen[0]: a connect sees one generation or the other. */
 #ifndef NETACL_API_H
@@ -87,6 +92,7 @@ enum {
 	NETACL_EV_ADDRESS = 0, /* connect or send to addr:port */
 	NETACL_EV_SOCKET = 1,  /* socket(family, type in port, proto) */
 	NETACL_EV_SOCKOPT = 2, /* setsockopt(level in proto, optname in port) */
+	NETACL_EV_PACKET = 3,  /* a packet (family 4: IPv4 options; 6: routing header) */
 };
 
 /* One verdict, to the events ring buffer.  Denials and audits are

@@ -403,4 +403,50 @@ int netacl_setsockopt(struct bpf_sockopt *ctx)
 	return verdict_other(0, &t);
 }
 
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_DEST 60
+
+/* An IPv6 routing header, after the hop-by-hop and destination options
+ * that may come before it (the order Linux writes them in). */
+static __always_inline int routed6(struct __sk_buff *skb)
+{
+	__u8 nh, ext[2];
+	__u32 off = 40;
+
+	if (bpf_skb_load_bytes(skb, 6, &nh, 1))
+		return 0;
+	for (int i = 0; i < 2 && (nh == NEXTHDR_HOP || nh == NEXTHDR_DEST); i++) {
+		if (bpf_skb_load_bytes(skb, off, ext, 2))
+			return 0;
+		nh = ext[0];
+		off += 8 + ext[1] * 8;
+	}
+	return nh == NEXTHDR_ROUTING;
+}
+
+/* Behind the setsockopt hook: no packet of the cgroup's sockets leaves
+ * with IPv4 options or an IPv6 routing header. */
+SEC("cgroup_skb/egress")
+int netacl_egress(struct __sk_buff *skb)
+{
+	struct netacl_event t = { .kind = NETACL_EV_PACKET };
+	__u8 vihl;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || (vihl & 0x0f) <= 5)
+			return 1;
+		t.family = 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (!routed6(skb))
+			return 1;
+		t.family = 6;
+	} else {
+		return 1;
+	}
+	return verdict_other(0, &t);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -41,6 +41,8 @@ static const char *proto_name(const struct netacl_event *e, char buf[16])
 
 	if (e->kind == NETACL_EV_SOCKOPT) /* the option's level */
 		return e->proto == IPPROTO_IPV6 ? "ipv6" : "ip";
+	if (e->kind == NETACL_EV_PACKET)
+		return e->family == 4 ? "ip" : "ipv6";
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].p == e->proto)
 			return names[i].name;
@@ -51,6 +53,12 @@ static const char *proto_name(const struct netacl_event *e, char buf[16])
 static const char *socket_type(uint16_t t)
 {
 	return t == SOCK_STREAM ? "stream" : t == SOCK_DGRAM ? "dgram" : t == SOCK_RAW ? "raw" : "other";
+}
+
+/* What a dropped packet carried. */
+static const char *packet_header(const struct netacl_event *e)
+{
+	return e->family == 4 ? "ip options" : "routing header";
 }
 
 static const char *option_name(uint16_t name, uint8_t level)
@@ -80,7 +88,7 @@ struct tracer {
 static void json_event(struct jw *w, const char *target, const struct netacl_event *e,
 		       const char *when, const char *comm, const char *proto, const char *addr)
 {
-	static const char *const kinds[] = { "address", "socket", "setsockopt" };
+	static const char *const kinds[] = { "address", "socket", "setsockopt", "packet" };
 
 	jw_reset(w);
 	jw_object(w);
@@ -93,7 +101,7 @@ static void json_event(struct jw *w, const char *target, const struct netacl_eve
 	jw_key(w, "comm");
 	jw_str(w, comm);
 	jw_key(w, "event");
-	jw_str(w, kinds[e->kind <= NETACL_EV_SOCKOPT ? e->kind : 0]);
+	jw_str(w, kinds[e->kind <= NETACL_EV_PACKET ? e->kind : 0]);
 	jw_key(w, "proto");
 	jw_str(w, proto);
 	if (e->kind == NETACL_EV_SOCKET) {
@@ -102,6 +110,9 @@ static void json_event(struct jw *w, const char *target, const struct netacl_eve
 	} else if (e->kind == NETACL_EV_SOCKOPT) {
 		jw_key(w, "option");
 		jw_str(w, option_name(e->port, e->proto));
+	} else if (e->kind == NETACL_EV_PACKET) {
+		jw_key(w, "header");
+		jw_str(w, packet_header(e));
 	} else {
 		jw_key(w, "address");
 		jw_str(w, addr);
@@ -145,6 +156,8 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 		snprintf(where, sizeof(where), "socket(%s)", socket_type(e->port));
 	else if (e->kind == NETACL_EV_SOCKOPT)
 		snprintf(where, sizeof(where), "setsockopt(%s)", option_name(e->port, e->proto));
+	else if (e->kind == NETACL_EV_PACKET)
+		snprintf(where, sizeof(where), "packet(%s)", packet_header(e));
 	else
 		snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
 	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, target, e->pid, comm, proto,

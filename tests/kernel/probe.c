@@ -14,7 +14,11 @@
  *     source route through 127.0.0.1, then sendto), rthdrcmsg (IPv6 only:
  *     the routing header as a control message of the send), unspec (IPv4
  *     only: UDP connect to 127.0.0.2:7001, then sendto ADDR:PORT in a name
- *     whose family is AF_UNSPEC, which udp_sendmsg sends to);
+ *     whose family is AF_UNSPEC, which udp_sendmsg sends to), srhcompat
+ *     and ipoptcompat (srh and ipopt with the option set by a 32-bit
+ *     compat setsockopt, which skips the cgroup setsockopt hook; x86-64),
+ *     retopts (IPv4: an IP_RETOPTS control message with a loose source
+ *     route through 127.0.0.1, root);
  *     a "6" suffix uses an AF_INET6 socket, turning an IPv4 ADDR into
  *     ::ffff:ADDR.  Every payload is "netacl-probe".
  * --user UID drops to that uid (and gid) after joining the cgroup.
@@ -32,6 +36,7 @@
 #include <netinet/ip_icmp.h>
 #include <netinet/icmp6.h>
 #include <grp.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,21 +87,69 @@ static int is(const char *op, const char *name)
 	return strncmp(op, name, strlen(name)) == 0;
 }
 
+/* setsockopt as a 32-bit compat call (int 0x80, its number 366 on
+ * i386): the kernel runs no cgroup setsockopt program for those. */
+static int compat_setsockopt(int fd, int level, int name, const void *val, int len)
+{
+#if defined(__x86_64__)
+	static char *low;
+	long ret;
+
+	if (!low)
+		low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+			   -1, 0);
+	if (low == MAP_FAILED || len > 4096)
+		return errno = ENOMEM, -1;
+	memcpy(low, val, (size_t)len);
+	register long rbx __asm__("rbx") = fd;
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(366L), "b"(rbx), "c"((long)level), "d"((long)name),
+			   "S"((long)(unsigned long)low), "D"((long)len)
+			 : "memory", "r8", "r9", "r10", "r11");
+	if (ret < 0)
+		return errno = (int)-ret, -1;
+	return 0;
+#else
+	(void)fd, (void)level, (void)name, (void)val, (void)len;
+	return errno = ENOSYS, -1;
+#endif
+}
+
 /* A type 4 (segment routing) header with one segment, ::1. */
-static int set_srh(int fd)
+static int set_srh(int fd, int compat)
 {
 	unsigned char h[8 + 16] = { 0, 2, 4, 0, 0, 0, 0, 0 };
 
 	h[15 + 8] = 1;
-	return setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, h, sizeof(h));
+	return (compat ? compat_setsockopt : (int (*)(int, int, int, const void *, int))setsockopt)(
+		fd, IPPROTO_IPV6, IPV6_RTHDR, h, sizeof(h));
 }
 
 /* IPv4 loose source route through 127.0.0.1. */
-static int set_lsrr(int fd)
+static int set_lsrr(int fd, int compat)
 {
 	unsigned char o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4, 127, 0, 0, 1 };
 
-	return setsockopt(fd, IPPROTO_IP, IP_OPTIONS, o, sizeof(o));
+	return (compat ? compat_setsockopt : (int (*)(int, int, int, const void *, int))setsockopt)(
+		fd, IPPROTO_IP, IP_OPTIONS, o, sizeof(o));
+}
+
+/* a send to sa with a loose source route as an IP_RETOPTS control message */
+static int send_retopts(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	unsigned char o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4, 127, 0, 0, 1 };
+	char ctl[CMSG_SPACE(sizeof(o))] = { 0 };
+	struct iovec iov = { (void *)payload, sizeof(payload) };
+	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = len, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_RETOPTS;
+	c->cmsg_len = CMSG_LEN(sizeof(o));
+	memcpy(CMSG_DATA(c), o, sizeof(o));
+	return (int)sendmsg(fd, &m, 0);
 }
 
 /* connect, then a send whose only address is the peer's, with a cmsg */
@@ -188,8 +241,12 @@ static int attempt(const char *op, const char *addr, unsigned port)
 		r = connect(fd, sa, len);
 		if (r == 0)
 			r = (int)send(fd, payload, sizeof(payload), 0);
+	} else if (is(op, "retopts")) {
+		r = send_retopts(fd, sa, len);
 	} else if (is(op, "srh") || is(op, "ipopt")) {
-		r = is(op, "srh") ? set_srh(fd) : set_lsrr(fd);
+		int compat = strstr(op, "compat") != NULL;
+
+		r = is(op, "srh") ? set_srh(fd, compat) : set_lsrr(fd, compat);
 		if (r == 0)
 			r = (int)sendto(fd, payload, sizeof(payload), 0, sa, len);
 	} else if (is(op, "raw") || (is(op, "udp") && op[3] != 'c')) {

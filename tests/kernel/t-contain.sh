@@ -46,7 +46,7 @@ verdict_lines() { awk '{ print $1, $2, $3, $4 }' | sed 's/ *$//'; }
 
 UNPRIV_OPS="udplite 127.0.0.3 7001 udplite6 ::1 7002 ping 127.0.0.3 0 ping6 ::1 0
   srh6 ::1 7002 udpcmsg 127.0.0.3 7001 udpcmsg6 ::1 7002 mptcp 127.0.0.3 7001
-  unspec 127.0.0.3 7001"
+  unspec 127.0.0.3 7001 srhcompat6 ::1 7001"
 
 test_kernel_contain_unprivileged_bypasses() {
   need_kernel contain; trap run_cleanup EXIT
@@ -65,6 +65,7 @@ udpcmsg 127.0.0.3 7001 allow
 udpcmsg6 ::1 7002 allow
 mptcp 127.0.0.3 7001 allow
 unspec 127.0.0.3 7001 allow
+srhcompat6 ::1 7001 allow
 delivered 5
 E
   trace_start --target "$KT"
@@ -80,6 +81,7 @@ udpcmsg 127.0.0.3 7001 deny
 udpcmsg6 ::1 7002 deny
 mptcp 127.0.0.3 7001 deny
 unspec 127.0.0.3 7001 deny
+srhcompat6 ::1 7001 deny
 rthdrcmsg6 ::1 7002 allow (EINVAL)
 delivered 0
 E
@@ -88,6 +90,8 @@ E
   [ "$(events event=socket proto=icmp verdict=deny | wc -l)" = 1 ] || fail "ping event"
   [ "$(events event=socket proto=icmpv6 verdict=deny | wc -l)" = 1 ] || fail "ping6 event"
   [ "$(events event=setsockopt proto=ipv6 option=IPV6_RTHDR verdict=deny | wc -l)" = 1 ] || fail "rthdr event"
+  # a 32-bit compat setsockopt skips the cgroup setsockopt hook: egress drops the packet
+  [ "$(events event=packet proto=ipv6 header="routing header" verdict=deny | wc -l)" = 1 ] || fail "compat rthdr packet event"
   # the cmsg send and the AF_UNSPEC-named one
   [ "$(events event=address address=127.0.0.3 port=7001 proto=udp verdict=deny | wc -l)" = 2 ] || fail "udpcmsg and unspec events"
   [ "$(events event=address address=127.0.0.3 port=7001 proto=tcp verdict=deny | wc -l)" = 1 ] || fail "mptcp event"
@@ -121,7 +125,8 @@ test_kernel_contain_root_raw_and_source_routes() {
   need_kernel root
   contain_policy
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
-  local ops="raw 127.0.0.3 7001 raw6 ::1 7002 rawhdr 127.0.0.3 0 ipopt 127.0.0.2 7001 srh6 ::1 7001 udplite 127.0.0.3 7001"
+  local ops="raw 127.0.0.3 7001 raw6 ::1 7002 rawhdr 127.0.0.3 0 ipopt 127.0.0.2 7001 srh6 ::1 7001 udplite 127.0.0.3 7001
+    ipoptcompat 127.0.0.2 7001 retopts 127.0.0.2 7001"
   # root outside the cgroup may (raw sockets reach the listeners too)
   in_netns "$PROBE $ops" | verdict_lines > outside
   diff outside - <<'E' >&2 || fail "outside the cgroup"
@@ -131,6 +136,8 @@ rawhdr 127.0.0.3 0 allow
 ipopt 127.0.0.2 7001 allow
 srh6 ::1 7001 allow
 udplite 127.0.0.3 7001 allow
+ipoptcompat 127.0.0.2 7001 allow
+retopts 127.0.0.2 7001 allow
 delivered 1
 E
   # root inside may not: the hooks hold for every process in the cgroup
@@ -142,6 +149,8 @@ rawhdr 127.0.0.3 0 deny
 ipopt 127.0.0.2 7001 deny
 srh6 ::1 7001 deny
 udplite 127.0.0.3 7001 deny
+ipoptcompat 127.0.0.2 7001 deny
+retopts 127.0.0.2 7001 deny
 delivered 0
 E
 }
