@@ -10,6 +10,7 @@
  * during the load is seen (and cleaned up after) before anything runs,
  * and afterwards sigwaitinfo() handles them one at a time with SIGCHLD. */
 #define _GNU_SOURCE /* pipe2 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,8 +52,18 @@ static void cgroup_file(const char *cg, const char *name, char out[CG_FILE_MAX])
  * connected anywhere already).  The report pipe is close-on-exec too. */
 static int close_inherited(const int *keep, size_t nkeep)
 {
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC))
-		return -1;
+	/* close_range's CLOEXEC needs Linux 5.11: else each open descriptor */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
+
+		if (!d)
+			return -1;
+		while ((e = readdir(d)))
+			if (atoi(e->d_name) > 2)
+				fcntl(atoi(e->d_name), F_SETFD, FD_CLOEXEC);
+		closedir(d);
+	}
 	for (size_t i = 0; i < nkeep; i++) {
 		int flags = fcntl(keep[i], F_GETFD);
 
