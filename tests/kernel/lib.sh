@@ -89,6 +89,9 @@ suite_begin() {
   [ "$(id -u)" = 0 ] && [ -n "$CG2" ] && [ -x "${PROBE:-}" ] || return 0
   SENTINEL=netacl-sentinel-$$
   SENTINEL_DIR=$(mktemp -d)
+  # what the suite may create and should take away again
+  MADE_ROOT=; [ -e "$HOST_PINS" ] || MADE_ROOT=1
+  MADE_RUNS=; [ -e "$CG2/netacl" ] || MADE_RUNS=1
   # another suite's sentinel comes and goes with that suite
   HOST_BEFORE=$(ls "$HOST_PINS" 2>/dev/null | grep -v '^netacl-sentinel-')
   printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n' "$SENTINEL" > "$SENTINEL_DIR/p.yaml"
@@ -109,6 +112,8 @@ suite_end() {
   fi
   rmdir "$CG2/$SENTINEL" 2>/dev/null
   rm -rf "$SENTINEL_DIR"
+  [ -z "$MADE_ROOT" ] || rmdir "$HOST_PINS" 2>/dev/null      # empty unless another suite runs
+  [ -z "$MADE_RUNS" ] || rmdir "$CG2/netacl" 2>/dev/null     # the parent of run's cgroups
   if [ -z "$why" ]; then echo "ok guard_host_targets_untouched"
   else echo "FAIL guard_host_targets_untouched $why"; fi
 }
