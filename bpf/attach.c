@@ -103,24 +103,28 @@ static int load_on_pins(struct netacl *skel, const char *dir)
 	return err ? err : netacl__load(skel);
 }
 
-/* Attach prog to cg and pin the link over the old one (a new name, then
- * a rename: the pin is never missing). */
-static int attach_one(struct bpf_program *prog, int cg, const char *dir)
+int attach_program(struct bpf_program *prog, int cg, const char *dir)
 {
 	struct bpf_link *link = bpf_program__attach_cgroup(prog, cg);
-	char name[64], path[PATH_MAX + 80], tmp[PATH_MAX + 90];
-	int err = 0;
+	char name[64], tmp[80], path[PATH_MAX + 160];
+	int err;
 
 	if (!link)
 		return -errno;
 	attach_link_name(prog, name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s+new", path);
-	unlink(tmp);
-	if (bpf_obj_pin(bpf_link__fd(link), tmp) || chmod(tmp, 0600) || rename(tmp, path))
-		err = -errno;
+	snprintf(tmp, sizeof(tmp), "%s+new", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
+	unlink(path);
+	err = pins_pin(bpf_link__fd(link), dir, tmp);
+	if (!err) {
+		char final[PATH_MAX + 160];
+
+		snprintf(final, sizeof(final), "%s/%s", dir, name);
+		if (rename(path, final))
+			err = -errno;
+	}
 	if (err)
-		unlink(tmp);
+		unlink(path);
 	bpf_link__destroy(link); /* pinned: stays attached; else detaches */
 	return err;
 }
@@ -140,7 +144,7 @@ int attach_repair(const struct pinned *p)
 	if (!err)
 		bpf_object__for_each_program(prog, skel->obj)
 			if (!err)
-				err = attach_one(prog, cg, p->dir);
+				err = attach_program(prog, cg, p->dir);
 	if (cg >= 0)
 		close(cg);
 	netacl__destroy(skel);

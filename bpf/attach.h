@@ -16,6 +16,11 @@ struct bpf_program;
 /* The pin of a program's link: LINK_PREFIX and its name less "netacl_". */
 void attach_link_name(const struct bpf_program *p, char out[64]);
 
+/* Attach prog to the cgroup cg and pin its link in dir, over the one
+ * pinned there if any (a new name, then a rename: the pin is never
+ * missing).  0 or -errno; on failure nothing stays attached. */
+int attach_program(struct bpf_program *prog, int cg, const char *dir);
+
 /* false and why in buf when p is not enforced as loaded. */
 bool attach_ok(const struct pinned *p, char *why, size_t size);
 /* Attach every program anew, on the maps pinned in p->dir, to the cgroup

@@ -305,12 +305,8 @@ static int reload(struct load_req *r, struct pinned *p)
 
 /* Every program of netacl.bpf.c is attached, and every map pinned: the
  * object is the list, so a new program or map needs no change here. */
-#define MAX_PROGS 16
-
 struct fresh {
 	struct netacl *skel;
-	struct bpf_link *link[MAX_PROGS];
-	size_t nlinks;
 	char dir[PATH_MAX];
 	bool made_dir;
 };
@@ -352,20 +348,8 @@ static void fresh_undo(struct fresh *f)
 {
 	if (!f->made_dir)
 		return; /* nothing of ours is there */
-	unpin_dir(f->dir);
-	for (size_t i = 0; i < f->nlinks; i++)
-		bpf_link__destroy(f->link[i]);
+	unpin_dir(f->dir); /* detaches what was attached: every link is pinned */
 	rmdir(f->dir);
-}
-
-static int pin(int fd, const char *dir, const char *name)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path) || chmod(path, 0600))
-		return -errno;
-	return 0;
 }
 
 /* The skeleton's maps in pin order (bpf/pins.h): -ENOENT if one is missing. */
@@ -388,24 +372,19 @@ static int pin_maps(struct bpf_object *obj, const char *dir)
 
 	bpf_object__for_each_map(m, obj)
 		if (!err && !bpf_map__is_internal(m))
-			err = pin(bpf_map__fd(m), dir, bpf_map__name(m));
+			err = pins_pin(bpf_map__fd(m), dir, bpf_map__name(m));
 	return err;
 }
 
 static int attach_all(struct fresh *f, int cg)
 {
 	struct bpf_program *p;
-	char name[64];
 	int err = 0;
 
 	bpf_object__for_each_program(p, f->skel->obj) {
-		if (err || f->nlinks == MAX_PROGS)
-			return err ? err : -E2BIG;
-		f->link[f->nlinks] = bpf_program__attach_cgroup(p, cg);
-		if (!f->link[f->nlinks])
-			return -errno;
-		attach_link_name(p, name);
-		err = pin(bpf_link__fd(f->link[f->nlinks++]), f->dir, name);
+		if (err)
+			break;
+		err = attach_program(p, cg, f->dir);
 		fault_kill("kill-after-link");
 	}
 	return err;
@@ -479,10 +458,17 @@ static int fresh_load(struct load_req *r)
 		fresh_undo(&f);
 		sys_cgroup_unmake(r->cgroup_used, made);
 	}
-	for (size_t i = 0; i < f.nlinks && !rc; i++)
-		bpf_link__destroy(f.link[i]); /* pinned: stays attached */
 	netacl__destroy(f.skel);
 	return rc;
+}
+
+/* What a load or a refresh mends in a loaded target: a listen map a
+ * killed trace left set, programs not attached to its cgroup. */
+static int mend(const struct pinned *p, bool *repaired, char *why, size_t size)
+{
+	events_clear_stale(p);
+	*repaired = !attach_ok(p, why, size);
+	return *repaired ? attach_repair(p) : 0;
 }
 
 int load_target(struct load_req *r, bool *reloaded)
@@ -502,11 +488,8 @@ int load_target(struct load_req *r, bool *reloaded)
 		rc = EX_NOINPUT;
 	} else if (*reloaded) {
 		rc = reload(r, &p);
-		events_clear_stale(&p);
-		if (!rc && !attach_ok(&p, r->problem, sizeof(r->problem))) {
-			r->repaired = true;
-			rc = attach_repair(&p);
-		}
+		if (!rc)
+			rc = mend(&p, &r->repaired, r->problem, sizeof(r->problem));
 		pinned_close(&p);
 	} else {
 		rc = fresh_load(r);
@@ -591,11 +574,7 @@ int load_repair(const char *target, bool *repaired, char *why, size_t size)
 	if (err) {
 		rc = sys_bpf_error(-err, EX_NOINPUT, target);
 	} else {
-		events_clear_stale(&p);
-		if (!attach_ok(&p, why, size)) {
-			*repaired = true;
-			rc = attach_repair(&p);
-		}
+		rc = mend(&p, repaired, why, size);
 		pinned_close(&p);
 	}
 	close(lock);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -19,6 +20,16 @@ const char *const pin_names[NPINS] = {
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
 };
+
+int pins_pin(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path) || chmod(path, 0600))
+		return -errno;
+	return 0;
+}
 
 int pinned_open_dir(const char *dir, struct pinned *p)
 {

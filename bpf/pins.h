@@ -35,6 +35,9 @@ struct pinned {
 	struct netacl_meta meta;   /* meta[gen] */
 };
 
+/* Pin object fd as dir/name, mode 0600.  0 or -errno. */
+int pins_pin(int fd, const char *dir, const char *name);
+
 /* Open target's pins.  0, or -errno (-ENOENT: not loaded). */
 int pinned_open(const char *target, struct pinned *p);
 int pinned_open_dir(const char *dir, struct pinned *p);
