@@ -142,6 +142,21 @@ static void add_private(const struct acl_cidr *c, void *arg)
 	pv->cidrs[pv->n++] = *c;
 }
 
+static void read_nat64(const struct netacl_meta *meta, struct model *m, struct m_target *t)
+{
+	struct acl_private *pv = &t->priv;
+
+	pv->nat64 = model_alloc(m, (NETACL_NAT64_MAX + 1) * sizeof(*pv->nat64));
+	for (size_t i = 0; i < NETACL_NAT64_MAX && meta->nat64_len[i]; i++) {
+		struct acl_cidr *c = &pv->nat64[pv->nnat64++];
+
+		c->family = ACL_V6;
+		c->len = meta->nat64_len[i];
+		for (int k = 0; k < 16; k++)
+			c->v = c->v << 8 | meta->nat64[i][k];
+	}
+}
+
 /* private = the whole table minus what the kernel still refuses */
 static int read_private(struct builder *b, int fd, int family)
 {
@@ -151,7 +166,9 @@ static int read_private(struct builder *b, int fd, int family)
 	acl_set_init(&b->deny, family);
 	err = read_keys(fd, family, true, on_deny, b);
 	acl_set_normalise(&b->deny);
-	acl_sp_denied_set(family, NULL, &full);
+	struct acl_private table = { .nnat64 = b->t->priv.nnat64, .nat64 = b->t->priv.nat64 };
+
+	acl_sp_denied_set(family, &table, &full);
 	acl_set_subtract(&full, &b->deny, &exempt);
 	acl_set_to_cidrs(&exempt, add_private, b);
 	acl_set_free(&full);
@@ -184,6 +201,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->cgroup = model_strdup(m, p->meta.cgroup);
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
 	b.t->ping = p->conf.flags & NETACL_ALLOW_PING;
+	read_nat64(&p->meta, m, b.t);
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
 	for (int f = 0; f < 2 && !err; f++) {

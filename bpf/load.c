@@ -20,6 +20,8 @@
 #include "bpf/attach.h"
 #include "bpf/events.h"
 #include "bpf/load.h"
+
+_Static_assert(NETACL_NAT64_MAX == ACL_NAT64_MAX, "meta holds every nat64: prefix");
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/diag.h"
@@ -251,6 +253,11 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
 	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
+	for (size_t i = 0; i < r->a->nnat64; i++) {
+		meta.nat64_len[i] = r->a->nat64[i].len;
+		for (int b = 0; b < 16; b++)
+			meta.nat64[i][b] = (uint8_t)(r->a->nat64[i].v >> (8 * (15 - b)));
+	}
 	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
 		if (bpf_map_update_elem(fd[i], &s, &g->fd[i], BPF_ANY))
 			return -errno;

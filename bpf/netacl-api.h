@@ -118,6 +118,8 @@ struct netacl_event {
 
 /* Userspace bookkeeping, meta[g]: what was loaded (read by status and
  * inspect; the programs never look at it). */
+#define NETACL_NAT64_MAX 16
+
 struct netacl_meta {
 	__u64 loaded_at;     /* seconds since the epoch */
 	__s64 min_ttl;       /* smallest TTL of the answers, -1 if none */
@@ -127,6 +129,10 @@ struct netacl_meta {
 	char target[256];
 	char acl[256];
 	char cgroup[512];    /* absolute path */
+	/* the policy's nat64: prefixes (length 0 ends the list), which
+	 * inspect needs to tell the table from private: exemptions */
+	__u8 nat64_len[NETACL_NAT64_MAX];
+	__u8 nat64[NETACL_NAT64_MAX][16];
 };
 
 #endif

@@ -69,6 +69,21 @@ static int allowed(const struct m_target *t, const struct query *q, const struct
 	return 0;
 }
 
+/* Classified by the IPv4 it carries: say which, and under what prefix. */
+static void embedded_note(const struct m_target *t, const struct query *q)
+{
+	struct acl_cidr pfx;
+	acl_u128 v4;
+	char a[ACL_CIDR_STRLEN], p[ACL_CIDR_STRLEN];
+
+	if (q->q.family != ACL_V6 || !acl_sp_embedded(&t->priv, q->q.v, &v4, &pfx))
+		return;
+	acl_addr_format(ACL_V4, v4, a);
+	acl_cidr_format(&pfx, p);
+	printf("  note: it carries the IPv4 address %s (%s %s)\n", a,
+	       pfx.v >> 96 == 0 ? "IPv4-mapped," : "NAT64 prefix", p);
+}
+
 static int denied(const struct m_target *t, const struct query *q, const struct verdict *v)
 {
 	char ports[400] = "";
@@ -98,6 +113,7 @@ static int denied(const struct m_target *t, const struct query *q, const struct 
 		printf("no rule allows this address");
 	}
 	printf("\n");
+	embedded_note(t, q);
 	for (size_t i = 0; i < t->nunres; i++)
 		printf("  note: %s did not resolve (%s)\n", t->unres[i].host, t->unres[i].error);
 	return EX_DENIED;

@@ -84,6 +84,9 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 	a->allow_all = t->allow_all;
 	a->ping = t->ping;
 	a->min_ttl = allows_min_ttl(t);
+	a->nnat64 = t->priv.nnat64;
+	if (a->nnat64)
+		memcpy(a->nat64, t->priv.nat64, a->nnat64 * sizeof(*a->nat64));
 	a->star = star_set(t, &a->sets);
 	for (size_t i = 0; i < t->nallow; i++) {
 		const struct m_allow *e = &t->allow[i];

@@ -19,6 +19,8 @@ struct allows {
 	bool ping;                /* ICMP datagram sockets may be made */
 	uint32_t star;            /* port set of the '*' rules */
 	int64_t min_ttl;          /* -1: no answer had a TTL */
+	size_t nnat64;            /* the policy's nat64:, for the record */
+	struct acl_cidr nat64[ACL_NAT64_MAX];
 };
 
 /* Build a's kernel form.  With fold_star, '*' is folded into the flat

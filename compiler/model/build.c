@@ -99,7 +99,7 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 	c.len = (uint8_t)acl_width(c.family);
 	if (r->has_net && !acl_cidr_contains(&r->net, c.family, c.v))
 		return; /* outside the range an override narrowed the name to */
-	row = acl_sp_classify(c.family, c.v);
+	row = acl_sp_classify(&t->priv, c.family, c.v);
 	if (row != ACL_SP_NONE && !acl_private_covers(&t->priv, row, c.family, c.v)) {
 		t->dropped = model_grow(m, t->dropped, t->ndropped, sizeof(*t->dropped));
 		memset(&t->dropped[t->ndropped], 0, sizeof(*t->dropped));
@@ -169,6 +169,10 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 		memcpy(t->priv.cidrs, acl->priv.cidrs, acl->priv.n * sizeof(struct acl_cidr));
 	for (size_t i = 0; acl->priv_text && acl->priv_text[i]; i++)
 		model_strv_push(m, &t->priv_text, acl->priv_text[i]);
+	t->priv.nnat64 = acl->priv.nnat64;
+	t->priv.nat64 = model_alloc(m, (acl->priv.nnat64 + 1) * sizeof(struct acl_cidr));
+	if (acl->priv.nnat64)
+		memcpy(t->priv.nat64, acl->priv.nat64, acl->priv.nnat64 * sizeof(struct acl_cidr));
 	add_rules(m, t, tg);
 	for (size_t i = 0; i < tg->nnames; i++) {
 		const struct resolution *r = find_res(res, names, nnames, tg->names[i].name);

@@ -117,6 +117,17 @@ static void put_target(struct jw *w, const struct m_target *t)
 	}
 	jw_key(w, "private");
 	put_strv(w, &t->priv_text);
+	if (t->priv.nnat64) { /* written only when set, as ping */
+		jw_key(w, "nat64");
+		jw_array(w);
+		for (size_t i = 0; i < t->priv.nnat64; i++) {
+			char buf[ACL_CIDR_STRLEN];
+
+			acl_cidr_format(&t->priv.nat64[i], buf);
+			jw_str(w, buf);
+		}
+		jw_end(w);
+	}
 	jw_key(w, "rules");
 	jw_array(w);
 	for (size_t i = 0; i < t->nrules; i++)
@@ -430,10 +441,44 @@ static void read_private(struct jin *j, json_t *o, struct m_target *t)
 	}
 }
 
+/* "nat64", if there: checked as the policy's nat64: is. */
+static void read_nat64(struct jin *j, json_t *o, struct m_target *t)
+{
+	struct strv text = { 0 };
+	struct acl_private *pv = &t->priv;
+
+	if (!json_object_get(o, "nat64"))
+		return;
+	read_strv(j, o, "nat64", &text);
+	if (text.n > ACL_NAT64_MAX) {
+		jerr(j, "'nat64' lists %zu prefixes; at most %d", text.n, ACL_NAT64_MAX);
+		return;
+	}
+	pv->nat64 = model_alloc(j->m, (text.n + 1) * sizeof(*pv->nat64));
+	for (size_t i = 0; i < text.n; i++) {
+		const char *s = text.v[i], *why = NULL;
+		struct acl_cidr c, in;
+		struct acl_err e;
+
+		if (acl_cidr_parse(s, strlen(s), &c, &e)) {
+			jerr(j, "nat64[%zu]: %s", i, e.msg);
+			continue;
+		}
+		why = acl_nat64_refuse(&c);
+		for (size_t k = 0; !why && k < pv->nnat64; k++)
+			if (acl_cidr_overlap(&pv->nat64[k], &c, &in))
+				why = "it overlaps another nat64 prefix";
+		if (why)
+			jerr(j, "nat64[%zu]: %s: %s", i, s, why);
+		else
+			pv->nat64[pv->nnat64++] = c;
+	}
+}
+
 static void read_target(struct jin *j, const char *name, json_t *o, struct m_target *t)
 {
-	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "private", "rules",
-					    "allow", "dropped", "unresolved", NULL };
+	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "private", "nat64",
+					    "rules", "allow", "dropped", "unresolved", NULL };
 	const char *acl, *cg;
 	json_t *aa;
 
@@ -460,6 +505,7 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 	t->acl = model_strdup(j->m, acl ? acl : "");
 	t->cgroup = cg ? model_strdup(j->m, cg) : NULL;
 	read_private(j, o, t);
+	read_nat64(j, o, t);
 	read_rules(j, o, t);
 	aa = json_object_get(o, "allow_all");
 	if (!json_is_boolean(aa))

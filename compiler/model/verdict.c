@@ -48,7 +48,7 @@ static bool by_entry(const struct m_target *t, const struct verdict_query *q, st
 
 static bool by_star(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
 {
-	int row = acl_sp_classify(q->family, q->v);
+	int row = acl_sp_classify(&t->priv, q->family, q->v);
 
 	for (size_t i = 0; i < t->nrules; i++) {
 		const struct m_rule *r = &t->rules[i];

@@ -225,7 +225,7 @@ static int parse_private(const struct ctx *c, const struct ynode *n, struct poli
 			char endpoint[ACL_CIDR_STRLEN];
 
 			if (cidr.len < acl_width(cidr.family) &&
-			    acl_sp_covers_metadata(&cidr, endpoint))
+			    acl_sp_covers_metadata(&a->priv, &cidr, endpoint))
 				diag_warning(c->file, it->line, it->col,
 					     "%s covers the cloud metadata endpoint %s, which stays "
 					     "refused: name it (the row metadata, or its address) "
@@ -245,12 +245,13 @@ static int parse_private(const struct ctx *c, const struct ynode *n, struct poli
 	return rc;
 }
 
-static void warn_metadata(const struct ctx *c, const struct rule_list *l)
+static void warn_metadata(const struct ctx *c, const struct acl_private *pv,
+			  const struct rule_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		char buf[ACL_CIDR_STRLEN], endpoint[ACL_CIDR_STRLEN];
 
-		if (l->r[i].kind != ACL_RULE_NET || !acl_sp_covers_metadata(&l->r[i].net, endpoint))
+		if (l->r[i].kind != ACL_RULE_NET || !acl_sp_covers_metadata(pv, &l->r[i].net, endpoint))
 			continue;
 		acl_cidr_format(&l->r[i].net, buf);
 		diag_warning(c->file, l->r[i].orig[0].line, l->r[i].orig[0].col,
@@ -279,6 +280,8 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 
 	a->name = xstrdup(key->str);
 	a->orig = origin(c, key);
+	a->priv.nat64 = c->p->nat64; /* the policy's, borrowed */
+	a->priv.nnat64 = c->p->nnat64;
 	if (!check_ident(c, key, "ACL"))
 		rc = -1;
 	if (!expect(c, n, Y_MAP, "an ACL"))
@@ -299,7 +302,7 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 		rc = -1;
 	if (ping && parse_bool(c, ping, "ping", &a->ping))
 		rc = -1;
-	warn_metadata(c, &a->allow);
+	warn_metadata(c, &a->priv, &a->allow);
 	return rc;
 }
 
@@ -532,10 +535,57 @@ static int parse_pipeline(const struct ctx *c, const struct ynode *key, const st
 	return rc;
 }
 
+/* nat64: the network's own NAT64 prefixes (netacl-policy(5), NAT64). */
+static int parse_nat64(const struct ctx *c, const struct ynode *n)
+{
+	struct policy *p = c->p;
+	int rc = 0;
+
+	if (ynode_is_null(n))
+		return 0;
+	if (!expect(c, n, Y_SEQ, "nat64"))
+		return -1;
+	if (n->n > ACL_NAT64_MAX) {
+		diag_error(c->file, n->line, n->col, "nat64: lists %zu prefixes; at most %d",
+			   n->n, ACL_NAT64_MAX);
+		return -1;
+	}
+	p->nat64 = calloc(n->n + 1, sizeof(*p->nat64));
+	if (!p->nat64)
+		abort();
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *it = n->items[i];
+		struct acl_cidr cidr, in;
+		struct acl_err e;
+		const char *why = NULL;
+
+		if (!expect(c, it, Y_SCALAR, "a nat64: prefix")) {
+			rc = -1;
+			continue;
+		}
+		if (acl_cidr_parse(it->str, it->len, &cidr, &e)) {
+			diag_error(c->file, it->line, it->col, "nat64: %s", e.msg);
+			rc = -1;
+			continue;
+		}
+		why = acl_nat64_refuse(&cidr);
+		for (size_t k = 0; !why && k < p->nnat64; k++)
+			if (acl_cidr_overlap(&p->nat64[k], &cidr, &in))
+				why = "it overlaps another nat64: prefix";
+		if (why) {
+			diag_error(c->file, it->line, it->col, "nat64: %s: %s", it->str, why);
+			rc = -1;
+			continue;
+		}
+		p->nat64[p->nnat64++] = cidr;
+	}
+	return rc;
+}
+
 static int parse_top(const struct ctx *c, const struct ynode *root)
 {
-	static const char *const keys[] = { "version", "acls", "pipelines", NULL };
-	const struct ynode *ver, *acls, *pipes;
+	static const char *const keys[] = { "version", "nat64", "acls", "pipelines", NULL };
+	const struct ynode *ver, *acls, *pipes, *nat64;
 	struct policy *p = c->p;
 	int rc = 0;
 
@@ -545,6 +595,9 @@ static int parse_top(const struct ctx *c, const struct ynode *root)
 	ver = ymap_get(root, "version");
 	acls = ymap_get(root, "acls");
 	pipes = ymap_get(root, "pipelines");
+	nat64 = ymap_get(root, "nat64");
+	if (nat64 && parse_nat64(c, nat64))
+		rc = -1;
 	if (!ver) {
 		diag_error(c->file, root->line, root->col, "policy needs 'version: 1'");
 		rc = -1;
@@ -613,6 +666,7 @@ void policy_free(struct policy *p)
 			free(p->acls[i].priv_text[j]);
 		free(p->acls[i].priv_text);
 	}
+	free(p->nat64);
 	for (size_t i = 0; i < p->npipelines; i++) {
 		struct policy_pipeline *pl = &p->pipelines[i];
 

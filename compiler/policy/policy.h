@@ -48,6 +48,8 @@ struct policy_pipeline {
 
 struct policy {
 	char *file;
+	size_t nnat64;
+	struct acl_cidr *nat64; /* nat64: the network's NAT64 prefixes */
 	size_t nacls, npipelines;
 	struct policy_acl *acls;
 	struct policy_pipeline *pipelines;

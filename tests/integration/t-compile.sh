@@ -311,3 +311,62 @@ test_private_range_keeps_metadata_shut() {
   printf 'version: 1\nacls:\n  a:\n    allow: ["fd00:ec2::/64"]\n' > q.yaml
   run "$NETACL" check q.yaml; expect_err "fd00:ec2::/64 covers the cloud metadata endpoint fd00:ec2::254"
 }
+
+# nat64: the network's own NAT64 prefixes: '*' does not reach private
+# IPv4 through them, whatever their RFC 6052 length.
+test_nat64_local_prefixes() {
+  cat > p.yaml <<'Y'
+version: 1
+nat64: ["2a00:1:64::/96", "2a00:2::/40"]
+acls:
+  a:
+    allow: ["*:443"]
+    private: [192.168.0.0/16]
+  b:
+    allow: ["*:443"]
+  c:
+    allow: [db.example.com]
+Y
+  cat > h <<'H'
+2a00:1:64::10.0.0.2 db.example.com
+2a00:1:64::93.184.216.10 db.example.com
+H
+  run "$NETACL" compile p.yaml --offline --hosts-file h -o c.json; expect_rc 0 || return 1
+  has c "2a00:1:64::5db8:d80a/128 all any db.example.com" &&
+    has c "dropped 2a00:1:64::a00:2/128 private-use db.example.com" || return 1
+  [ "$(jget c.json 'd["targets"]["a"]["nat64"]')" = "['2a00:1:64::/96', '2a00:2::/40']" ] ||
+    fail "nat64 not in the JSON: $(grep -c nat64 c.json)"
+  local in f
+  for in in p.yaml c.json; do
+    [ "$in" = p.yaml ] && f="--offline" || f=""
+    run "$NETACL" explain "$in" $f --target b 2a00:1:64::10.0.0.1 443
+    expect_rc 1 && expect_out "private-use" || return 1
+    expect_out "carries the IPv4 address 10.0.0.1 (NAT64 prefix 2a00:1:64::/96)"
+    run "$NETACL" explain "$in" $f --target b 2a00:1:64::8.8.8.8 443; expect_rc 0 || return 1
+    # /40: 127.0.0.1 is 7f0000 before the u octet, 01 after it
+    run "$NETACL" explain "$in" $f --target b 2a00:2:7f:0:1:: 443
+    expect_rc 1 && expect_out "loopback" || return 1
+    run "$NETACL" explain "$in" $f --target b 2a00:2:7f:0:ff01:: 443
+    expect_rc 1 && expect_out "loopback" || return 1
+    run "$NETACL" explain "$in" $f --target a 2a00:1:64::192.168.3.4 443; expect_rc 0 || return 1
+    run "$NETACL" explain "$in" $f --target a 2a00:1:64::169.254.169.254 443
+    expect_rc 1 && expect_out "metadata" || return 1
+  done
+  # without the key, the same address is a global one
+  sed -i '/^nat64/d' p.yaml
+  run "$NETACL" explain p.yaml --offline --target b 2a00:1:64::10.0.0.1 443; expect_rc 0
+}
+
+test_nat64_bad_prefixes_are_located() {
+  local bad
+  for bad in '"2a00:1::/33"' '"10.0.0.0/8"' '"64:ff9b::/64"' '"fd00:ec2::/96"' '[x]' '"2a00:1::/96", "2a00:1::/64"'; do
+    printf 'version: 1\nnat64: [%s]\nacls:\n  a: { allow: ["*"] }\n' "$bad" > p.yaml
+    run "$NETACL" check p.yaml; expect_rc 65 || return 1
+    grep -q "^p.yaml:2:[0-9]*: error: " "$T/err" || fail "$bad: not located: $(cat "$T/err")"
+  done
+  run "$NETACL" compile p.yaml --offline -o c.json; [ ! -e c.json ] || fail "wrote c.json"
+  printf 'version: 1\nnat64: [2a00:1::/96]\nacls:\n  a: { allow: ["*"] }\n' > p.yaml
+  run "$NETACL" compile p.yaml --offline -o c.json; expect_rc 0 || return 1
+  sed -i 's|"2a00:1::/96"|"2a00:1::/33"|' c.json
+  run "$NETACL" explain c.json --target a 8.8.8.8 80; expect_rc 65 && expect_err "nat64[0]"
+}

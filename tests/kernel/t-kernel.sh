@@ -303,3 +303,32 @@ test_kernel_pin_root_is_private_and_checked() {
   expect_rc 64 && expect_err "is not a directory on a bpf file system"
   [ ! -e "$T/pins" ] || fail "left $T/pins behind"
 }
+
+# nat64: the kernel refuses private IPv4 behind the network's own NAT64
+# prefixes, and inspect reads the prefixes back.
+test_kernel_nat64_local_prefix() {
+  need_kernel nat64
+  command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs unshare and ip"
+  printf 'version: 1\nnat64: ["2a00:1:64::/96", "2a00:2::/40"]\nacls:\n  %s:\n    allow: ["*:443"]\n' "$KT" > p.yaml
+  "$NETACL" compile p.yaml --offline -o c.json || return 1
+  load_ok c.json --target "$KT" --cgroup "$KCG" || return 1
+  # the addresses exist only on this namespace's own lo
+  unshare -n sh -c "ip link set lo up &&
+    for a in 2a00:1:64::808:808 2a00:1:64::a00:1 2a00:1:64::a9fe:a9fe 2a00:2:808:8:8:: 2a00:2:7f:0:1:: 2a00:2:7f:0:ff01::; do
+      ip addr add \$a/128 dev lo nodad || exit 1; done &&
+    exec '$PROBE' --cgroup '$CG2/$KCG' tcp6 2a00:1:64::808:808 443 tcp6 2a00:1:64::a00:1 443 \
+      udp6 2a00:1:64::a9fe:a9fe 443 tcp6 2a00:2:808:8:8:: 443 tcp6 2a00:2:7f:0:1:: 443 tcp6 2a00:2:7f:0:ff01:: 443" \
+    | awk '{ print $1, $2, $3, $4 }' > got || return 1
+  diff got - <<'E' >&2 || fail "verdicts"
+tcp6 2a00:1:64::808:808 443 allow
+tcp6 2a00:1:64::a00:1 443 deny
+udp6 2a00:1:64::a9fe:a9fe 443 deny
+tcp6 2a00:2:808:8:8:: 443 allow
+tcp6 2a00:2:7f:0:1:: 443 deny
+tcp6 2a00:2:7f:0:ff01:: 443 deny
+E
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  [ "$(jget i.json "d['targets']['$KT']['nat64']")" = "['2a00:1:64::/96', '2a00:2::/40']" ] || fail "nat64 not inspected"
+  run "$NETACL" diff c.json i.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs from the loaded file"; }
+}

@@ -10,7 +10,7 @@ static int cls(const char *s)
 	struct acl_err e;
 
 	cr_assert_eq(acl_cidr_parse(s, strlen(s), &c, &e), 0, "%s: %s", s, e.msg);
-	return acl_sp_classify(c.family, c.v);
+	return acl_sp_classify(NULL, c.family, c.v);
 }
 
 /* inline arrays: criterion passes parameters to a re-executed worker */
@@ -111,12 +111,27 @@ Test(special, private_covers_by_row_and_cidr)
 	struct acl_cidr a = C("10.20.1.1"), b = C("10.21.0.1"), l = C("127.0.0.2"),
 			m = C("::ffff:10.20.3.4"), l6 = C("::1");
 
-	cr_assert(acl_private_covers(&p, acl_sp_classify(4, a.v), 4, a.v));
-	cr_assert(!acl_private_covers(&p, acl_sp_classify(4, b.v), 4, b.v));
-	cr_assert(acl_private_covers(&p, acl_sp_classify(4, l.v), 4, l.v));
-	cr_assert(acl_private_covers(&p, acl_sp_classify(6, m.v), 6, m.v));
-	cr_assert(acl_private_covers(&p, acl_sp_classify(6, l6.v), 6, l6.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(&p, 4, a.v), 4, a.v));
+	cr_assert(!acl_private_covers(&p, acl_sp_classify(&p, 4, b.v), 4, b.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(&p, 4, l.v), 4, l.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(&p, 6, m.v), 6, m.v));
+	cr_assert(acl_private_covers(&p, acl_sp_classify(&p, 6, l6.v), 6, l6.v));
 	cr_assert(!acl_private_covers(NULL, ACL_SP_LOOPBACK, 4, l.v));
+}
+
+/* v4 under a local NAT64 prefix, by RFC 6052's figure 1: the bits of
+ * v4 around the u octet (u), and a suffix after them. */
+static acl_u128 nat64_form(const struct acl_cidr *n, uint32_t v4, uint8_t u, uint64_t suffix)
+{
+	int before = n->len >= 96 ? 0 : 64 - n->len; /* v4 bits before bit 64 */
+	acl_u128 v = n->v;
+
+	if (n->len >= 96)
+		return v | v4;
+	v |= (acl_u128)(before ? v4 >> (32 - before) : 0) << 64;
+	v |= (acl_u128)u << 56;
+	v |= (acl_u128)(uint32_t)(v4 << before) >> before << (56 - (32 - before));
+	return v | ((acl_u128)suffix & (((acl_u128)1 << (56 - (32 - before))) - 1));
 }
 
 /* The denied set agrees with classify on many probes. */
@@ -140,8 +155,18 @@ static void probe_denied(int fam, const struct acl_private *p)
 			v = (acl_u128)(i & 1 ? x : tops[(x >> 3) & 3]) << 64;
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			v |= (i & 2) ? (acl_u128)(0x0000ffff00000000ull | (uint32_t)x) : x;
+			if (p && p->nnat64 && i % 3 == 0) {
+				/* inside a local prefix, often on a metadata endpoint */
+				const struct acl_cidr *n = &p->nat64[x % p->nnat64];
+
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				v = n->v | ((acl_u128)x << 64 | x) >> n->len;
+				if (i % 2)
+					v = nat64_form(n, i % 4 ? 0xa9fea9fe : 0xa9feaa17,
+						       (uint8_t)(x >> 9), x);
+			}
 		}
-		row = acl_sp_classify(fam, v);
+		row = acl_sp_classify(p, fam, v);
 		cr_assert_eq(acl_set_contains(&d, v),
 			     row != ACL_SP_NONE && !acl_private_covers(p, row, fam, v));
 	}
@@ -176,10 +201,10 @@ Test(special, covers_metadata)
 	struct acl_cidr a = C("169.254.0.0/16"), b = C("169.254.1.0/24"), c = C("fd00::/8"),
 			d = C("0.0.0.0/0");
 
-	cr_assert(acl_sp_covers_metadata(&a, NULL));
-	cr_assert(!acl_sp_covers_metadata(&b, NULL));
-	cr_assert(acl_sp_covers_metadata(&c, NULL));
-	cr_assert(acl_sp_covers_metadata(&d, NULL));
+	cr_assert(acl_sp_covers_metadata(NULL, &a, NULL));
+	cr_assert(!acl_sp_covers_metadata(NULL, &b, NULL));
+	cr_assert(acl_sp_covers_metadata(NULL, &c, NULL));
+	cr_assert(acl_sp_covers_metadata(NULL, &d, NULL));
 }
 
 struct row_case {
@@ -191,7 +216,7 @@ static void check_rows(const struct row_case *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct acl_cidr c = C(cases[i].addr);
-		int row = acl_sp_classify(c.family, c.v);
+		int row = acl_sp_classify(NULL, c.family, c.v);
 
 		cr_assert_eq(row, cases[i].row, "%s: %d", cases[i].addr, row);
 	}
@@ -270,4 +295,95 @@ Test(special, globally_reachable_exceptions_and_their_edges)
 	};
 
 	check_rows(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* RFC 6052 section 2.4's table: 192.0.2.33 under each prefix length. */
+Test(special, nat64_local_prefixes_carry_ipv4_at_every_length)
+{
+	static const char *const rfc[][2] = {
+		{ "2001:db8::/32", "2001:db8:c000:221::" },
+		{ "2001:db8:100::/40", "2001:db8:1c0:2:21::" },
+		{ "2001:db8:122::/48", "2001:db8:122:c000:2:2100::" },
+		{ "2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::" },
+		{ "2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0" },
+		{ "2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33" },
+	};
+
+	for (size_t i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
+		struct acl_cidr n = C(rfc[i][0]), a = C(rfc[i][1]), in;
+		struct acl_private p = { .nnat64 = 1, .nat64 = &n };
+		acl_u128 v4 = 0;
+
+		cr_assert_null(acl_nat64_refuse(&n), "%s", rfc[i][0]);
+		cr_assert(acl_sp_embedded(&p, a.v, &v4, &in), "%s", rfc[i][1]);
+		cr_assert(v4 == 0xc0000221u && in.len == n.len, "%s", rfc[i][1]);
+		cr_assert(nat64_form(&n, 0xc0000221u, 0, 0) == a.v, "%s", rfc[i][1]);
+		/* a translator ignores the u octet and the suffix: so does netacl */
+		cr_assert(acl_sp_embedded(&p, nat64_form(&n, 0x0a010203u, 0xff, ~0ull), &v4, NULL));
+		cr_assert(v4 == 0x0a010203u, "%s", rfc[i][0]);
+		/* without the prefix, the same address is just documentation */
+		cr_assert_eq(acl_sp_classify(NULL, ACL_V6, nat64_form(&n, 0x08080808u, 0, 0)),
+			     ACL_SP_DOCUMENTATION);
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, nat64_form(&n, 0x08080808u, 0, 0)),
+			     ACL_SP_NONE, "%s", rfc[i][0]);
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, nat64_form(&n, 0x0a010203u, 7, 9)),
+			     ACL_SP_PRIVATE_USE, "%s", rfc[i][0]);
+		/* both edges: the prefix's first and last address, and past them */
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, n.v), ACL_SP_THIS_NETWORK);
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, acl_cidr_last(&n)), ACL_SP_BROADCAST);
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, n.v - 1),
+			     acl_sp_classify(NULL, ACL_V6, n.v - 1));
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, acl_cidr_last(&n) + 1),
+			     acl_sp_classify(NULL, ACL_V6, acl_cidr_last(&n) + 1));
+		cr_assert_neq(acl_sp_classify(NULL, ACL_V6, n.v), ACL_SP_THIS_NETWORK);
+	}
+}
+
+Test(special, nat64_prefixes_refused)
+{
+	static const char *const bad[] = { "2001:db8::/33", "2001:db8::/128", "10.0.0.0/8",
+					   "::ffff:0:0/96", "::/32", "64:ff9b::/96",
+					   "64:ff9b::/64", "fd00:ec2::/96", "fd20:ce::/32" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct acl_cidr c = C(bad[i]);
+
+		cr_assert_not_null(acl_nat64_refuse(&c), "%s", bad[i]);
+	}
+	struct acl_cidr ok = C("64:ff9b:1:2::/96");
+
+	cr_assert_null(acl_nat64_refuse(&ok));
+}
+
+/* Exemptions and the metadata floor reach under local prefixes, and the
+ * kernel's set agrees with explain's classification there. */
+Test(special, nat64_local_prefixes_exemptions_and_metadata)
+{
+	struct acl_cidr n64[] = { C("2001:db8:64::/96"), C("2a00:1::/40"), C("fd64:1:2:3::/64") };
+	struct acl_cidr nets[] = { C("10.0.0.0/8"), C("169.254.0.0/16"), C("2001:db8:64::/96") };
+	struct acl_private p = { .n = 3, .cidrs = nets, .nnat64 = 3, .nat64 = n64 },
+			   bare = { .nnat64 = 3, .nat64 = n64 },
+			   rows = { .rows = 1u << ACL_SP_METADATA | 1u << ACL_SP_LOOPBACK,
+				    .nnat64 = 3, .nat64 = n64 };
+	char ep[ACL_CIDR_STRLEN];
+
+	for (size_t i = 0; i < 3; i++) {
+		acl_u128 ten = nat64_form(&n64[i], 0x0a000001u, 3, 4),
+			 md = nat64_form(&n64[i], 0xa9fea9feu, 0, 0),
+			 lo = nat64_form(&n64[i], 0x7f000001u, 200, 0);
+
+		cr_assert(acl_private_covers(&p, ACL_SP_PRIVATE_USE, ACL_V6, ten));
+		cr_assert(!acl_private_covers(&bare, ACL_SP_PRIVATE_USE, ACL_V6, ten));
+		cr_assert_eq(acl_sp_classify(&p, ACL_V6, md), ACL_SP_METADATA);
+		cr_assert(!acl_private_covers(&p, ACL_SP_METADATA, ACL_V6, md));
+		cr_assert(acl_private_covers(&rows, ACL_SP_METADATA, ACL_V6, md));
+		cr_assert(acl_private_covers(&rows, ACL_SP_LOOPBACK, ACL_V6, lo));
+	}
+	/* a private: range over a local prefix warns of the endpoint in it */
+	cr_assert(acl_sp_covers_metadata(&p, &nets[2], ep));
+	cr_assert_str_eq(ep, "169.254.169.254");
+	cr_assert(!acl_sp_covers_metadata(NULL, &nets[2], NULL));
+	probe_denied(ACL_V6, &p);
+	probe_denied(ACL_V6, &bare);
+	probe_denied(ACL_V6, &rows);
 }
