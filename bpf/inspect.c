@@ -119,7 +119,7 @@ static void add_star(const struct acl_ports *p, int proto, void *arg)
 	struct m_target *t = b->t;
 
 	t->rules = model_grow(b->m, t->rules, t->nrules, sizeof(*t->rules));
-	t->rules[t->nrules++] = (struct m_rule){ .match = model_strdup(b->m, "*"), .ports = *p,
+	t->rules[t->nrules++] = (struct m_rule){ .match = model_strdup(b->m, "*"), .ports = model_ports(b->m, p),
 						 .proto = proto,
 						 .what = { .kind = ACL_RULE_ANY, .host = ACL_HOST_ANY } };
 }

@@ -34,7 +34,7 @@ static void print_rule(const struct m_rule *r)
 {
 	char ports[400];
 
-	ports_text(&r->ports, ports, sizeof(ports));
+	ports_text(r->ports, ports, sizeof(ports));
 	printf("  rule: %s%s%s ports %s proto %s\n", r->match, r->in ? " in " : "",
 	       r->in ? r->in : "", ports, acl_proto_name(r->proto));
 	for (size_t i = 0; i < r->origin.n; i++)

@@ -35,7 +35,7 @@ static void print_text(const struct m_target *t)
 	printf("target %s  acl %s  cgroup %s\n", t->name, t->acl, t->cgroup);
 	for (size_t i = 0; i < t->nrules; i++) {
 		printf("  * (anything not in the special-purpose table)");
-		print_ports(&t->rules[i].ports, t->rules[i].proto);
+		print_ports(t->rules[i].ports, t->rules[i].proto);
 	}
 	for (size_t i = 0; i < t->priv_text.n; i++)
 		printf("  private %s\n", t->priv_text.v[i]);

@@ -35,7 +35,7 @@ static uint32_t star_set(const struct m_target *t, struct acl_psets *sets)
 	acl_pbits_clear(b);
 	for (size_t i = 0; i < t->nrules; i++)
 		if (t->rules[i].what.kind == ACL_RULE_ANY) {
-			acl_pbits_add(b, &t->rules[i].ports, t->rules[i].proto);
+			acl_pbits_add(b, t->rules[i].ports, t->rules[i].proto);
 			any = true;
 		}
 	if (any && !acl_pbits_empty(b))

@@ -120,7 +120,7 @@ static void add_answer(struct model *m, struct m_target *t, const struct acl_rul
 
 static void add_rules(struct model *m, struct m_target *t, const struct target *tg)
 {
-	t->rules = model_alloc(m, (tg->rules.n + 1) * sizeof(*t->rules));
+	t->rules = model_alloc(m, (tg->rules.n + !tg->rules.n) * sizeof(*t->rules));
 	t->nrules = tg->rules.n;
 	for (size_t i = 0; i < tg->rules.n; i++) {
 		const struct acl_rule *r = &tg->rules.r[i];
@@ -136,7 +136,7 @@ static void add_rules(struct model *m, struct m_target *t, const struct target *
 			acl_cidr_format(&r->net, buf);
 			mr->in = model_strdup(m, buf);
 		}
-		mr->ports = r->ports;
+		mr->ports = model_ports(m, &r->ports);
 		mr->proto = r->proto;
 		for (unsigned o = 0; o < r->norig; o++) {
 			char org[4200];

@@ -51,7 +51,7 @@ static void put_rule(struct jw *w, const struct m_rule *r)
 		jw_str(w, r->in);
 	}
 	jw_key(w, "ports");
-	put_ports(w, &r->ports);
+	put_ports(w, r->ports);
 	jw_key(w, "proto");
 	jw_str(w, acl_proto_name(r->proto));
 	jw_key(w, "origin");
@@ -320,7 +320,10 @@ static void read_rules(struct jin *j, json_t *o, struct m_target *t)
 			in = get_str(j, v, "in", false);
 			r->match = model_strdup(j->m, match ? match : "");
 			r->in = in ? model_strdup(j->m, in) : NULL;
-			read_ports(j, v, &r->ports);
+			struct acl_ports ports;
+
+			read_ports(j, v, &ports);
+			r->ports = model_ports(j->m, &ports);
 			r->proto = read_proto(j, v);
 			read_strv(j, v, "origin", &r->origin);
 			if (match && model_rule_target(j->m, r))

@@ -32,6 +32,7 @@ void model_free(struct model *m)
 		}
 		free(m->arena);
 	}
+	free(m->ports);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -64,10 +65,11 @@ void *model_grow(struct model *m, void *arr, size_t n, size_t size)
 {
 	void *p;
 
-	/* double at powers of two: amortised O(1), old blocks stay in the arena */
-	if (n & (n - 1) || (n && n < 4))
+	/* double at powers of two: amortised O(1), old blocks stay in the
+	 * arena; from one entry, since most targets of big policies have one */
+	if (n & (n - 1))
 		return arr;
-	p = arena_alloc(m, (n ? n * 2 : 4) * size); /* callers fill what they add */
+	p = arena_alloc(m, (n ? n * 2 : 1) * size); /* callers fill what they add */
 	if (n)
 		memcpy(p, arr, n * size);
 	return p;
@@ -98,15 +100,50 @@ void model_strv_push(struct model *m, struct strv *v, const char *s)
 	v->v[v->n++] = (char *)m->last_str;
 }
 
+static size_t ports_hash(const struct acl_ports *p)
+{
+	uint64_t h = 1469598103934665603ull ^ p->n;
+
+	for (unsigned i = 0; i < p->n; i++)
+		h = (h ^ ((uint64_t)p->r[i].lo << 16 | p->r[i].hi)) * 1099511628211ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+static void ports_insert(const struct acl_ports **tab, size_t cap, const struct acl_ports *p)
+{
+	size_t i = ports_hash(p) & (cap - 1);
+
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = p;
+}
+
 const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p)
 {
-	if (!m->last_ports || !acl_ports_equal(m->last_ports, p)) {
-		struct acl_ports *c = arena_alloc(m, sizeof(*c));
+	size_t i;
 
-		*c = *p;
-		m->last_ports = c;
+	if (2 * (m->nports + 1) > m->ports_cap) {
+		size_t cap = m->ports_cap ? 2 * m->ports_cap : 16;
+		const struct acl_ports **tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			abort();
+		for (size_t k = 0; k < m->ports_cap; k++)
+			if (m->ports[k])
+				ports_insert(tab, cap, m->ports[k]);
+		free(m->ports);
+		m->ports = tab;
+		m->ports_cap = cap;
 	}
-	return m->last_ports;
+	for (i = ports_hash(p) & (m->ports_cap - 1); m->ports[i]; i = (i + 1) & (m->ports_cap - 1))
+		if (acl_ports_equal(m->ports[i], p))
+			return m->ports[i];
+	struct acl_ports *c = arena_alloc(m, sizeof(*c));
+
+	*c = *p;
+	m->ports[i] = c;
+	m->nports++;
+	return c;
 }
 
 struct m_target *model_find(const struct model *m, const char *name)

@@ -30,7 +30,7 @@ struct m_rule {
 	char *match;  /* "*", "*.a.b", a name, a CIDR: as written */
 	struct m_match what;      /* match, parsed once */
 	char *in;     /* name ∩ CIDR: the range, else NULL */
-	struct acl_ports ports;
+	const struct acl_ports *ports; /* shared: see model_ports */
 	int proto;
 	struct strv origin; /* "file:line:col" per side */
 };
@@ -76,7 +76,9 @@ struct model {
 	/* the last string and port set stored: a million entries from one
 	 * name share one copy (the model is immutable once built) */
 	const char *last_str;
-	const struct acl_ports *last_ports;
+	/* every distinct port set once (open addressing; a policy has few) */
+	size_t nports, ports_cap;
+	const struct acl_ports **ports;
 };
 
 void model_init(struct model *m);
@@ -84,7 +86,7 @@ void model_free(struct model *m);
 void *model_alloc(struct model *m, size_t size);
 char *model_strdup(struct model *m, const char *s);
 void model_strv_push(struct model *m, struct strv *v, const char *s);
-/* An arena copy of p, shared with the previous call's when equal. */
+/* An arena copy of p, one per distinct set: equal sets share it. */
 const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p);
 bool model_strv_has(const struct strv *v, const char *s);
 

@@ -15,7 +15,7 @@ static const struct m_rule *rule_of(const struct m_target *t, const struct m_all
 	for (size_t i = 0; i < t->nrules; i++) {
 		const struct m_rule *r = &t->rules[i];
 
-		if ((r->proto & a->proto) && port_ok(&r->ports, q->port) &&
+		if ((r->proto & a->proto) && port_ok(r->ports, q->port) &&
 		    model_rule_covers(r, q->family, q->v, &a->via))
 			return r;
 	}
@@ -54,7 +54,7 @@ static bool by_star(const struct m_target *t, const struct verdict_query *q, str
 		const struct m_rule *r = &t->rules[i];
 
 		if (r->what.kind != ACL_RULE_ANY || !(r->proto & q->proto) ||
-		    !port_ok(&r->ports, q->port))
+		    !port_ok(r->ports, q->port))
 			continue;
 		if (row == ACL_SP_NONE || acl_private_covers(&t->priv, row, q->family, q->v))
 			*out = (struct verdict){ true, VERDICT_ALL, .rule = r };

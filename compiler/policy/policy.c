@@ -25,6 +25,14 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+void policy_rules_reserve(struct rule_list *l, size_t n)
+{
+	if (l->cap - l->n < n) {
+		l->cap = l->n + n;
+		l->r = acl_xrealloc(l->r, l->cap * sizeof(*l->r));
+	}
+}
+
 void policy_rules_push(struct rule_list *l, const struct acl_rule *r)
 {
 	if (l->n == l->cap) {
@@ -36,7 +44,8 @@ void policy_rules_push(struct rule_list *l, const struct acl_rule *r)
 
 void policy_rules_free(struct rule_list *l)
 {
-	free(l->r);
+	if (!l->borrowed)
+		free(l->r);
 	l->r = NULL;
 	l->n = l->cap = 0;
 }
@@ -186,6 +195,7 @@ static int parse_rules(const struct ctx *c, const struct ynode *n, const char *w
 
 	if (!expect(c, n, Y_SEQ, what))
 		return -1;
+	policy_rules_reserve(out, n->n);
 	for (size_t i = 0; i < n->n; i++) {
 		struct acl_rule r;
 

@@ -8,6 +8,7 @@
 struct rule_list {
 	size_t n, cap;
 	struct acl_rule *r;
+	bool borrowed; /* r is another list's: policy_rules_free leaves it */
 };
 
 /* A concrete host name and where it was found. */
@@ -60,6 +61,9 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 void policy_free(struct policy *p);
 
 void policy_rules_push(struct rule_list *l, const struct acl_rule *r);
+/* Room for n more rules: lists of a known size take no more (a rule is
+ * 512 bytes, and policies can hold millions). */
+void policy_rules_reserve(struct rule_list *l, size_t n);
 void policy_rules_free(struct rule_list *l);
 
 #endif

@@ -84,8 +84,8 @@ static void build_stage(const struct policy *p, const struct policy_pipeline *pl
 	snprintf(t->name, sizeof(t->name), "%s/%s", pl->name, s->name);
 	t->acl = s->acl;
 	t->stage = s;
-	for (size_t i = 0; i < s->acl->allow.n; i++)
-		policy_rules_push(&cur, &s->acl->allow.r[i]);
+	cur = s->acl->allow; /* borrowed until an override narrows it */
+	cur.borrowed = true;
 	if (pl->has_allowed) {
 		intersect_lists(&cur, &pl->allowed, &next);
 		policy_rules_free(&cur);
@@ -137,8 +137,8 @@ int targets_build(const struct policy *p, const char *const *only, size_t nonly,
 			continue;
 		snprintf(t->name, sizeof(t->name), "%s", p->acls[i].name);
 		t->acl = &p->acls[i];
-		for (size_t j = 0; j < p->acls[i].allow.n; j++)
-			policy_rules_push(&t->rules, &p->acls[i].allow.r[j]);
+		t->rules = p->acls[i].allow; /* the ACL's own rules, not a copy */
+		t->rules.borrowed = true;
 		collect_names(t, p->file);
 		out->n++;
 	}

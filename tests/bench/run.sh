@@ -40,6 +40,15 @@ for i in range(n): print(f'  a{i}:\\n    allow: [\"10.{i>>16}.{(i>>8)&255}.{i&25
   printf '%7d ACLs: %5.2f s, peak RSS %d MiB, %.0fx the input (%d KiB)\n' $n "$s" $((kb / 1024)) \
     "$(awk -v k="$kb" -v b="$in" 'BEGIN { print k * 1024 / b }')" $((in / 1024))
 done
+echo
+echo "== check: a 48 MB policy of 1,700,000 literal rules (goal: peak RSS at most 10x the input)"
+python3 tests/bench/gen_policy.py 1700000 > "$tmp/big.yaml"
+/usr/bin/time -f "%e %M" -o "$tmp/cbig" "$NETACL" check "$tmp/big.yaml" 2>/dev/null
+read -r s kb < "$tmp/cbig"
+in=$(stat -c %s "$tmp/big.yaml")
+printf '%d MB: %5.2f s, peak RSS %d MiB\n' $((in / 1000000)) "$s" $((kb / 1024))
+awk -v k="$kb" -v b="$in" 'BEGIN { printf "ratio: peak RSS is %.1fx the input (goal 10x)\n", k * 1024 / b }'
+rm -f "$tmp/big.yaml"
 bash "$root/tests/bench/dns.sh"
 echo
 bash "$root/tests/bench/kernel.sh"
