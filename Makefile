@@ -3,7 +3,8 @@
 #   make            ./netacl
 #   make check      unit + integration tests, then again under ASan+UBSan
 #   make bench      benchmarks (tests/bench/), not part of check
-#   make fuzz       libFuzzer targets: policy parser, compiled JSON, hosts files (clang)
+#   make fuzz       libFuzzer targets: policy parser, compiled JSON, hosts files,
+#                   DNS messages of the admission forwarder (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -95,7 +96,7 @@ check:
 bench: $(O)/netacl $(O)/tests/probe
 	NETACL=$(CURDIR)/$(O)/netacl PROBE=$(CURDIR)/$(O)/tests/probe O=$(O) tests/bench/run.sh
 
-FUZZERS := policy json hosts
+FUZZERS := policy json hosts dns
 fuzz:
 	$(MAKE) O=build-fuzz CC=$(CLANG) SAN="-fsanitize=fuzzer-no-link,address,undefined" CFLAGS="-O1 -g" build-fuzz/lib.stamp
 	for f in $(FUZZERS); do \

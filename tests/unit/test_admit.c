@@ -1,0 +1,322 @@
+/* The admission forwarder's core: DNS queries and answers as it reads
+ * them, which names and addresses a target admits, and the admitted set
+ * with its caps and expiry. */
+#define _GNU_SOURCE
+#include <ares.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "acl/special.h"
+#include "compiler/admit/cache.h"
+#include "compiler/admit/decide.h"
+#include "compiler/admit/msg.h"
+#include "compiler/model/json.h"
+
+/* A query as a stub resolver sends it (c-ares builds it). */
+static size_t query(const char *name, int type, int class, uint16_t id, uint8_t *out)
+{
+	unsigned char *buf;
+	int len;
+
+	cr_assert_eq(ares_create_query(name, class, type, id, 1, &buf, &len, 0), ARES_SUCCESS);
+	memcpy(out, buf, (size_t)len);
+	ares_free_string(buf);
+	return (size_t)len;
+}
+
+static size_t put_name(uint8_t *p, const char *name)
+{
+	size_t n = 0;
+
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		p[n++] = (uint8_t)l;
+		memcpy(p + n, name, l);
+		n += l;
+		name += l + (dot ? 1 : 0);
+	}
+	p[n++] = 0;
+	return n;
+}
+
+static size_t put_rr(uint8_t *p, const char *owner, int type, uint32_t ttl, const uint8_t *rd,
+		     size_t rdlen)
+{
+	size_t n = put_name(p, owner);
+
+	p[n++] = (uint8_t)(type >> 8), p[n++] = (uint8_t)type, p[n++] = 0, p[n++] = 1;
+	p[n++] = (uint8_t)(ttl >> 24), p[n++] = (uint8_t)(ttl >> 16);
+	p[n++] = (uint8_t)(ttl >> 8), p[n++] = (uint8_t)ttl;
+	p[n++] = (uint8_t)(rdlen >> 8), p[n++] = (uint8_t)rdlen;
+	memcpy(p + n, rd, rdlen);
+	return n + rdlen;
+}
+
+/* The answer an upstream server gives q: a CNAME (TTL 300) to
+ * edge.cdn.test, then two A records (TTL 60 and 5). */
+static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out)
+{
+	uint8_t cname[64];
+	static const uint8_t a1[] = { 93, 184, 216, 34 }, a2[] = { 10, 0, 0, 1 };
+	size_t n = qlen, cl = put_name(cname, "edge.cdn.test");
+
+	memcpy(out, q, qlen);
+	out[2] |= 0x80, out[3] = 0x80;
+	out[7] = 3;
+	n += put_rr(out + n, "api.example.com", DNS_T_CNAME, 300, cname, cl);
+	n += put_rr(out + n, "edge.cdn.test", DNS_T_A, 60, a1, 4);
+	n += put_rr(out + n, "edge.cdn.test", DNS_T_A, 5, a2, 4);
+	return n;
+}
+
+Test(admit, query_read_takes_a_stub_resolvers_query)
+{
+	uint8_t m[512];
+	size_t len = query("API.Example.COM.", DNS_T_A, DNS_C_IN, 0x1234, m);
+	struct dns_question q;
+
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_NOERROR);
+	cr_assert(q.name_ok && q.id == 0x1234 && q.rd && q.type == DNS_T_A);
+	cr_assert_str_eq(q.name, "api.example.com");
+	cr_assert_eq(q.end, len);
+}
+
+Test(admit, query_read_refuses_what_is_not_one_plain_question)
+{
+	uint8_t m[512];
+	struct dns_question q;
+	size_t len = query("a.example.com", DNS_T_A, DNS_C_IN, 7, m);
+
+	cr_assert_eq(dns_query_read(m, 11, &q), -1, "shorter than a header");
+	m[2] |= 0x80;
+	cr_assert_eq(dns_query_read(m, len, &q), -1, "a response");
+	m[2] = 0x10; /* opcode 2, STATUS */
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_NOTIMP);
+	m[2] = 1, m[5] = 2;
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_FORMERR, "two questions");
+	m[5] = 1;
+	cr_assert_eq(dns_query_read(m, len - 3, &q), DNS_FORMERR, "cut short");
+	cr_assert_eq(q.end, 0);
+	len = query("a.example.com", DNS_T_ANY, DNS_C_IN, 7, m);
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_NOTIMP);
+	len = query("a.example.com", DNS_T_A, 3 /* CH */, 7, m);
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_REFUSED);
+	/* a compression pointer to itself */
+	len = 12;
+	memset(m, 0, 12), m[5] = 1;
+	m[len++] = 0xc0, m[len++] = 12, m[len++] = 0, m[len++] = 1, m[len++] = 0, m[len++] = 1;
+	cr_assert_eq(dns_query_read(m, len, &q), DNS_FORMERR);
+}
+
+Test(admit, names_that_are_no_host_names_match_no_rule)
+{
+	static const char *const odd[] = { "a\\.b.example.com", "a b.example.com", "a*b.example.com", "-a.example.com", "." };
+	uint8_t m[512];
+	struct dns_question q;
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		size_t len = query(odd[i], DNS_T_A, DNS_C_IN, 1, m);
+
+		cr_assert_eq(dns_query_read(m, len, &q), DNS_NOERROR, "%s", odd[i]);
+		cr_assert(!q.name_ok, "%s", odd[i]);
+	}
+}
+
+Test(admit, reply_echoes_the_question_with_the_rcode)
+{
+	uint8_t m[512], r[512];
+	size_t len = query("x.example.com", DNS_T_AAAA, DNS_C_IN, 0xbeef, m), n;
+	struct dns_question q;
+
+	cr_assert_eq(dns_query_read(m, len, &q), 0);
+	n = dns_reply(m, &q, DNS_NXDOMAIN, r, sizeof(r));
+	cr_assert_eq(n, len);
+	cr_assert(r[0] == 0xbe && r[1] == 0xef && (r[2] & 0x81) == 0x81 && r[3] == 0x83);
+	cr_assert(r[5] == 1 && !r[7] && !r[9] && !r[11]);
+	cr_assert(memcmp(r + 12, m + 12, len - 12) == 0);
+	cr_assert_eq(dns_reply(m, &q, DNS_NXDOMAIN, r, len - 1), 0, "too small");
+	q.end = 0; /* nothing read: a bare header */
+	cr_assert_eq(dns_reply(m, &q, DNS_FORMERR, r, sizeof(r)), 12);
+	cr_assert(r[3] == 0x81 && r[5] == 0);
+}
+
+Test(admit, answers_match_only_their_question)
+{
+	uint8_t m[512], a[1024], other[512];
+	size_t len = query("api.example.com", DNS_T_A, DNS_C_IN, 99, m), n = answer(m, len, a);
+	struct dns_question q;
+
+	cr_assert_eq(dns_query_read(m, len, &q), 0);
+	cr_assert(dns_answer_matches(a, n, 99, &q));
+	cr_assert(!dns_answer_matches(a, n, 98, &q), "another ID");
+	cr_assert(!dns_answer_matches(a, 11, 99, &q), "short");
+	a[2] &= 0x7f;
+	cr_assert(!dns_answer_matches(a, n, 99, &q), "not a response");
+	a[2] |= 0x80;
+	len = query("apj.example.com", DNS_T_A, DNS_C_IN, 99, other);
+	memcpy(a, other, len);
+	a[2] |= 0x80;
+	cr_assert(!dns_answer_matches(a, n, 99, &q), "another name");
+	len = query("API.EXAMPLE.com", DNS_T_A, DNS_C_IN, 99, other);
+	memcpy(a, other, len);
+	a[2] |= 0x80;
+	cr_assert(dns_answer_matches(a, n, 99, &q), "names compare without case");
+	len = query("api.example.com", DNS_T_AAAA, DNS_C_IN, 99, other);
+	memcpy(a, other, len);
+	a[2] |= 0x80;
+	cr_assert(!dns_answer_matches(a, n, 99, &q), "another type");
+}
+
+Test(admit, answer_addresses_follow_cnames_with_the_smallest_ttl)
+{
+	uint8_t m[512], a[1024];
+	size_t len = query("api.example.com", DNS_T_A, DNS_C_IN, 5, m), n = answer(m, len, a);
+	struct dns_question q;
+	struct dns_addr out[8];
+
+	cr_assert_eq(dns_query_read(m, len, &q), 0);
+	cr_assert_eq(dns_answer_addrs(a, n, &q, out, 8), 2);
+	cr_assert(out[0].family == ACL_V4 && out[0].v == 0x5db8d822u && out[0].ttl == 60);
+	cr_assert(out[1].v == 0x0a000001u && out[1].ttl == 5);
+	cr_assert_eq(dns_answer_addrs(a, n, &q, out, 1), 1, "at most max");
+	cr_assert_eq(dns_answer_addrs(a, n - 3, &q, out, 8), -1, "cut short");
+	a[3] = 0x83, a[7] = 0; /* NXDOMAIN */
+	cr_assert_eq(dns_answer_addrs(a, len, &q, out, 8), 0);
+	q.type = DNS_T_PTR;
+	cr_assert_eq(dns_answer_addrs(a, n, &q, out, 8), 0, "only A and AAAA admit");
+}
+
+static void target(struct model *m, const char *rules, const char *priv)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "{\"schema\": 1, \"targets\": {\"t\": {\"acl\": \"t\", "
+			   "\"cgroup\": null, \"allow_all\": false, \"private\": [%s], "
+			   "\"rules\": [%s], \"allow\": [], \"dropped\": [], "
+			   "\"unresolved\": []}}}", priv, rules) > 0);
+	model_init(m);
+	cr_assert_eq(model_from_json("t.json", s, strlen(s), m), 0, "%s", s);
+	free(s);
+}
+
+#define RULE(match, in) "{\"match\": \"" match "\", " in "\"ports\": [\"443\"], \"proto\": \"tcp\", \"origin\": [\"p:1:1\"]}"
+
+Test(admit, names_are_allowed_by_exact_and_wildcard_rules_only)
+{
+	struct model m;
+	size_t idx[4];
+
+	target(&m, RULE("db.example.com", "") "," RULE("*.cdn.example.com", "") "," RULE("10.0.0.0/8", ""), "");
+	cr_assert_eq(admit_rules_for(&m.t[0], "db.example.com", idx, 4), 1);
+	cr_assert_eq(idx[0], 0);
+	cr_assert_eq(admit_rules_for(&m.t[0], "a.b.cdn.example.com", idx, 4), 1);
+	cr_assert_eq(idx[0], 1);
+	cr_assert_eq(admit_rules_for(&m.t[0], "cdn.example.com", idx, 4), 0);
+	cr_assert_eq(admit_rules_for(&m.t[0], "db.example.com.evil.test", idx, 4), 0);
+	cr_assert_eq(admit_rules_for(&m.t[0], "10.0.0.1", idx, 4), 0, "a range is no name");
+	model_free(&m);
+}
+
+Test(admit, answered_addresses_pass_the_special_purpose_table)
+{
+	struct model m;
+	int row;
+	struct acl_cidr mapped;
+	struct acl_err e;
+
+	target(&m, RULE("db.example.com", "") "," RULE("api.example.com", "\"in\": \"93.184.216.0/24\", "),
+	       "\"192.168.0.0/16\"");
+	const struct m_target *t = &m.t[0];
+
+	cr_assert_null(admit_refusal(t, &t->rules[0], ACL_V4, 0x5db8d822u, &row));
+	cr_assert_str_eq(admit_refusal(t, &t->rules[0], ACL_V4, 0x0a000001u, &row),
+			 "special-purpose address");
+	cr_assert_eq(row, ACL_SP_PRIVATE_USE);
+	cr_assert_null(admit_refusal(t, &t->rules[0], ACL_V4, 0xc0a80101u, &row), "private: exempts");
+	cr_assert_not_null(admit_refusal(t, &t->rules[0], ACL_V4, 0xa9fea9feu, &row));
+	cr_assert_eq(row, ACL_SP_METADATA);
+	acl_cidr_parse("::ffff:10.0.0.1", 15, &mapped, &e);
+	cr_assert_not_null(admit_refusal(t, &t->rules[0], ACL_V6, mapped.v, &row), "mapped");
+	cr_assert_null(admit_refusal(t, &t->rules[1], ACL_V4, 0x5db8d822u, &row));
+	cr_assert_str_eq(admit_refusal(t, &t->rules[1], ACL_V4, 0x5db8d922u, &row),
+			 "outside the rule's range");
+	model_free(&m);
+}
+
+Test(admit, seconds_between_floor_and_ceiling_plus_grace)
+{
+	struct admit_ttl l = { .min = 5, .max = 3600, .grace = 10 };
+
+	cr_assert_eq(admit_seconds(&l, 0), 15);
+	cr_assert_eq(admit_seconds(&l, 60), 70);
+	cr_assert_eq(admit_seconds(&l, 86400), 3610);
+}
+
+struct gone_log {
+	int n;
+	acl_u128 last;
+};
+
+static void on_gone(int family, acl_u128 v, void *arg)
+{
+	struct gone_log *g = arg;
+
+	(void)family;
+	g->n++;
+	g->last = v;
+}
+
+Test(admit, a_names_cap_drops_its_least_recently_answered_address)
+{
+	struct admit_cache c;
+	struct gone_log g = { 0 };
+
+	admit_cache_init(&c, 2, 100);
+	admit_cache_put(&c, "a.test", ACL_V4, 1, 10, 1000, on_gone, &g);
+	admit_cache_put(&c, "a.test", ACL_V4, 2, 20, 1000, on_gone, &g);
+	admit_cache_put(&c, "a.test", ACL_V4, 1, 30, 1000, on_gone, &g); /* answered again */
+	admit_cache_put(&c, "a.test", ACL_V4, 3, 40, 1000, on_gone, &g);
+	cr_assert_eq(g.n, 1);
+	cr_assert(g.last == 2, "the least recently answered goes");
+	cr_assert_eq(c.n, 2);
+	admit_cache_free(&c);
+}
+
+Test(admit, an_address_of_two_names_stays_while_either_holds_it)
+{
+	struct admit_cache c;
+	struct gone_log g = { 0 };
+
+	admit_cache_init(&c, 4, 100);
+	cr_assert_eq(admit_cache_put(&c, "a.test", ACL_V4, 7, 0, 100, on_gone, &g), 100);
+	cr_assert_eq(admit_cache_put(&c, "b.test", ACL_V4, 7, 0, 500, on_gone, &g), 500,
+		     "the latest expiry is the map's");
+	admit_cache_expire(&c, 100, on_gone, &g);
+	cr_assert_eq(g.n, 0, "b.test still holds it");
+	cr_assert_eq(c.n, 1);
+	admit_cache_expire(&c, 499, on_gone, &g);
+	cr_assert_eq(g.n, 0);
+	admit_cache_expire(&c, 500, on_gone, &g);
+	cr_assert(g.n == 1 && g.last == 7 && c.n == 0);
+	admit_cache_free(&c);
+}
+
+Test(admit, the_total_cap_bounds_a_flood_of_names)
+{
+	struct admit_cache c;
+	struct gone_log g = { 0 };
+	char name[32];
+
+	admit_cache_init(&c, 4, 64);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		admit_cache_put(&c, name, ACL_V6, (acl_u128)i, (uint64_t)i, 5000, on_gone, &g);
+	}
+	cr_assert_eq(c.n, 64);
+	cr_assert_eq(g.n, 1000 - 64);
+	cr_assert(g.last == 1000 - 65, "oldest first");
+	admit_cache_free(&c);
+}
