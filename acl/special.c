@@ -202,8 +202,10 @@ bool acl_sp_embedded(const struct acl_private *p, acl_u128 v, acl_u128 *v4,
 	return false;
 }
 
-const char *acl_nat64_refuse(const struct acl_cidr *c)
+const char *acl_nat64_refuse(const struct acl_cidr *list, size_t n, const struct acl_cidr *c)
 {
+	struct acl_cidr in;
+
 	static const uint8_t lens[] = { 32, 40, 48, 56, 64, 96 };
 	bool len_ok = false;
 
@@ -216,8 +218,6 @@ const char *acl_nat64_refuse(const struct acl_cidr *c)
 	for (size_t i = 0; i < NELEM(v6_embedding); i++) {
 		struct acl_cidr e = v6_cidr(&v6_embedding[i]);
 
-		struct acl_cidr in;
-
 		if (acl_cidr_overlap(&e, c, &in))
 			return i == 0 ? "it overlaps the IPv4-mapped prefix ::ffff:0:0/96"
 				      : "it overlaps the well-known NAT64 prefix 64:ff9b::/96, "
@@ -227,6 +227,9 @@ const char *acl_nat64_refuse(const struct acl_cidr *c)
 		if (v6_table[i].row == ACL_SP_METADATA &&
 		    acl_cidr_contains(c, ACL_V6, v6_value(&v6_table[i])))
 			return "it contains a metadata endpoint";
+	for (size_t i = 0; i < n; i++)
+		if (acl_cidr_overlap(&list[i], c, &in))
+			return "it overlaps another nat64 prefix";
 	return NULL;
 }
 

@@ -40,8 +40,8 @@ struct acl_private {
 /* Local NAT64 prefixes a policy may list; lengths are RFC 6052's. */
 #define ACL_NAT64_MAX 16
 
-/* Can c be a local NAT64 prefix?  NULL, or why not. */
-const char *acl_nat64_refuse(const struct acl_cidr *c);
+/* Can c be a local NAT64 prefix besides the n in list?  NULL, or why not. */
+const char *acl_nat64_refuse(const struct acl_cidr *list, size_t n, const struct acl_cidr *c);
 
 const char *acl_sp_name(int row);
 /* Row index by name, or ACL_SP_NONE. */

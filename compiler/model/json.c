@@ -460,17 +460,14 @@ static void read_nat64(struct jin *j, json_t *o, struct m_target *t)
 	pv->nat64 = model_alloc(j->m, (text.n + 1) * sizeof(*pv->nat64));
 	for (size_t i = 0; i < text.n; i++) {
 		const char *s = text.v[i], *why = NULL;
-		struct acl_cidr c, in;
+		struct acl_cidr c;
 		struct acl_err e;
 
 		if (acl_cidr_parse(s, strlen(s), &c, &e)) {
 			jerr(j, "nat64[%zu]: %s", i, e.msg);
 			continue;
 		}
-		why = acl_nat64_refuse(&c);
-		for (size_t k = 0; !why && k < pv->nnat64; k++)
-			if (acl_cidr_overlap(&pv->nat64[k], &c, &in))
-				why = "it overlaps another nat64 prefix";
+		why = acl_nat64_refuse(pv->nat64, pv->nnat64, &c);
 		if (why)
 			jerr(j, "nat64[%zu]: %s: %s", i, s, why);
 		else

@@ -565,9 +565,9 @@ static int parse_nat64(const struct ctx *c, const struct ynode *n)
 		abort();
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
-		struct acl_cidr cidr, in;
+		struct acl_cidr cidr;
 		struct acl_err e;
-		const char *why = NULL;
+		const char *why;
 
 		if (!expect(c, it, Y_SCALAR, "a nat64: prefix")) {
 			rc = -1;
@@ -578,10 +578,7 @@ static int parse_nat64(const struct ctx *c, const struct ynode *n)
 			rc = -1;
 			continue;
 		}
-		why = acl_nat64_refuse(&cidr);
-		for (size_t k = 0; !why && k < p->nnat64; k++)
-			if (acl_cidr_overlap(&p->nat64[k], &cidr, &in))
-				why = "it overlaps another nat64: prefix";
+		why = acl_nat64_refuse(p->nat64, p->nnat64, &cidr);
 		if (why) {
 			diag_error(c->file, it->line, it->col, "nat64: %s: %s", it->str, why);
 			rc = -1;

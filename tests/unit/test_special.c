@@ -314,7 +314,7 @@ Test(special, nat64_local_prefixes_carry_ipv4_at_every_length)
 		struct acl_private p = { .nnat64 = 1, .nat64 = &n };
 		acl_u128 v4 = 0;
 
-		cr_assert_null(acl_nat64_refuse(&n), "%s", rfc[i][0]);
+		cr_assert_null(acl_nat64_refuse(NULL, 0, &n), "%s", rfc[i][0]);
 		cr_assert(acl_sp_embedded(&p, a.v, &v4, &in), "%s", rfc[i][1]);
 		cr_assert(v4 == 0xc0000221u && in.len == n.len, "%s", rfc[i][1]);
 		cr_assert(nat64_form(&n, 0xc0000221u, 0, 0) == a.v, "%s", rfc[i][1]);
@@ -348,11 +348,12 @@ Test(special, nat64_prefixes_refused)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct acl_cidr c = C(bad[i]);
 
-		cr_assert_not_null(acl_nat64_refuse(&c), "%s", bad[i]);
+		cr_assert_not_null(acl_nat64_refuse(NULL, 0, &c), "%s", bad[i]);
 	}
 	struct acl_cidr ok = C("64:ff9b:1:2::/96");
 
-	cr_assert_null(acl_nat64_refuse(&ok));
+	cr_assert_null(acl_nat64_refuse(NULL, 0, &ok));
+	cr_assert_not_null(acl_nat64_refuse(&ok, 1, &ok), "overlaps itself");
 }
 
 /* Exemptions and the metadata floor reach under local prefixes, and the
