@@ -128,10 +128,13 @@ static acl_u128 nat64_form(const struct acl_cidr *n, uint32_t v4, uint8_t u, uin
 
 	if (n->len >= 96)
 		return v | v4;
-	v |= (acl_u128)(before ? v4 >> (32 - before) : 0) << 64;
+	int after = 32 - before; /* v4 bits after the u octet */
+	uint64_t low = (uint64_t)v4 & ((1ull << after) - 1);
+
+	v |= (acl_u128)((uint64_t)v4 >> after) << 64;
 	v |= (acl_u128)u << 56;
-	v |= (acl_u128)(uint32_t)(v4 << before) >> before << (56 - (32 - before));
-	return v | ((acl_u128)suffix & (((acl_u128)1 << (56 - (32 - before))) - 1));
+	v |= (acl_u128)low << (56 - after);
+	return v | ((acl_u128)suffix & (((acl_u128)1 << (56 - after)) - 1));
 }
 
 /* The denied set agrees with classify on many probes. */
