@@ -204,9 +204,8 @@ bool acl_sp_embedded(const struct acl_private *p, acl_u128 v, acl_u128 *v4,
 
 const char *acl_nat64_refuse(const struct acl_cidr *list, size_t n, const struct acl_cidr *c)
 {
-	struct acl_cidr in;
-
 	static const uint8_t lens[] = { 32, 40, 48, 56, 64, 96 };
+	struct acl_cidr in;
 	bool len_ok = false;
 
 	if (c->family != ACL_V6)
@@ -233,30 +232,24 @@ const char *acl_nat64_refuse(const struct acl_cidr *list, size_t n, const struct
 	return NULL;
 }
 
-static int classify_in(const struct v4_range *t4, size_t n4, const struct v6_range *t6,
-		       size_t n6, int family, acl_u128 v)
-{
-	int best = ACL_SP_NONE, best_len = -1;
-
-	for (size_t i = 0; family == ACL_V4 && i < n4; i++) {
-		struct acl_cidr c = v4_cidr(&t4[i]);
-
-		if (c.len > best_len && acl_cidr_contains(&c, family, v))
-			best = t4[i].row, best_len = c.len;
-	}
-	for (size_t i = 0; family == ACL_V6 && i < n6; i++) {
-		struct acl_cidr c = v6_cidr(&t6[i]);
-
-		if (c.len > best_len && acl_cidr_contains(&c, family, v))
-			best = t6[i].row, best_len = c.len;
-	}
-	return best;
-}
-
 /* The row by the tables alone, embeddings not looked at. */
 static int classify_plain(int family, acl_u128 v)
 {
-	return classify_in(v4_table, NELEM(v4_table), v6_table, NELEM(v6_table), family, v);
+	int best = ACL_SP_NONE, best_len = -1;
+
+	for (size_t i = 0; family == ACL_V4 && i < NELEM(v4_table); i++) {
+		struct acl_cidr c = v4_cidr(&v4_table[i]);
+
+		if (c.len > best_len && acl_cidr_contains(&c, family, v))
+			best = v4_table[i].row, best_len = c.len;
+	}
+	for (size_t i = 0; family == ACL_V6 && i < NELEM(v6_table); i++) {
+		struct acl_cidr c = v6_cidr(&v6_table[i]);
+
+		if (c.len > best_len && acl_cidr_contains(&c, family, v))
+			best = v6_table[i].row, best_len = c.len;
+	}
+	return best;
 }
 
 int acl_sp_classify(const struct acl_private *p, int family, acl_u128 v)
