@@ -53,9 +53,10 @@ static int select_targets(struct model *m, const char *file, const char *const *
 	return 0;
 }
 
+/* Without m (check), stop after intersection: the sets are not built. */
 static int load_policy(const char *path, const char *text, size_t len,
 		       const struct resolve_opts *o, const char *const *only, size_t nonly,
-		       struct model *m)
+		       struct model *m, size_t *ntargets)
 {
 	struct policy p;
 	struct target_set ts = { 0 };
@@ -66,8 +67,9 @@ static int load_policy(const char *path, const char *text, size_t len,
 		rc = EX_DATAERR;
 	else if (targets_build(&p, only, nonly, &ts))
 		rc = EX_USAGE;
-	else
+	else if (m)
 		rc = build_model(&ts, o, m, &unresolved);
+	*ntargets = ts.n;
 	if (!rc && o->strict && unresolved) {
 		for (size_t i = 0; i < m->n; i++)
 			for (size_t j = 0; j < m->t[i].nunres; j++)
@@ -81,14 +83,8 @@ static int load_policy(const char *path, const char *text, size_t len,
 	return rc;
 }
 
-int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
-	       size_t nonly, struct model *m)
-{
-	return input_load_digest(path, o, only, nonly, m, NULL);
-}
-
-int input_load_digest(const char *path, const struct resolve_opts *o, const char *const *only,
-		      size_t nonly, struct model *m, uint8_t digest[32])
+static int load(const char *path, const struct resolve_opts *o, const char *const *only,
+		size_t nonly, struct model *m, uint8_t digest[32], size_t *ntargets)
 {
 	size_t len;
 	char *text = files_read(path, &len);
@@ -105,13 +101,41 @@ int input_load_digest(const char *path, const struct resolve_opts *o, const char
 		EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL);
 	diag_source(path, text, len);
 	if (looks_like_json(text, len)) {
-		rc = model_from_json(path, text, len, m);
+		struct model own;
+
+		if (!m)
+			model_init(&own);
+		rc = model_from_json(path, text, len, m ? m : &own);
 		if (!rc)
-			rc = select_targets(m, path, only, nonly);
+			rc = select_targets(m ? m : &own, path, only, nonly);
+		*ntargets = m ? m->n : own.n;
+		if (!m)
+			model_free(&own);
 	} else {
-		rc = load_policy(path, text, len, o, only, nonly, m);
+		rc = load_policy(path, text, len, o, only, nonly, m, ntargets);
 	}
 	diag_source(NULL, NULL, 0);
 	free(text);
 	return rc;
+}
+
+int input_load(const char *path, const struct resolve_opts *o, const char *const *only,
+	       size_t nonly, struct model *m)
+{
+	size_t n;
+
+	return load(path, o, only, nonly, m, NULL, &n);
+}
+
+int input_load_digest(const char *path, const struct resolve_opts *o, const char *const *only,
+		      size_t nonly, struct model *m, uint8_t digest[32])
+{
+	size_t n;
+
+	return load(path, o, only, nonly, m, digest, &n);
+}
+
+int input_check(const char *path, const struct resolve_opts *o, size_t *ntargets)
+{
+	return load(path, o, NULL, 0, NULL, NULL, ntargets);
 }

@@ -17,4 +17,8 @@ int input_load(const char *path, const struct resolve_opts *o, const char *const
 int input_load_digest(const char *path, const struct resolve_opts *o, const char *const *only,
 		      size_t nonly, struct model *m, uint8_t digest[32]);
 
+/* Parse, check and intersect (a policy) or read (a compiled file), and
+ * build no sets: what `check` does.  ntargets: how many targets. */
+int input_check(const char *path, const struct resolve_opts *o, size_t *ntargets);
+
 #endif

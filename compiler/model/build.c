@@ -123,10 +123,11 @@ static void add_rules(struct model *m, struct m_target *t, const struct target *
 	t->rules = model_alloc(m, (tg->rules.n + !tg->rules.n) * sizeof(*t->rules));
 	t->nrules = tg->rules.n;
 	for (size_t i = 0; i < tg->rules.n; i++) {
-		const struct acl_rule *r = &tg->rules.r[i];
+		struct acl_rule rule, *r = &rule;
 		struct m_rule *mr = &t->rules[i];
 		char buf[ACL_NAME_MAX + 8];
 
+		policy_rule_get(&tg->rules, i, r);
 		acl_rule_format_match(r, buf, sizeof(buf));
 		mr->match = model_strdup(m, buf);
 		mr->what = (struct m_match){ .kind = r->kind, .host = r->host.kind, .net = r->net };
@@ -176,7 +177,7 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	add_rules(m, t, tg);
 	for (size_t i = 0; i < tg->nnames; i++) {
 		const struct resolution *r = find_res(res, names, nnames, tg->names[i].name);
-		const struct acl_rule *rule = &tg->rules.r[tg->names[i].rule];
+		struct acl_rule rule;
 
 		if (r->error) {
 			t->unres = model_grow(m, t->unres, t->nunres, sizeof(*t->unres));
@@ -185,8 +186,9 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 			t->nunres++;
 			continue;
 		}
+		policy_rule_get(&tg->rules, tg->names[i].rule, &rule);
 		for (size_t a = 0; a < r->n; a++)
-			add_answer(m, t, rule, r->name, &r->a[a]);
+			add_answer(m, t, &rule, r->name, &r->a[a]);
 	}
 	model_canonicalise(m, t);
 }

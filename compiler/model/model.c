@@ -4,84 +4,33 @@
 #include <string.h>
 
 #include "acl/set.h"
-
-/* A chain of blocks; each allocation is never freed on its own. */
-struct block {
-	struct block *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-struct arena {
-	struct block *head;
-};
+#include "compiler/arena.h"
 
 void model_init(struct model *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->arena = acl_xrealloc(NULL, sizeof(*m->arena));
-	m->arena->head = NULL;
+	m->arena = arena_new();
 }
 
 void model_free(struct model *m)
 {
-	if (m->arena) {
-		for (struct block *b = m->arena->head, *nx; b; b = nx) {
-			nx = b->next;
-			free(b);
-		}
-		free(m->arena);
-	}
-	free(m->ports);
+	arena_free(m->arena);
 	memset(m, 0, sizeof(*m));
-}
-
-static void *arena_alloc(struct model *m, size_t size)
-{
-	struct block *b = m->arena->head;
-	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	void *p;
-
-	if (!b || b->size - b->used < need) {
-		size_t bs = need > 65536 ? need : 65536;
-
-		b = acl_xrealloc(NULL, sizeof(*b) + bs);
-		b->used = 0;
-		b->size = bs;
-		b->next = m->arena->head;
-		m->arena->head = b;
-	}
-	p = (char *)b->data + b->used;
-	b->used += need;
-	return p;
 }
 
 void *model_alloc(struct model *m, size_t size)
 {
-	return memset(arena_alloc(m, size), 0, size);
+	return arena_alloc(m->arena, size);
 }
 
 void *model_grow(struct model *m, void *arr, size_t n, size_t size)
 {
-	void *p;
-
-	/* double at powers of two: amortised O(1), old blocks stay in the
-	 * arena; from one entry, since most targets of big policies have one */
-	if (n & (n - 1))
-		return arr;
-	p = arena_alloc(m, (n ? n * 2 : 1) * size); /* callers fill what they add */
-	if (n)
-		memcpy(p, arr, n * size);
-	return p;
+	return arena_grow(m->arena, arr, n, size);
 }
 
 char *model_strdup(struct model *m, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *d = model_alloc(m, n);
-
-	memcpy(d, s, n);
-	return d;
+	return arena_strdup(m->arena, s);
 }
 
 bool model_strv_has(const struct strv *v, const char *s)
@@ -100,50 +49,9 @@ void model_strv_push(struct model *m, struct strv *v, const char *s)
 	v->v[v->n++] = (char *)m->last_str;
 }
 
-static size_t ports_hash(const struct acl_ports *p)
-{
-	uint64_t h = 1469598103934665603ull ^ p->n;
-
-	for (unsigned i = 0; i < p->n; i++)
-		h = (h ^ ((uint64_t)p->r[i].lo << 16 | p->r[i].hi)) * 1099511628211ull;
-	return (size_t)(h ^ h >> 29);
-}
-
-static void ports_insert(const struct acl_ports **tab, size_t cap, const struct acl_ports *p)
-{
-	size_t i = ports_hash(p) & (cap - 1);
-
-	while (tab[i])
-		i = (i + 1) & (cap - 1);
-	tab[i] = p;
-}
-
 const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p)
 {
-	size_t i;
-
-	if (2 * (m->nports + 1) > m->ports_cap) {
-		size_t cap = m->ports_cap ? 2 * m->ports_cap : 16;
-		const struct acl_ports **tab = calloc(cap, sizeof(*tab));
-
-		if (!tab)
-			abort();
-		for (size_t k = 0; k < m->ports_cap; k++)
-			if (m->ports[k])
-				ports_insert(tab, cap, m->ports[k]);
-		free(m->ports);
-		m->ports = tab;
-		m->ports_cap = cap;
-	}
-	for (i = ports_hash(p) & (m->ports_cap - 1); m->ports[i]; i = (i + 1) & (m->ports_cap - 1))
-		if (acl_ports_equal(m->ports[i], p))
-			return m->ports[i];
-	struct acl_ports *c = arena_alloc(m, sizeof(*c));
-
-	*c = *p;
-	m->ports[i] = c;
-	m->nports++;
-	return c;
+	return arena_ports(m->arena, p);
 }
 
 struct m_target *model_find(const struct model *m, const char *name)

@@ -27,12 +27,12 @@ struct m_match {
 };
 
 struct m_rule {
+	struct m_match what;      /* match, parsed once (first: no padding) */
 	char *match;  /* "*", "*.a.b", a name, a CIDR: as written */
-	struct m_match what;      /* match, parsed once */
 	char *in;     /* name ∩ CIDR: the range, else NULL */
 	const struct acl_ports *ports; /* shared: see model_ports */
-	int proto;
 	struct strv origin; /* "file:line:col" per side */
+	int proto;
 };
 
 struct m_allow {
@@ -73,12 +73,9 @@ struct model {
 	struct arena *arena;
 	size_t n;
 	struct m_target *t; /* sorted by name */
-	/* the last string and port set stored: a million entries from one
-	 * name share one copy (the model is immutable once built) */
+	/* the last string stored: a million entries from one name share
+	 * one copy (the model is immutable once built) */
 	const char *last_str;
-	/* every distinct port set once (open addressing; a policy has few) */
-	size_t nports, ports_cap;
-	const struct acl_ports **ports;
 };
 
 void model_init(struct model *m);
@@ -86,7 +83,8 @@ void model_free(struct model *m);
 void *model_alloc(struct model *m, size_t size);
 char *model_strdup(struct model *m, const char *s);
 void model_strv_push(struct model *m, struct strv *v, const char *s);
-/* An arena copy of p, one per distinct set: equal sets share it. */
+/* An arena copy of p, one per distinct set: equal sets share it (see
+ * arena_ports: it holds only p->n ranges). */
 const struct acl_ports *model_ports(struct model *m, const struct acl_ports *p);
 bool model_strv_has(const struct strv *v, const char *s);
 

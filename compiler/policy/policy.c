@@ -3,11 +3,13 @@
 #include "compiler/policy/policy.h"
 
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acl/set.h"
 #include "acl/names.h"
+#include "compiler/arena.h"
 #include "compiler/diag.h"
 #include "compiler/policy/yaml.h"
 
@@ -33,13 +35,48 @@ void policy_rules_reserve(struct rule_list *l, size_t n)
 	}
 }
 
-void policy_rules_push(struct rule_list *l, const struct acl_rule *r)
+void policy_rules_push(struct arena *a, struct rule_list *l, const struct acl_rule *r)
 {
+	struct rule_rec *rec;
+	struct acl_origin *orig;
+
 	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 1; /* most ACLs have a rule or two: 512 bytes each */
+		l->cap = l->cap ? 2 * l->cap : 1; /* most ACLs have a rule or two */
 		l->r = acl_xrealloc(l->r, l->cap * sizeof(*l->r));
 	}
-	l->r[l->n++] = *r;
+	rec = &l->r[l->n++];
+	orig = arena_alloc(a, r->norig * sizeof(*orig));
+	memcpy(orig, r->orig, r->norig * sizeof(*orig));
+	*rec = (struct rule_rec){
+		.net = r->net,
+		.name = acl_is_name_kind(r->kind) ? arena_strdup(a, r->host.name) : "",
+		.ports = arena_ports(a, &r->ports),
+		.orig = orig,
+		.kind = (uint8_t)r->kind,
+		.host = (uint8_t)r->host.kind,
+		.proto = (uint8_t)r->proto,
+		.norig = (uint8_t)r->norig,
+		.has_net = r->has_net,
+		.floor = r->floor,
+	};
+}
+
+void policy_rule_get(const struct rule_list *l, size_t i, struct acl_rule *out)
+{
+	const struct rule_rec *rec = &l->r[i];
+
+	memset(out, 0, sizeof(*out));
+	out->kind = rec->kind;
+	out->host.kind = rec->host;
+	snprintf(out->host.name, sizeof(out->host.name), "%s", rec->name);
+	out->has_net = rec->has_net;
+	out->net = rec->net;
+	out->floor = rec->floor;
+	out->ports.n = rec->ports->n; /* interned sets hold only n ranges */
+	memcpy(out->ports.r, rec->ports->r, rec->ports->n * sizeof(out->ports.r[0]));
+	out->proto = rec->proto;
+	out->norig = rec->norig;
+	memcpy(out->orig, rec->orig, rec->norig * sizeof(*rec->orig));
 }
 
 void policy_rules_free(struct rule_list *l)
@@ -202,7 +239,7 @@ static int parse_rules(const struct ctx *c, const struct ynode *n, const char *w
 		if (parse_rule(c, n->items[i], &r))
 			rc = -1;
 		else
-			policy_rules_push(out, &r);
+			policy_rules_push(c->p->arena, out, &r);
 	}
 	return rc;
 }
@@ -261,7 +298,8 @@ static void warn_metadata(const struct ctx *c, const struct acl_private *pv,
 	for (size_t i = 0; i < l->n; i++) {
 		char buf[ACL_CIDR_STRLEN], endpoint[ACL_CIDR_STRLEN];
 
-		if (l->r[i].kind != ACL_RULE_NET || !acl_sp_covers_metadata(pv, &l->r[i].net, endpoint))
+		if (l->r[i].kind != ACL_RULE_NET ||
+		    !acl_sp_covers_metadata(pv, &l->r[i].net, endpoint))
 			continue;
 		acl_cidr_format(&l->r[i].net, buf);
 		diag_warning(c->file, l->r[i].orig[0].line, l->r[i].orig[0].col,
@@ -654,6 +692,7 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 
 	memset(out, 0, sizeof(*out));
 	out->file = xstrdup(file);
+	out->arena = arena_new();
 	c.file = out->file;
 	root = yaml_load(c.file, text, len);
 	if (!root)
@@ -690,5 +729,6 @@ void policy_free(struct policy *p)
 	free(p->acls);
 	free(p->pipelines);
 	free(p->file);
+	arena_free(p->arena);
 	memset(p, 0, sizeof(*p));
 }

@@ -5,9 +5,25 @@
 #include "acl/rule.h"
 #include "acl/special.h"
 
+/* A rule as a list keeps it: 64 bytes where a struct acl_rule takes 512
+ * (policies hold millions).  Names, port sets and origins live in an
+ * arena of the list's owner (the policy, the target set), not one per
+ * list: a policy may hold 100,000 ACLs of one rule each.
+ * policy_rule_get expands a record into a struct acl_rule. */
+struct rule_rec {
+	struct acl_cidr net;
+	const char *name;               /* the host pattern's name or suffix */
+	const struct acl_ports *ports;  /* interned */
+	const struct acl_origin *orig;  /* norig of them */
+	uint8_t kind, host, proto, norig;
+	bool has_net, floor;
+};
+
+struct arena;
+
 struct rule_list {
 	size_t n, cap;
-	struct acl_rule *r;
+	struct rule_rec *r;
 	bool borrowed; /* r is another list's: policy_rules_free leaves it */
 };
 
@@ -51,6 +67,7 @@ struct policy {
 	char *file;
 	size_t nnat64;
 	struct acl_cidr *nat64; /* nat64: the network's NAT64 prefixes */
+	struct arena *arena;    /* what the rule lists' records point to */
 	size_t nacls, npipelines;
 	struct policy_acl *acls;
 	struct policy_pipeline *pipelines;
@@ -60,10 +77,12 @@ struct policy {
 int policy_parse(const char *file, const char *text, size_t len, struct policy *out);
 void policy_free(struct policy *p);
 
-void policy_rules_push(struct rule_list *l, const struct acl_rule *r);
-/* Room for n more rules: lists of a known size take no more (a rule is
- * 512 bytes, and policies can hold millions). */
+/* Add r to l; its name, ports and origins are stored in a. */
+void policy_rules_push(struct arena *a, struct rule_list *l, const struct acl_rule *r);
+/* Room for n more rules: lists of a known size take no more. */
 void policy_rules_reserve(struct rule_list *l, size_t n);
+/* Rule i of the list, expanded. */
+void policy_rule_get(const struct rule_list *l, size_t i, struct acl_rule *out);
 void policy_rules_free(struct rule_list *l);
 
 #endif

@@ -5,21 +5,24 @@
 #include <string.h>
 
 #include "acl/set.h"
+#include "compiler/arena.h"
 #include "compiler/diag.h"
 
 /* a ∩ b for rule lists: the union of the pairwise intersections. */
-static void intersect_lists(const struct rule_list *a, const struct rule_list *b,
-			    struct rule_list *out)
+static void intersect_lists(struct arena *arena, const struct rule_list *a,
+			    const struct rule_list *b, struct rule_list *out)
 {
 	struct rule_list r = { 0 };
+	struct acl_rule x, y, xy;
 
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
+		policy_rule_get(a, i, &x);
 		for (size_t j = 0; j < b->n; j++) {
-			struct acl_rule x;
-
-			if (acl_rule_intersect(&a->r[i], &b->r[j], &x))
-				policy_rules_push(&r, &x);
+			policy_rule_get(b, j, &y);
+			if (acl_rule_intersect(&x, &y, &xy))
+				policy_rules_push(arena, &r, &xy);
 		}
+	}
 	*out = r;
 }
 
@@ -45,15 +48,15 @@ static void collect_names(struct target *t, const char *file)
 	if (!used)
 		abort();
 	for (size_t i = 0; i < t->rules.n; i++) {
-		const struct acl_rule *r = &t->rules.r[i];
+		const struct rule_rec *r = &t->rules.r[i];
 		bool any = false;
 
 		if (r->kind == ACL_RULE_NET)
 			continue;
 		if (r->kind == ACL_RULE_EXACT)
-			add_name(t, r->host.name, i);
+			add_name(t, r->name, i); /* the list's arena keeps it */
 		for (size_t h = 0; h < nhosts; h++) {
-			if (!acl_host_matches(&r->host, s->hosts[h].name))
+			if (!acl_name_matches(r->host, r->name, s->hosts[h].name))
 				continue;
 			used[h] = true;
 			if (r->kind == ACL_RULE_WILD) {
@@ -66,7 +69,7 @@ static void collect_names(struct target *t, const char *file)
 			diag_warning(file, r->orig[0].line, r->orig[0].col,
 				     "target '%s': wildcard *.%s is instantiated by no "
 				     "concrete host (hosts: or config:); it allows nothing",
-				     t->name, r->host.name);
+				     t->name, r->name);
 	}
 	for (size_t h = 0; h < nhosts; h++)
 		if (!used[h])
@@ -77,7 +80,7 @@ static void collect_names(struct target *t, const char *file)
 }
 
 static void build_stage(const struct policy *p, const struct policy_pipeline *pl,
-			const struct policy_stage *s, struct target *t)
+			const struct policy_stage *s, struct arena *arena, struct target *t)
 {
 	struct rule_list cur = { 0 }, next;
 
@@ -87,12 +90,12 @@ static void build_stage(const struct policy *p, const struct policy_pipeline *pl
 	cur = s->acl->allow; /* borrowed until an override narrows it */
 	cur.borrowed = true;
 	if (pl->has_allowed) {
-		intersect_lists(&cur, &pl->allowed, &next);
+		intersect_lists(arena, &cur, &pl->allowed, &next);
 		policy_rules_free(&cur);
 		cur = next;
 	}
 	if (s->has_allowed) {
-		intersect_lists(&cur, &s->allowed, &next);
+		intersect_lists(arena, &cur, &s->allowed, &next);
 		policy_rules_free(&cur);
 		cur = next;
 	}
@@ -127,6 +130,7 @@ int targets_build(const struct policy *p, const char *const *only, size_t nonly,
 	for (size_t i = 0; i < p->npipelines; i++)
 		cap += p->pipelines[i].nstages;
 	out->n = 0;
+	out->arena = arena_new();
 	out->t = calloc(cap + 1, sizeof(*out->t));
 	if (!out->t)
 		abort();
@@ -151,7 +155,8 @@ int targets_build(const struct policy *p, const char *const *only, size_t nonly,
 				 p->pipelines[i].stages[j].name);
 			if (!wanted(name, only, nonly, seen))
 				continue;
-			build_stage(p, &p->pipelines[i], &p->pipelines[i].stages[j], t);
+			build_stage(p, &p->pipelines[i], &p->pipelines[i].stages[j], out->arena,
+				    t);
 			collect_names(t, p->file);
 			out->n++;
 		}
@@ -171,6 +176,8 @@ void targets_free(struct target_set *ts)
 		free(ts->t[i].names);
 	}
 	free(ts->t);
+	arena_free(ts->arena);
+	ts->arena = NULL;
 	ts->t = NULL;
 	ts->n = 0;
 }

@@ -21,6 +21,7 @@ struct target {
 struct target_set {
 	size_t n;
 	struct target *t;
+	struct arena *arena; /* what the intersected rules point to */
 };
 
 /* Build the targets named in only[] (all when nonly == 0).  Warns about
