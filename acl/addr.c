@@ -232,3 +232,18 @@ bool acl_cidr_overlap(const struct acl_cidr *a, const struct acl_cidr *b,
 	}
 	return false;
 }
+
+acl_u128 acl_addr_from_bytes(const uint8_t *b, size_t n)
+{
+	acl_u128 v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+void acl_addr_to_bytes(acl_u128 v, uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}

@@ -50,6 +50,9 @@ void acl_addr_format(int family, acl_u128 v, char *buf);
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes the IPv4 address:
  * the kernel checks those against IPv4 rules, and so does netacl. */
 void acl_addr_unmap(uint8_t *family, acl_u128 *v);
+/* An address of n bytes (4 or 16) in network order, and back. */
+acl_u128 acl_addr_from_bytes(const uint8_t *b, size_t n);
+void acl_addr_to_bytes(acl_u128 v, uint8_t *b, size_t n);
 
 bool acl_cidr_contains(const struct acl_cidr *c, int family, acl_u128 v);
 /* Overlap of two CIDRs (one contains the other, or they are disjoint). */

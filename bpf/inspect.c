@@ -67,8 +67,7 @@ static int read_keys(int fd, int family, bool lpm,
 
 		if (bpf_map_lookup_elem(fd, next, v))
 			return -errno;
-		for (size_t i = off; i < ksize; i++)
-			c.v = c.v << 8 | next[i];
+		c.v = acl_addr_from_bytes(next + off, ksize - off);
 		fn(&c, v, arg);
 		memcpy(k, next, ksize);
 		prev = k;
@@ -152,8 +151,7 @@ static void read_nat64(const struct netacl_meta *meta, struct model *m, struct m
 
 		c->family = ACL_V6;
 		c->len = meta->nat64_len[i];
-		for (int k = 0; k < 16; k++)
-			c->v = c->v << 8 | meta->nat64[i][k];
+		c->v = acl_addr_from_bytes(meta->nat64[i], 16);
 	}
 }
 
@@ -201,6 +199,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->cgroup = model_strdup(m, p->meta.cgroup);
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
 	b.t->ping = p->conf.flags & NETACL_ALLOW_PING;
+	b.t->dns_admit = p->conf.flags & NETACL_DNS_ADMIT;
 	read_nat64(&p->meta, m, b.t);
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);

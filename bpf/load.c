@@ -67,8 +67,7 @@ static void keys_push(struct keys *ks, const struct acl_cidr *c, uint32_t set)
 	k = ks->k + ks->n * ks->ksize;
 	if (ks->ksize > n)
 		*(uint32_t *)k = c->len; /* LPM key: prefix length first */
-	for (size_t i = 0; i < n; i++)
-		k[ks->ksize - n + i] = (unsigned char)(c->v >> (8 * (n - 1 - i)));
+	acl_addr_to_bytes(c->v, k + ks->ksize - n, n);
 	ks->v[ks->n++] = set;
 }
 
@@ -238,7 +237,8 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 {
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
-			 (r->a->ping ? NETACL_ALLOW_PING : 0),
+			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
+			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
 	struct netacl_meta meta = {
@@ -255,8 +255,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
 	for (size_t i = 0; i < r->a->nnat64; i++) {
 		meta.nat64_len[i] = r->a->nat64[i].len;
-		for (int b = 0; b < 16; b++)
-			meta.nat64[i][b] = (uint8_t)(r->a->nat64[i].v >> (8 * (15 - b)));
+		acl_addr_to_bytes(r->a->nat64[i].v, meta.nat64[i], 16);
 	}
 	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
 		if (bpf_map_update_elem(fd[i], &s, &g->fd[i], BPF_ANY))

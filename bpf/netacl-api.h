@@ -34,7 +34,21 @@
  *                       calls, and root can put options in a control
  *                       message; this line catches both
  * A reload fills the generation not in use (fresh inner maps in slot 1-g)
- * and then writes gen[0]: a connect sees one generation or the other. */
+ * and then writes gen[0]: a connect sees one generation or the other.
+ *
+ * Live DNS (conf.flags & NETACL_DNS_ADMIT; netacl(8), LIVE DNS):
+ *
+ *   connect4/6, sendmsg4/6  TCP and UDP to port 53, anywhere, are sent to
+ *                       the target's forwarder instead: 127.0.0.1:port4,
+ *                       [::1]:port6 (dns[0]), the address asked for kept
+ *                       in the socket's dnsorig storage.  No forwarder
+ *                       (port 0): denied.  The forwarder itself is allowed
+ *   recvmsg4/6, getpeername4/6  a reply from the forwarder shows as coming
+ *                       from the address asked for (resolvers check it)
+ *   ok  |= admitN(address) unexpired, (proto, port) in its ranges
+ *
+ * admitN and dns are no generation's: the forwarder writes them (before
+ * it releases an answer), and reloads leave them as they are. */
 #ifndef NETACL_API_H
 #define NETACL_API_H
 
@@ -67,6 +81,7 @@ enum {
 	NETACL_ALLOW_ALL = 1 << 0, /* the ACL has a '*' rule */
 	NETACL_AUDIT = 1 << 1,     /* allow everything, report would-be denials */
 	NETACL_ALLOW_PING = 1 << 2, /* ICMP datagram ("ping") sockets may be created */
+	NETACL_DNS_ADMIT = 1 << 3, /* capture DNS to the forwarder; admitN counts */
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -74,6 +89,37 @@ enum {
 struct netacl_conf {
 	__u32 flags;
 	__u32 star; /* port set of the '*' rules, or NETACL_NO_STAR */
+};
+
+/* admitN: an address the workload's DNS answered, keyed like exactN, and
+ * the ports of the rules that allowed the name, per protocol. */
+#define NETACL_ADMIT_RANGES 32
+#define NETACL_ADMIT_MAX 65536
+
+struct netacl_prange {
+	__u16 lo, hi;
+};
+
+struct netacl_admit {
+	__u64 expires_ns;  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	__u8 n[2];         /* ranges in use: [0] TCP, [1] UDP */
+	__u8 pad[6];
+	struct netacl_prange r[2][NETACL_ADMIT_RANGES];
+};
+
+/* dns[0]: where the target's forwarder listens (UDP and TCP, host
+ * order), 0 while none does. */
+struct netacl_dns {
+	__u16 port4, port6;
+	__u32 pid;         /* the process serving, for status */
+};
+
+/* dnsorig (socket storage): the address a captured socket asked for. */
+struct netacl_orig {
+	__u8 family;       /* 4 or 6 */
+	__u8 pad;
+	__u16 port;        /* network order */
+	__u8 addr[16];     /* network order; IPv4 in the first 4 bytes */
 };
 
 /* counters (per-CPU array), one slot each */

@@ -125,6 +125,37 @@ struct {
 	__type(value, __u32);
 } listen SEC(".maps");
 
+/* Live DNS: no generation's (netacl-api.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, NETACL_ADMIT_MAX);
+	__uint(key_size, 4);
+	__uint(value_size, sizeof(struct netacl_admit));
+} admit4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, NETACL_ADMIT_MAX);
+	__uint(key_size, 16);
+	__uint(value_size, sizeof(struct netacl_admit));
+} admit6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct netacl_dns);
+} dns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct netacl_orig);
+} dnsorig SEC(".maps");
+
 /* One connect or send: the address as a 4-byte or 16-byte key. */
 struct query {
 	__u32 g;
@@ -155,6 +186,30 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 	return w && (*w >> (q->port & 63) & 1);
 }
 
+/* Did the workload's DNS admit the address, for this port? */
+static __always_inline int admitted(struct query *q, const struct netacl_conf *c)
+{
+	struct netacl_admit *a;
+	__u32 k = q->proto == IPPROTO_TCP ? 0 : 1;
+
+	if (!(c->flags & NETACL_DNS_ADMIT) ||
+	    (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP))
+		return 0;
+	if (q->v4)
+		a = bpf_map_lookup_elem(&admit4, q->k4.addr);
+	else
+		a = bpf_map_lookup_elem(&admit6, q->k6.addr);
+	if (!a || bpf_ktime_get_ns() >= a->expires_ns)
+		return 0;
+	for (int i = 0; i < NETACL_ADMIT_RANGES; i++) {
+		if (i >= a->n[k])
+			break;
+		if (q->port >= a->r[k][i].lo && q->port <= a->r[k][i].hi)
+			return 1;
+	}
+	return 0;
+}
+
 static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 {
 	void *exact = bpf_map_lookup_elem(q->v4 ? (void *)&exact4 : (void *)&exact6, &q->g);
@@ -169,6 +224,8 @@ static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 	if (!set)
 		set = bpf_map_lookup_elem(allow, key);
 	if (set && port_ok(q, *set))
+		return 1;
+	if (admitted(q, c))
 		return 1;
 	return (c->flags & NETACL_ALLOW_ALL) && c->star != NETACL_NO_STAR &&
 	       !bpf_map_lookup_elem(deny, key) && port_ok(q, c->star);
@@ -283,16 +340,161 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], 
 	return decide(ctx, &q);
 }
 
+/* ---- live DNS: capture to the forwarder, and back ---- */
+
+#define LOOPBACK4 0x7f000001
+#define DNS_PORT 53
+enum { DNS_PASS = -1 }; /* not DNS: judge the address as usual */
+
+static __always_inline struct netacl_dns *dns_served(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+
+	if (!c || !(c->flags & NETACL_DNS_ADMIT))
+		return 0;
+	return bpf_map_lookup_elem(&dns, &zero);
+}
+
+static __always_inline int dns_refused(struct query *q, struct bpf_sock_addr *ctx)
+{
+	q->proto = ctx->protocol;
+	count(NETACL_CNT_DENY);
+	report_query(q, NETACL_V_DENY);
+	return 0;
+}
+
+/* Keep the address a captured socket asked for: replies show it. */
+static __always_inline int remember(struct bpf_sock_addr *ctx, __u8 family, const void *addr,
+				    __u16 port_n)
+{
+	struct netacl_orig *o = bpf_sk_storage_get(&dnsorig, ctx->sk, 0,
+						   BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!o)
+		return -1;
+	o->family = family;
+	o->port = port_n;
+	__builtin_memcpy(o->addr, addr, 16);
+	return 0;
+}
+
+static __always_inline int is_mapped(const __u32 a[4])
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+}
+
+/* An IPv4 destination (or the IPv4 of a mapped one): the forwarder
+ * itself is allowed, port 53 goes to it, anything else passes. */
+static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port, int mapped)
+{
+	struct netacl_dns *d = dns_served();
+	struct query q = { .v4 = 1, .family = mapped ? 6 : 4, .port = port };
+	__u8 orig[16] = {};
+
+	if (!d)
+		return DNS_PASS;
+	if (ip_n == bpf_htonl(LOOPBACK4) && d->port4 && port == d->port4)
+		return 1;
+	if (port != DNS_PORT)
+		return DNS_PASS;
+	q.k4.prefixlen = 32;
+	__builtin_memcpy(q.k4.addr, &ip_n, 4);
+	__builtin_memcpy(orig, &ip_n, 4);
+	if (!d->port4 || remember(ctx, 4, orig, bpf_htons(port)))
+		return dns_refused(&q, ctx); /* no forwarder: fail closed */
+	if (mapped) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = bpf_htonl(LOOPBACK4);
+	} else {
+		ctx->user_ip4 = bpf_htonl(LOOPBACK4);
+	}
+	ctx->user_port = bpf_htons(d->port4);
+	return 1;
+}
+
+static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
+{
+	struct netacl_dns *d;
+	struct query q = { .family = 6, .port = port };
+
+	if (is_mapped(a))
+		return dns4(ctx, a[3], port, 1);
+	d = dns_served();
+	if (!d)
+		return DNS_PASS;
+	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1) && d->port6 &&
+	    port == d->port6)
+		return 1;
+	if (port != DNS_PORT)
+		return DNS_PASS;
+	q.k6.prefixlen = 128;
+	__builtin_memcpy(q.k6.addr, a, 16);
+	if (!d->port6 || remember(ctx, 6, a, bpf_htons(port)))
+		return dns_refused(&q, ctx);
+	ctx->user_ip6[0] = 0;
+	ctx->user_ip6[1] = 0;
+	ctx->user_ip6[2] = 0;
+	ctx->user_ip6[3] = bpf_htonl(1);
+	ctx->user_port = bpf_htons(d->port6);
+	return 1;
+}
+
 static __always_inline int addr4(struct bpf_sock_addr *ctx)
 {
-	return decide4(ctx, ctx->user_ip4, bpf_ntohs(ctx->user_port));
+	__u16 port = bpf_ntohs(ctx->user_port);
+	int r = dns4(ctx, ctx->user_ip4, port, 0);
+
+	return r != DNS_PASS ? r : decide4(ctx, ctx->user_ip4, port);
 }
 
 static __always_inline int addr6(struct bpf_sock_addr *ctx)
 {
 	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	__u16 port = bpf_ntohs(ctx->user_port);
+	int r = dns6(ctx, a, port);
 
-	return decide6(ctx, a, bpf_ntohs(ctx->user_port));
+	return r != DNS_PASS ? r : decide6(ctx, a, port);
+}
+
+/* A connected socket's peer, judged without a name to rewrite: the
+ * forwarder is allowed; port 53 elsewhere (connected before the target
+ * was loaded) is not. */
+static __always_inline int peer4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port)
+{
+	struct netacl_dns *d = dns_served();
+
+	if (d && ip_n == bpf_htonl(LOOPBACK4) && d->port4 && port == d->port4)
+		return 1;
+	if (d && port == DNS_PORT) {
+		struct query q = { .v4 = 1, .family = 4, .port = port };
+
+		q.k4.prefixlen = 32;
+		__builtin_memcpy(q.k4.addr, &ip_n, 4);
+		return dns_refused(&q, ctx);
+	}
+	return decide4(ctx, ip_n, port);
+}
+
+static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
+{
+	struct netacl_dns *d = dns_served();
+
+	if (is_mapped(a))
+		return peer4(ctx, a[3], port);
+	if (d && a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1) && d->port6 &&
+	    port == d->port6)
+		return 1;
+	if (d && port == DNS_PORT) {
+		struct query q = { .family = 6, .port = port };
+
+		q.k6.prefixlen = 128;
+		__builtin_memcpy(q.k6.addr, a, 16);
+		return dns_refused(&q, ctx);
+	}
+	return decide6(ctx, a, port);
 }
 
 /* A send that names no address goes to the socket's peer (a connected
@@ -307,7 +509,7 @@ static __always_inline int send4(struct bpf_sock_addr *ctx)
 
 	if (ctx->user_family == AF_INET || ctx->user_port != 0 || !sk)
 		return addr4(ctx);
-	return decide4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
+	return peer4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
 }
 
 /* udpv6_sendmsg drops an AF_UNSPEC name before this hook (it then sends
@@ -323,7 +525,7 @@ static __always_inline int send6(struct bpf_sock_addr *ctx)
 	a[1] = sk->dst_ip6[1];
 	a[2] = sk->dst_ip6[2];
 	a[3] = sk->dst_ip6[3];
-	return decide6(ctx, a, bpf_ntohs(sk->dst_port));
+	return peer6(ctx, a, bpf_ntohs(sk->dst_port));
 }
 
 SEC("cgroup/connect4")
@@ -348,6 +550,81 @@ SEC("cgroup/sendmsg6")
 int netacl_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return send6(ctx);
+}
+
+/* A reply from the forwarder, or the peer of a captured socket, shows
+ * the address the workload asked for. */
+static __always_inline void restore4(struct bpf_sock_addr *ctx)
+{
+	struct netacl_dns *d = dns_served();
+	struct netacl_orig *o;
+
+	if (!d || !d->port4 || ctx->user_ip4 != bpf_htonl(LOOPBACK4) ||
+	    bpf_ntohs(ctx->user_port) != d->port4)
+		return;
+	o = bpf_sk_storage_get(&dnsorig, ctx->sk, 0, 0);
+	if (!o || o->family != 4)
+		return;
+	__builtin_memcpy(&ctx->user_ip4, o->addr, 4);
+	ctx->user_port = o->port;
+}
+
+static __always_inline void restore6(struct bpf_sock_addr *ctx)
+{
+	struct netacl_dns *d = dns_served();
+	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	__u16 port = bpf_ntohs(ctx->user_port);
+	struct netacl_orig *o;
+	int mapped = is_mapped(a);
+	__u32 w[4];
+
+	if (!d)
+		return;
+	if (mapped ? !(d->port4 && port == d->port4 && a[3] == bpf_htonl(LOOPBACK4))
+		   : !(d->port6 && port == d->port6 && a[0] == 0 && a[1] == 0 && a[2] == 0 &&
+		       a[3] == bpf_htonl(1)))
+		return;
+	o = bpf_sk_storage_get(&dnsorig, ctx->sk, 0, 0);
+	if (!o || o->family != (mapped ? 4 : 6))
+		return;
+	__builtin_memcpy(w, o->addr, 16);
+	if (mapped) {
+		ctx->user_ip6[3] = w[0];
+	} else {
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+	}
+	ctx->user_port = o->port;
+}
+
+SEC("cgroup/recvmsg4")
+int netacl_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	restore4(ctx);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int netacl_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	restore6(ctx);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int netacl_getpeername4(struct bpf_sock_addr *ctx)
+{
+	restore4(ctx);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int netacl_getpeername6(struct bpf_sock_addr *ctx)
+{
+	restore6(ctx);
+	return 1;
 }
 
 #define SOCK_STREAM 1

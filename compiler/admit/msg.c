@@ -127,9 +127,8 @@ int dns_answer_addrs(const uint8_t *ans, size_t len, const struct dns_question *
 
 		st = ares_parse_aaaa_reply(ans, (int)len, NULL, t, &n);
 		for (int i = 0; st == ARES_SUCCESS && i < n; i++) {
-			out[i] = (struct dns_addr){ ACL_V6, 0, t[i].ttl < 0 ? 0 : (uint32_t)t[i].ttl };
-			for (int b = 0; b < 16; b++)
-				out[i].v = out[i].v << 8 | t[i].ip6addr._S6_un._S6_u8[b];
+			out[i] = (struct dns_addr){ ACL_V6, acl_addr_from_bytes(t[i].ip6addr._S6_un._S6_u8, 16),
+						    t[i].ttl < 0 ? 0 : (uint32_t)t[i].ttl };
 		}
 	} else {
 		return 0; /* other types admit nothing */

@@ -25,6 +25,7 @@
 #include "bpf/load.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/dnsserve.h"
 #include "compiler/cmd/verbs.h"
 #include "compiler/cmd/enforce.h"
 #include "compiler/diag.h"
@@ -205,8 +206,11 @@ static int interrupted(void)
 static int run(struct cli *c)
 {
 	char name[512];
+	struct model m;
 	struct enforce e = { .file = c->args[0], .target = c->targets[0], .name = name,
-			     .audit = c->audit, .transient = true, .ro = &c->ro };
+			     .audit = c->audit, .transient = true, .ro = &c->ro, .keep = &m };
+	struct dns_serve *dns = NULL;
+	const struct m_target *t;
 	sigset_t set, old;
 	int rc, down, sig;
 
@@ -219,13 +223,23 @@ static int run(struct cli *c)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would reap the command for us */
 	rc = enforce_file(&e);
-	if (rc)
+	if (rc) {
+		model_free(&m);
 		return rc;
-	sig = interrupted();
+	}
+	/* dns: admit: this process serves the command's lookups, from a
+	 * thread, outside the cgroup, until the command is gone */
+	t = model_find(&m, c->targets[0]);
+	if (t->dns_admit)
+		rc = dns_serve_start(name, t, &c->ro, &dns);
+	sig = rc ? 0 : interrupted();
 	if (sig)
 		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
-	rc = sig ? EX_SIGNAL_BASE + sig : start(c, e.cgroup_used, &set, &old);
+	if (!rc)
+		rc = sig ? EX_SIGNAL_BASE + sig : start(c, e.cgroup_used, &set, &old);
 	down = take_down(name, e.cgroup_used, c->cmd[0]);
+	dns_serve_stop(dns);
+	model_free(&m);
 	return down ? down : rc;
 }
 

@@ -54,7 +54,7 @@ static int cgroup_of(const struct enforce *e, const struct m_target *t, struct l
 
 int enforce_file(struct enforce *e)
 {
-	struct model m;
+	struct model own, *m = e->keep ? e->keep : &own;
 	struct allows a;
 	struct load_req r = {
 		.target = e->name ? e->name : e->target,
@@ -68,18 +68,17 @@ int enforce_file(struct enforce *e)
 
 	if (rc)
 		return rc;
-	model_init(&m);
-	rc = enforce_compile(e->file, &e->target, 1, e->ro, &m, r.digest);
-	const struct m_target *t = rc ? NULL : model_find(&m, e->target);
+	model_init(m);
+	rc = enforce_compile(e->file, &e->target, 1, e->ro, m, r.digest);
+	const struct m_target *t = rc ? NULL : model_find(m, e->target);
 	if (!rc)
 		rc = cgroup_of(e, t, &r, path, dpath);
-	if (rc) {
-		model_free(&m);
-		return rc;
+	if (!rc) {
+		r.acl = t->acl;
+		allows_of(t, false, &a);
+		rc = load_target(&r, &reloaded);
+		allows_free(&a);
 	}
-	r.acl = t->acl;
-	allows_of(t, false, &a);
-	rc = load_target(&r, &reloaded);
 	if (!rc && r.repaired)
 		fprintf(stderr, "netacl: repaired %s: %s\n", r.target, r.problem);
 	if (!rc) {
@@ -88,8 +87,7 @@ int enforce_file(struct enforce *e)
 			reloaded ? "replaced" : "loaded", r.target, r.cgroup_used, r.entries[0],
 			r.entries[1], e->audit ? " (audit mode)" : "");
 	}
-	allows_free(&a);
-	model_free(&m);
+	if (!e->keep)
+		model_free(m);
 	return rc;
 }
-

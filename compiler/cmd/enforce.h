@@ -18,6 +18,8 @@ struct enforce {
 	bool audit;
 	bool transient;       /* run: a fresh load on netacl/NAME, whatever the policy says */
 	const struct resolve_opts *ro;
+	struct model *keep;   /* where the compiled model stays (run's forwarder
+				 reads it); NULL: freed */
 	char cgroup_used[4096]; /* out */
 };
 /* Compile or read e->file, take e->target, and load it as e->name.  An

@@ -83,6 +83,7 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 	acl_psets_init(&a->sets);
 	a->allow_all = t->allow_all;
 	a->ping = t->ping;
+	a->dns_admit = t->dns_admit;
 	a->min_ttl = allows_min_ttl(t);
 	a->nnat64 = t->priv.nnat64;
 	if (a->nnat64)

@@ -17,6 +17,7 @@ struct allows {
 	struct acl_set deny[2];   /* what '*' does not reach */
 	bool allow_all;
 	bool ping;                /* ICMP datagram sockets may be made */
+	bool dns_admit;           /* capture the workload's DNS, admit answers */
 	uint32_t star;            /* port set of the '*' rules */
 	int64_t min_ttl;          /* -1: no answer had a TTL */
 	size_t nnat64;            /* the policy's nat64:, for the record */

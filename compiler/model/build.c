@@ -163,6 +163,7 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	if (tg->stage && tg->stage->cgroup)
 		t->cgroup = model_strdup(m, tg->stage->cgroup);
 	t->ping = acl->ping;
+	t->dns_admit = acl->dns_admit;
 	t->priv.rows = acl->priv.rows;
 	t->priv.n = acl->priv.n;
 	t->priv.cidrs = model_alloc(m, (acl->priv.n + 1) * sizeof(struct acl_cidr));

@@ -182,6 +182,10 @@ bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 		fprintf(out, "%c %s: ping sockets\n", fa.ping ? '-' : '+', name);
 		differ = true;
 	}
+	if (fa.dns_admit != fb.dns_admit) {
+		fprintf(out, "%c %s: dns admit\n", fa.dns_admit ? '-' : '+', name);
+		differ = true;
+	}
 	share_sets(&fa, &fb);
 	for (int f = 0; f < 2; f++)
 		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, out, name);

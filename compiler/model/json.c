@@ -115,6 +115,10 @@ static void put_target(struct jw *w, const struct m_target *t)
 		jw_key(w, "ping");
 		jw_bool(w, true);
 	}
+	if (t->dns_admit) { /* written only when admit, as ping */
+		jw_key(w, "dns");
+		jw_str(w, "admit");
+	}
 	jw_key(w, "private");
 	put_strv(w, &t->priv_text);
 	if (t->priv.nnat64) { /* written only when set, as ping */
@@ -477,7 +481,7 @@ static void read_nat64(struct jin *j, json_t *o, struct m_target *t)
 
 static void read_target(struct jin *j, const char *name, json_t *o, struct m_target *t)
 {
-	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "private", "nat64",
+	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "dns", "private", "nat64",
 					    "rules", "allow", "dropped", "unresolved", NULL };
 	const char *acl, *cg;
 	json_t *aa;
@@ -516,6 +520,11 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 	if (aa && !json_is_boolean(aa))
 		jerr(j, "'ping' must be true or false");
 	t->ping = json_is_true(aa);
+	aa = json_object_get(o, "dns");
+	if (aa && (!json_is_string(aa) || (strcmp(json_string_value(aa), "admit") &&
+					   strcmp(json_string_value(aa), "static"))))
+		jerr(j, "'dns' must be \"admit\" or \"static\"");
+	t->dns_admit = aa && json_is_string(aa) && strcmp(json_string_value(aa), "admit") == 0;
 	read_allow(j, o, t);
 	read_dropped(j, o, t);
 	read_unresolved(j, o, t);

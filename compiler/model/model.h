@@ -58,6 +58,7 @@ struct m_target {
 	char *name, *acl, *cgroup;
 	bool allow_all; /* some rule is '*' */
 	bool ping;      /* ICMP datagram ("ping") sockets may be made */
+	bool dns_admit; /* dns: admit (netacl(8), LIVE DNS) */
 	struct acl_private priv;
 	struct strv priv_text;
 	size_t nrules, nallow, ndropped, nunres;

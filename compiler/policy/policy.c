@@ -319,11 +319,24 @@ static int parse_bool(const struct ctx *c, const struct ynode *n, const char *wh
 	return -1;
 }
 
+/* dns: static (names resolved by netacl, ahead of time) or admit (the
+ * workload's own answers open addresses: netacl(8), LIVE DNS). */
+static int parse_dns(const struct ctx *c, const struct ynode *n, bool *admit)
+{
+	if (n->kind == Y_SCALAR && n->plain &&
+	    (strcmp(n->str, "admit") == 0 || strcmp(n->str, "static") == 0)) {
+		*admit = strcmp(n->str, "admit") == 0;
+		return 0;
+	}
+	diag_error(c->file, n->line, n->col, "dns must be admit or static");
+	return -1;
+}
+
 static int parse_acl(const struct ctx *c, const struct ynode *key, const struct ynode *n,
 		     struct policy_acl *a)
 {
-	static const char *const keys[] = { "allow", "private", "ping", NULL };
-	const struct ynode *allow, *priv, *ping;
+	static const char *const keys[] = { "allow", "private", "ping", "dns", NULL };
+	const struct ynode *allow, *priv, *ping, *dns;
 	int rc = 0;
 
 	a->name = xstrdup(key->str);
@@ -338,6 +351,7 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	allow = ymap_get(n, "allow");
 	priv = ymap_get(n, "private");
 	ping = ymap_get(n, "ping");
+	dns = ymap_get(n, "dns");
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,
 			   "ACL '%s' needs 'allow:' (write 'allow: []' to deny everything)",
@@ -349,6 +363,8 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	if (priv && parse_private(c, priv, a))
 		rc = -1;
 	if (ping && parse_bool(c, ping, "ping", &a->ping))
+		rc = -1;
+	if (dns && parse_dns(c, dns, &a->dns_admit))
 		rc = -1;
 	warn_metadata(c, &a->priv, &a->allow);
 	return rc;

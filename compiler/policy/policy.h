@@ -41,6 +41,7 @@ struct policy_acl {
 	struct acl_private priv;
 	char **priv_text; /* the private: entries as written (normalised) */
 	bool ping;        /* ping: true, ICMP datagram sockets may be made */
+	bool dns_admit;   /* dns: admit, the workload's own lookups open addresses */
 	bool used;        /* by some stage */
 };
 

@@ -64,8 +64,9 @@ static void collect_names(struct target *t, const char *file)
 				any = true;
 			}
 		}
-		/* an ACL used by stages is instantiated there: no noise here */
-		if (r->kind == ACL_RULE_WILD && !any && (s || !t->acl->used))
+		/* an ACL used by stages is instantiated there: no noise here;
+		 * with dns: admit, the workload's own lookups instantiate it */
+		if (r->kind == ACL_RULE_WILD && !any && (s || !t->acl->used) && !t->acl->dns_admit)
 			diag_warning(file, r->orig[0].line, r->orig[0].col,
 				     "target '%s': wildcard *.%s is instantiated by no "
 				     "concrete host (hosts: or config:); it allows nothing",

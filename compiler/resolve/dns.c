@@ -129,13 +129,9 @@ static int parse(struct dns_run *r, struct resolution *res, int family,
 		struct ares_addr6ttl *t = r->ttl6;
 
 		st = ares_parse_aaaa_reply(abuf, alen, NULL, t, &n);
-		for (int i = 0; st == ARES_SUCCESS && i < n; i++) {
-			acl_u128 v = 0;
-
-			for (int b = 0; b < 16; b++)
-				v = v << 8 | t[i].ip6addr._S6_un._S6_u8[b];
-			resolve_answer_add(res, ACL_V6, v, t[i].ttl < 0 ? 0 : t[i].ttl);
-		}
+		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
+			resolve_answer_add(res, ACL_V6, acl_addr_from_bytes(t[i].ip6addr._S6_un._S6_u8, 16),
+					   t[i].ttl < 0 ? 0 : t[i].ttl);
 	}
 	if (st == ARES_SUCCESS && n == 0)
 		st = ARES_ENODATA;
@@ -253,7 +249,8 @@ int dns_check_resolvers(const struct resolve_opts *o)
 	return servers_csv(o, csv, sizeof(csv));
 }
 
-static int channel_init(struct dns_run *r)
+int dns_channel(const struct resolve_opts *o, ares_sock_state_cb cb, void *data,
+		ares_channel *ch)
 {
 	struct ares_options opt = { 0 };
 	int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
@@ -261,27 +258,36 @@ static int channel_init(struct dns_run *r)
 	char csv[4096];
 	int rc;
 
-	if ((rc = servers_csv(r->o, csv, sizeof(csv))))
+	if ((rc = servers_csv(o, csv, sizeof(csv))))
 		return rc;
-	opt.sock_state_cb = sock_state;
-	opt.sock_state_cb_data = r;
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+		die_msg("cannot initialise c-ares");
+		return EX_SOFTWARE;
+	}
+	opt.sock_state_cb = cb;
+	opt.sock_state_cb_data = data;
 	/* NOCHECKRESP: SERVFAIL and REFUSED are answers to report, not to
 	 * retry forever; EDNS: large answers without a TCP round trip */
 	opt.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS;
 	opt.ednspsz = 1232;
-	opt.timeout = (int)(r->o->timeout_ms / 3 < 1000 ? (r->o->timeout_ms / 3 ?: 1) : 1000);
+	opt.timeout = (int)(o->timeout_ms / 3 < 1000 ? (o->timeout_ms / 3 ?: 1) : 1000);
 	opt.tries = 3;
 	opt.socket_receive_buffer_size = 4 << 20;
-	if (ares_init_options(&r->ch, &opt, mask) != ARES_SUCCESS) {
+	if (ares_init_options(ch, &opt, mask) != ARES_SUCCESS) {
 		die_msg("cannot start the DNS resolver");
 		return EX_SOFTWARE;
 	}
-	if (csv[0] && ares_set_servers_ports_csv(r->ch, csv) != ARES_SUCCESS) {
+	if (csv[0] && ares_set_servers_ports_csv(*ch, csv) != ARES_SUCCESS) {
 		die_msg("cannot use --resolver %s", csv);
-		ares_destroy(r->ch);
+		ares_destroy(*ch);
 		return EX_USAGE;
 	}
 	return 0;
+}
+
+static int channel_init(struct dns_run *r)
+{
+	return dns_channel(r->o, sock_state, r, &r->ch);
 }
 
 static void progress(const struct dns_run *r, bool final)
@@ -337,10 +343,6 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 	struct dns_run r = { .o = o, .out = out, .idx = idx, .nidx = nidx };
 	int rc;
 
-	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
-		die_msg("cannot initialise c-ares");
-		return EX_SOFTWARE;
-	}
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
 	r.pending = malloc(nidx + 1);
 	r.ttl4 = calloc(MAX_RECORDS, sizeof(*r.ttl4));

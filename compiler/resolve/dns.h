@@ -3,6 +3,7 @@
 #ifndef NETACL_DNS_H
 #define NETACL_DNS_H
 
+#include <ares.h>
 #include <stddef.h>
 
 #include "compiler/resolve/resolve.h"
@@ -15,5 +16,10 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 /* 0, or EX_USAGE after saying which --resolver is not IP[:PORT]: checked
  * whether or not DNS is asked (--offline, names all in hosts files). */
 int dns_check_resolvers(const struct resolve_opts *o);
+
+/* A c-ares channel on the --resolver servers (else /etc/resolv.conf);
+ * cb hears which sockets to watch.  An exit status. */
+int dns_channel(const struct resolve_opts *o, ares_sock_state_cb cb, void *data,
+		ares_channel *ch);
 
 #endif

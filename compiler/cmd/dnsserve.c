@@ -1,0 +1,104 @@
+#include "compiler/cmd/dnsserve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "bpf/admit.h"
+#include "bpf/pins.h"
+#include "compiler/admit/forward.h"
+#include "compiler/diag.h"
+
+struct dns_serve {
+	struct pinned p;
+	struct fwd *f;
+	int stop;
+	pthread_t thread;
+};
+
+static int put(void *arg, int family, acl_u128 v, uint64_t expires_ms,
+	       const struct acl_ports *tcp, const struct acl_ports *udp)
+{
+	return admit_put(arg, family, v, expires_ms * 1000000, tcp, udp);
+}
+
+static int del(void *arg, int family, acl_u128 v)
+{
+	return admit_del(arg, family, v);
+}
+
+static void *serve(void *arg)
+{
+	struct dns_serve *s = arg;
+
+	fwd_run(s->f, s->stop);
+	return NULL;
+}
+
+int dns_serve_start(const char *name, const struct m_target *t, const struct resolve_opts *ro,
+		    struct dns_serve **out)
+{
+	struct dns_serve *s = calloc(1, sizeof(*s));
+	struct fwd_opts o = {
+		.t = t, .ro = ro,
+		.ttl = { .min = 1, .max = 3600, .grace = 5 },
+		.per_name = 64, .total = 16384, .inflight = 256,
+		.log = stderr,
+	};
+	struct fwd_sink sink = { put, del, &s->p };
+	uint16_t port4, port6;
+	int rc, err;
+
+	if (!s)
+		abort();
+	s->stop = -1;
+	err = pinned_open(name, &s->p);
+	if (err) {
+		die_msg("cannot open %s to serve its DNS: %s", name, strerror(-err));
+		free(s);
+		return EX_SOFTWARE;
+	}
+	rc = fwd_open(&o, &sink, &s->f, &port4, &port6);
+	if (!rc) {
+		s->stop = eventfd(0, EFD_CLOEXEC);
+		if (s->stop < 0 || (err = admit_serve(&s->p, port4, port6, (uint32_t)getpid()))) {
+			die_msg("cannot serve the DNS of %s: %s", name,
+				strerror(s->stop < 0 ? errno : -err));
+			rc = EX_SOFTWARE;
+		}
+	}
+	if (!rc && (err = pthread_create(&s->thread, NULL, serve, s))) {
+		die_msg("cannot start the DNS forwarder: %s", strerror(err));
+		admit_serve(&s->p, 0, 0, 0);
+		rc = EX_OSERR;
+	}
+	if (rc) {
+		fwd_close(s->f);
+		if (s->stop >= 0)
+			close(s->stop);
+		pinned_close(&s->p);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void dns_serve_stop(struct dns_serve *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	admit_serve(&s->p, 0, 0, 0); /* refused from now on, not sent nowhere */
+	(void)!write(s->stop, &one, sizeof(one));
+	pthread_join(s->thread, NULL);
+	fwd_close(s->f);
+	close(s->stop);
+	pinned_close(&s->p);
+	free(s);
+}
