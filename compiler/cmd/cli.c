@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stddef.h>
+
 #include "acl/ports.h"
+#include "bpf/netacl-api.h"
 #include "compiler/diag.h"
 
 int cli_usage_error(const char *usage, const char *fmt, ...)
@@ -42,6 +45,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 enum {
 	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO, L_CGROUP, L_AUDIT, L_ALL, L_JSON,
 	L_WATCH, L_MIN_INTERVAL, L_MAX_INTERVAL, L_KEEP_FD,
+	L_DNS_MIN_TTL, L_DNS_MAX_TTL, L_DNS_GRACE, L_DNS_PER_NAME, L_DNS_TOTAL,
 };
 
 static const struct {
@@ -65,7 +69,44 @@ static const struct {
 	{ { "min-interval", required_argument, NULL, L_MIN_INTERVAL }, OPT_WATCH },
 	{ { "max-interval", required_argument, NULL, L_MAX_INTERVAL }, OPT_WATCH },
 	{ { "keep-fd", required_argument, NULL, L_KEEP_FD }, OPT_KEEP_FD },
+	{ { "dns-min-ttl", required_argument, NULL, L_DNS_MIN_TTL }, OPT_DNS },
+	{ { "dns-max-ttl", required_argument, NULL, L_DNS_MAX_TTL }, OPT_DNS },
+	{ { "dns-grace", required_argument, NULL, L_DNS_GRACE }, OPT_DNS },
+	{ { "dns-max-per-name", required_argument, NULL, L_DNS_PER_NAME }, OPT_DNS },
+	{ { "dns-max-total", required_argument, NULL, L_DNS_TOTAL }, OPT_DNS },
 };
+
+/* The --dns-* options: which field, its bounds. */
+static const struct {
+	int opt;
+	const char *name, *unit;
+	size_t off;
+	unsigned lo, hi;
+} dns_opts[] = {
+	{ L_DNS_MIN_TTL, "dns-min-ttl", "seconds", offsetof(struct cli_dns, min_ttl), 0, 604800 },
+	{ L_DNS_MAX_TTL, "dns-max-ttl", "seconds", offsetof(struct cli_dns, max_ttl), 0, 604800 },
+	{ L_DNS_GRACE, "dns-grace", "seconds", offsetof(struct cli_dns, grace), 0, 3600 },
+	{ L_DNS_PER_NAME, "dns-max-per-name", "addresses", offsetof(struct cli_dns, per_name), 1,
+	  4096 },
+	{ L_DNS_TOTAL, "dns-max-total", "addresses", offsetof(struct cli_dns, total), 1,
+	  NETACL_ADMIT_MAX },
+};
+
+static int take_dns(int opt, const char *arg, const char *usage, struct cli *c)
+{
+	for (size_t i = 0; i < sizeof(dns_opts) / sizeof(dns_opts[0]); i++) {
+		unsigned *v = (unsigned *)((char *)&c->dns + dns_opts[i].off);
+
+		if (dns_opts[i].opt != opt)
+			continue;
+		if (parse_uint(arg, dns_opts[i].hi, v) || *v < dns_opts[i].lo)
+			return cli_usage_error(usage, "--%s takes %s (%u-%u), not '%s'",
+					       dns_opts[i].name, dns_opts[i].unit, dns_opts[i].lo,
+					       dns_opts[i].hi, arg);
+		return 0;
+	}
+	return cli_usage_error(usage, "unexpected option");
+}
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
 
@@ -137,6 +178,12 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 		c->keep_fds[c->nkeep_fds++] = (int)fd;
 		return 0;
 	}
+	case L_DNS_MIN_TTL:
+	case L_DNS_MAX_TTL:
+	case L_DNS_GRACE:
+	case L_DNS_PER_NAME:
+	case L_DNS_TOTAL:
+		return take_dns(opt, arg, usage, c);
 	case L_MIN_INTERVAL:
 	case L_MAX_INTERVAL: {
 		bool min = opt == L_MIN_INTERVAL;
@@ -163,6 +210,13 @@ static void verb_help(const char *usage, unsigned allowed, struct cli *c)
 		       "  --timeout MS        per query (default 5000)\n"
 		       "  --max-addrs N       addresses kept per name (default 256)\n"
 		       "  --strict            a name that does not resolve is an error (exit 68)\n");
+	if (allowed & OPT_DNS)
+		printf("\nlive DNS options (dns: admit):\n"
+		       "  --dns-min-ttl S     admit answered addresses at least this long (default 60)\n"
+		       "  --dns-max-ttl S     and at most this long (default 86400)\n"
+		       "  --dns-grace S       and this much after (default 10)\n"
+		       "  --dns-max-per-name N  addresses kept per name (default 64)\n"
+		       "  --dns-max-total N   addresses kept in all (default 16384)\n");
 	printf("\nSee netacl(8).\n");
 	free(c->args);
 	exit(0);
@@ -187,6 +241,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct
 	c->ro.progress = isatty(STDERR_FILENO);
 	c->min_interval = 5;
 	c->max_interval = 300;
+	c->dns = (struct cli_dns){ .min_ttl = 60, .max_ttl = 86400, .grace = 10,
+				   .per_name = 64, .total = 16384 };
 	for (size_t i = 0; i < NOPTS; i++)
 		if (table[i].needs & allowed)
 			longs[n++] = table[i].o;

