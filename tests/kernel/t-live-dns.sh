@@ -12,7 +12,7 @@ in_world() {
   rm -f "$T/dns.port" "$T/qlog"
   cat > "$T/world.sh" <<EOF
 set -e
-T=$T KT=$KT NETACL=$NETACL PROBE=$PROBE
+export T=$T KT=$KT NETACL=$NETACL PROBE=$PROBE
 ip link set lo up
 ip route add local 93.184.0.0/16 dev lo
 ip -6 route add local 2606:2800::/32 dev lo
@@ -134,4 +134,22 @@ test_kernel_dns_no_forwarder_fails_closed() {
   [ "$(sed -n 6p "$T/out")" = "error: [Errno -3] Temporary failure in name resolution" ] ||
     fail "a lookup: $(sed -n 6p "$T/out")"
   [ ! -s "$T/qlog" ] || fail "the upstream was asked: $(cat "$T/qlog")"
+}
+
+test_kernel_dns_forwarder_killed_admits_nothing_and_entries_still_expire() {
+  need_kernel dnskill; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # the workload kills netacl run (its parent, the forwarder) and lives on
+  # in the cgroup, still loaded: its answered address expires all the same
+  in_world "nameserver 192.0.2.53" "nrun --dns-min-ttl 0 --dns-grace 1 -- sh -c '
+    a=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2); \$W connect \$a
+    kill -KILL \$PPID; sleep 0.2; \$W resolve x.cdn.example.com; \$W connect \$a
+    sleep 3; \$W connect \$a; touch \$T/done'
+    for i in \$(seq 100); do [ -e \$T/done ] && break; sleep 0.1; done"
+  [ "$(tr '\n' ' ' < "$T/out")" = "ok error: [Errno -3] Temporary failure in name resolution ok EPERM " ] ||
+    fail "want ok, no lookup, ok (unexpired), EPERM (expired); got: $(tr '\n' ' ' < "$T/out")"
+  ! grep -q "x.cdn.example.com" "$T/qlog" || fail "a query went upstream with no forwarder"
+  run "$NETACL" unload --all; expect_rc 0 || return 1
+  rmdir "$CG2"/netacl/"$KT"@run-* 2>/dev/null
+  true
 }
