@@ -323,7 +323,7 @@ static int parse_bool(const struct ctx *c, const struct ynode *n, const char *wh
  * workload's own answers open addresses: netacl(8), LIVE DNS). */
 static int parse_dns(const struct ctx *c, const struct ynode *n, bool *admit)
 {
-	if (n->kind == Y_SCALAR && n->plain &&
+	if (n->kind == Y_SCALAR &&
 	    (strcmp(n->str, "admit") == 0 || strcmp(n->str, "static") == 0)) {
 		*admit = strcmp(n->str, "admit") == 0;
 		return 0;

@@ -370,3 +370,31 @@ test_nat64_bad_prefixes_are_located() {
   sed -i 's|"2a00:1::/96"|"2a00:1::/33"|' c.json
   run "$NETACL" explain c.json --target a 8.8.8.8 80; expect_rc 65 && expect_err "nat64[0]"
 }
+
+test_dns_mode_in_the_json_and_diff() {
+  cat > p.yaml <<'Y'
+version: 1
+acls:
+  live:
+    dns: admit
+    allow: ["*.cdn.example.com:443"]
+  fixed:
+    dns: static
+    allow: ["*.cdn.example.com:443"]
+Y
+  run "$NETACL" compile p.yaml --offline -o c.json; expect_rc 0 || return 1
+  [ "$(jget c.json 'd["targets"]["live"].get("dns")')" = admit ] || fail "live: no \"dns\": \"admit\""
+  [ "$(jget c.json 'd["targets"]["fixed"].get("dns")')" = None ] || fail "static is written"
+  # an admit ACL's wildcard is instantiated by the workload's lookups
+  grep -q "target 'live': wildcard" "$T/err" && fail "warned about live's wildcard"
+  grep -q "target 'fixed': wildcard" "$T/err" || fail "no warning about fixed's wildcard"
+  # the compiled file reads back to the same bytes
+  run "$NETACL" compile c.json -o c2.json; expect_rc 0 || return 1
+  cmp -s c.json c2.json || fail "read back differently: $(diff c.json c2.json | head -5)"
+  sed 's/dns: admit/dns: static/' p.yaml > q.yaml
+  run "$NETACL" compile q.yaml --offline -o d.json; expect_rc 0 || return 1
+  run "$NETACL" diff c.json d.json; expect_rc 1 && expect_out "- live: dns admit" || return 1
+  sed -i 's/"dns": "admit"/"dns": "dynamic"/' c.json
+  run "$NETACL" explain c.json --target live 93.184.216.34 443
+  expect_rc 65 && expect_err "'dns' must be \"admit\" or \"static\""
+}
