@@ -75,6 +75,12 @@ def answer(req, transport):
     elif first == "wrongid":
         reply.add_answer(addr_rr(name, QTYPE.A, "93.184.216.99"))
         reply.header.id = (req.header.id + 1) & 0xFFFF
+    elif first == "wrongq":
+        # the right ID, another question: a spoof that guessed the ID
+        reply = DNSRecord.question("other." + name, QTYPE[q.qtype]).reply()
+        reply.header.id = req.header.id
+        if q.qtype == QTYPE.A:
+            reply.add_answer(addr_rr("other." + name, QTYPE.A, "93.184.216.98"))
     elif first == "tc" and transport == "udp":
         reply.header.tc = 1
     elif first == "tc":

@@ -153,3 +153,50 @@ test_kernel_dns_forwarder_killed_admits_nothing_and_entries_still_expire() {
   rmdir "$CG2"/netacl/"$KT"@run-* 2>/dev/null
   true
 }
+
+test_kernel_dns_curl_and_urllib_by_name() {
+  need_kernel dnshttp; trap run_cleanup EXIT
+  dns_policy "$KT" '      - "web.example.com:8080"'
+  local get='import sys, urllib.request
+print(urllib.request.urlopen("http://web.example.com:8080/", timeout=5).status)'
+  # no resolver address in the policy: the lookups go through the capture
+  in_world "nameserver 192.0.2.53" "$PY -m http.server 8080 --bind 0.0.0.0 >/dev/null 2>&1 &
+    sleep 0.5
+    nrun -- $PY -c '$get'
+    nrun -- curl -sS -o /dev/null -w '%{http_code}\n' http://web.example.com:8080/
+    nrun -- curl -sS -o /dev/null -w '%{http_code}\n' http://other.example.net:8080/"
+  [ "$(sed -n 1,2p "$T/out" | tr '\n' ' ')" = "200 200 " ] || fail "got: $(cat "$T/out") $(cat "$T/err")"
+  expect_err "Could not resolve host: other.example.net"
+}
+
+test_kernel_dns_admissions_survive_a_reload() {
+  need_kernel dnsreload; trap run_cleanup EXIT
+  dns_policy "$KT"
+  cp "$T/p.yaml" "$T/p2.yaml"
+  echo '      - "93.184.250.250:80"' >> "$T/p2.yaml"
+  # the workload is admitted an address, the target is refreshed (its
+  # static sets change), and the address is still admitted
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '
+      a=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2); \$W connect \$a; \$W connect 93.184.250.250
+      touch \$T/asked; while [ ! -e \$T/reloaded ]; do sleep 0.1; done
+      \$W connect \$a; \$W connect 93.184.250.250' &
+    while [ ! -e \$T/asked ]; do sleep 0.1; done
+    \"\$NETACL\" refresh \$T/p2.yaml --target \$KT --resolver 127.0.0.1:\$DNSPORT >&2
+    touch \$T/reloaded; wait %3"
+  [ "$(tr '\n' ' ' < "$T/out")" = "ok EPERM ok ok " ] ||
+    fail "want ok EPERM before, ok ok after the refresh; got: $(tr '\n' ' ' < "$T/out")"
+  expect_err "+ $KT@run-" || return 1
+}
+
+test_kernel_dns_spoofed_answers_admit_nothing() {
+  need_kernel dnsspoof; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # upstream answers with another ID (93.184.216.99), or with the right
+  # ID and another question (93.184.216.98): neither is taken
+  in_world "nameserver 192.0.2.53" "nrun --timeout 900 -- sh -c '
+      \$W resolve wrongid.cdn.example.com; \$W connect 93.184.216.99
+      \$W resolve wrongq.cdn.example.com; \$W connect 93.184.216.98'"
+  [ "$(tr '\n' ' ' < "$T/out")" = "error: [Errno -3] Temporary failure in name resolution EPERM error: [Errno -3] Temporary failure in name resolution EPERM " ] ||
+    fail "got: $(tr '\n' ' ' < "$T/out")"
+  grep -q "A wrongq.cdn.example.com" "$T/qlog" || fail "the query did not go upstream"
+}
