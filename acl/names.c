@@ -30,6 +30,24 @@ bool acl_target_name_valid(const char *s)
 	return acl_ident_valid(first) && acl_ident_valid(slash + 1);
 }
 
+bool acl_loaded_name_valid(const char *s)
+{
+	const char *at = strchr(s, '@');
+	char name[2 * ACL_IDENT_MAX + 2];
+	size_t n, digits;
+
+	if (!at)
+		return acl_target_name_valid(s);
+	n = (size_t)(at - s);
+	digits = strspn(at + 5, "0123456789");
+	if (n >= sizeof(name) || strncmp(at, "@run-", 5) != 0 || digits == 0 || digits > 10 ||
+	    at[5 + digits] != 0)
+		return false;
+	memcpy(name, s, n);
+	name[n] = 0;
+	return acl_target_name_valid(name);
+}
+
 const char *acl_cgroup_problem(const char *p, size_t *off)
 {
 	size_t len = strlen(p);

@@ -1,6 +1,7 @@
 #include "bpf/admit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -23,7 +24,7 @@ static void ranges(struct netacl_admit *a, int k, const struct acl_ports *ports)
 }
 
 int admit_put(const struct pinned *p, int family, acl_u128 v, uint64_t expires_ns,
-	      const struct acl_ports *tcp, const struct acl_ports *udp)
+	      const struct acl_ports *tcp, const struct acl_ports *udp, const char *name)
 {
 	struct netacl_admit a = { .expires_ns = expires_ns };
 	uint8_t key[16];
@@ -31,6 +32,7 @@ int admit_put(const struct pinned *p, int family, acl_u128 v, uint64_t expires_n
 
 	ranges(&a, 0, tcp);
 	ranges(&a, 1, udp);
+	snprintf(a.name, sizeof(a.name), "%s", name);
 	acl_addr_to_bytes(v, key, n);
 	return bpf_map_update_elem(p->fd[family == ACL_V4 ? PIN_ADMIT4 : PIN_ADMIT6], key, &a,
 				   BPF_ANY) ? -errno : 0;
@@ -44,5 +46,30 @@ int admit_del(const struct pinned *p, int family, acl_u128 v)
 	acl_addr_to_bytes(v, key, n);
 	if (bpf_map_delete_elem(p->fd[family == ACL_V4 ? PIN_ADMIT4 : PIN_ADMIT6], key))
 		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+int admit_each(const struct pinned *p,
+	       void (*fn)(int family, acl_u128 v, const struct netacl_admit *a, void *arg),
+	       void *arg)
+{
+	for (int f = 0; f < 2; f++) {
+		int fd = p->fd[f ? PIN_ADMIT6 : PIN_ADMIT4];
+		size_t n = f ? 16 : 4;
+		uint8_t key[16], next[16];
+		void *prev = NULL;
+		struct netacl_admit a;
+
+		while (bpf_map_get_next_key(fd, prev, next) == 0) {
+			if (bpf_map_lookup_elem(fd, next, &a) == 0)
+				fn(f ? ACL_V6 : ACL_V4, acl_addr_from_bytes(next, n), &a, arg);
+			else if (errno != ENOENT) /* deleted meanwhile: fine */
+				return -errno;
+			memcpy(key, next, n);
+			prev = key;
+		}
+		if (errno != ENOENT)
+			return -errno;
+	}
 	return 0;
 }

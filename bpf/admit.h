@@ -17,7 +17,14 @@ int admit_serve(const struct pinned *p, uint16_t port4, uint16_t port6, uint32_t
  * beyond NETACL_ADMIT_RANGES ranges keeps its first ones (narrower, never
  * wider).  0 or -errno (the map is full: nothing was admitted). */
 int admit_put(const struct pinned *p, int family, acl_u128 v, uint64_t expires_ns,
-	      const struct acl_ports *tcp, const struct acl_ports *udp);
+	      const struct acl_ports *tcp, const struct acl_ports *udp, const char *name);
 int admit_del(const struct pinned *p, int family, acl_u128 v);
+
+/* Every admitted address of p's target, unexpired or not (the kernel
+ * refuses an expired one; the forwarder deletes it within a second).
+ * 0 or -errno. */
+int admit_each(const struct pinned *p,
+	       void (*fn)(int family, acl_u128 v, const struct netacl_admit *a, void *arg),
+	       void *arg);
 
 #endif

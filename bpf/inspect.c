@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "acl/flat.h"
+#include "acl/set.h"
+#include "bpf/admit.h"
 #include "bpf/inspect.h"
 
 static int map_entries(int fd, uint32_t *n)
@@ -175,6 +178,83 @@ static int read_private(struct builder *b, int fd, int family)
 	return err;
 }
 
+/* ---- live DNS admissions ---- */
+
+struct admitted {
+	struct model *m;
+	struct m_target *t;
+	uint64_t now_ns;
+};
+
+static void ports_of(const struct netacl_admit *a, int k, struct acl_ports *out)
+{
+	struct acl_err e;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < a->n[k] && i < NETACL_ADMIT_RANGES; i++)
+		acl_ports_add(out, a->r[k][i].lo, a->r[k][i].hi, &e);
+}
+
+static void push_admitted(struct admitted *x, const struct acl_cidr *c, const struct acl_ports *p,
+			  int proto, const struct netacl_admit *a)
+{
+	struct m_target *t = x->t;
+	struct m_allow *e;
+	char name[sizeof(a->name) + 1];
+
+	t->admitted = model_grow(x->m, t->admitted, t->nadmitted, sizeof(*t->admitted));
+	e = &t->admitted[t->nadmitted++];
+	memset(e, 0, sizeof(*e));
+	e->addr = *c;
+	e->ports = model_ports(x->m, p);
+	e->proto = proto;
+	e->ttl = (int64_t)((a->expires_ns - x->now_ns) / 1000000000ull);
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(a->name), a->name);
+	model_strv_push(x->m, &e->via, name);
+}
+
+static void on_admitted(int family, acl_u128 v, const struct netacl_admit *a, void *arg)
+{
+	struct admitted *x = arg;
+	struct acl_cidr c = { (uint8_t)family, (uint8_t)acl_width(family), v };
+	struct acl_ports tcp, udp;
+
+	if (a->expires_ns <= x->now_ns)
+		return; /* the kernel refuses it already */
+	ports_of(a, 0, &tcp);
+	ports_of(a, 1, &udp);
+	if (acl_ports_equal(&tcp, &udp)) {
+		push_admitted(x, &c, &tcp, ACL_ANY_PROTO, a);
+		return;
+	}
+	if (tcp.n)
+		push_admitted(x, &c, &tcp, ACL_TCP, a);
+	if (udp.n)
+		push_admitted(x, &c, &udp, ACL_UDP, a);
+}
+
+static int admitted_cmp(const void *a, const void *b)
+{
+	const struct m_allow *x = a, *y = b;
+	int c = model_cidr_cmp(&x->addr, &y->addr);
+
+	return c ? c : (x->proto > y->proto) - (x->proto < y->proto);
+}
+
+static int read_admitted(const struct pinned *p, struct model *m, struct m_target *t)
+{
+	struct timespec ts;
+	struct admitted x = { m, t, 0 };
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	x.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	err = admit_each(p, on_admitted, &x);
+	if (!err)
+		acl_sort(t->admitted, t->nadmitted, sizeof(*t->admitted), admitted_cmp);
+	return err;
+}
+
 int inspect_target(const struct pinned *p, struct model *m)
 {
 	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4,
@@ -218,6 +298,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 		err = -EBADMSG;
 	if (!err)
 		model_canonicalise(m, b.t);
+	if (!err)
+		err = read_admitted(p, m, b.t);
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		if (fd[which[i]] >= 0)
 			close(fd[which[i]]);

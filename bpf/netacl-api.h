@@ -105,6 +105,7 @@ struct netacl_admit {
 	__u8 n[2];         /* ranges in use: [0] TCP, [1] UDP */
 	__u8 pad[6];
 	struct netacl_prange r[2][NETACL_ADMIT_RANGES];
+	char name[256];    /* the name last answered with it (inspect, explain) */
 };
 
 /* dns[0]: where the target's forwarder listens (UDP and TCP, host

@@ -253,7 +253,7 @@ static int admit(struct fwd *f, const struct pending *p, const uint8_t *ans, siz
 			if (e->family == fam && e->v == v && strcmp(e->name, p->q.name) != 0)
 				admitting_ports(f, e->name, fam, v, &tcp, &udp, &why, &row);
 		}
-		if (f->s.put(f->s.arg, fam, v, until, &tcp, &udp))
+		if (f->s.put(f->s.arg, fam, v, until, &tcp, &udp, p->q.name))
 			return -1;
 	}
 	return 0;

@@ -21,7 +21,7 @@
  * then goes back as SERVFAIL. */
 struct fwd_sink {
 	int (*put)(void *arg, int family, acl_u128 v, uint64_t expires_ms,
-		   const struct acl_ports *tcp, const struct acl_ports *udp);
+		   const struct acl_ports *tcp, const struct acl_ports *udp, const char *name);
 	int (*del)(void *arg, int family, acl_u128 v);
 	void *arg;
 };

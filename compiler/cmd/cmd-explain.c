@@ -52,6 +52,15 @@ static int allowed(const struct m_target *t, const struct query *q, const struct
 		return 0;
 	}
 	acl_cidr_format(&a->addr, cidr);
+	if (v->why == VERDICT_ADMITTED) {
+		printf("allow: %s", q->text);
+		if (q->q.port >= 0)
+			printf(" port %d", q->q.port);
+		printf(" proto %s for target %s\n", acl_proto_name(a->proto & q->q.proto), t->name);
+		printf("  admitted: %s by the workload's lookup of %s (live DNS), for %lld s more\n",
+		       cidr, a->via.n ? a->via.v[0] : "a name", (long long)a->ttl);
+		return 0;
+	}
 	printf("allow: %s", q->text);
 	if (q->q.port >= 0)
 		printf(" port %d", q->q.port);

@@ -44,6 +44,13 @@ static void print_text(const struct m_target *t)
 		printf("  %s", a);
 		print_ports(t->allow[i].ports, t->allow[i].proto);
 	}
+	for (size_t i = 0; i < t->nadmitted; i++) {
+		const struct m_allow *e = &t->admitted[i];
+
+		acl_addr_format(e->addr.family, e->addr.v, a);
+		printf("  admitted %s via %s, %lld s left,", a, e->via.v[0], (long long)e->ttl);
+		print_ports(e->ports, e->proto);
+	}
 }
 
 int cmd_inspect(int argc, char **argv)

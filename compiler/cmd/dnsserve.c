@@ -21,9 +21,9 @@ struct dns_serve {
 };
 
 static int put(void *arg, int family, acl_u128 v, uint64_t expires_ms,
-	       const struct acl_ports *tcp, const struct acl_ports *udp)
+	       const struct acl_ports *tcp, const struct acl_ports *udp, const char *name)
 {
-	return admit_put(arg, family, v, expires_ms * 1000000, tcp, udp);
+	return admit_put(arg, family, v, expires_ms * 1000000, tcp, udp, name);
 }
 
 static int del(void *arg, int family, acl_u128 v)

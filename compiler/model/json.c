@@ -142,6 +142,13 @@ static void put_target(struct jw *w, const struct m_target *t)
 	for (size_t i = 0; i < t->nallow; i++)
 		put_allow(w, &t->allow[i]);
 	jw_end(w);
+	if (t->nadmitted) { /* inspect's only: live, no part of the sets */
+		jw_key(w, "admitted");
+		jw_array(w);
+		for (size_t i = 0; i < t->nadmitted; i++)
+			put_allow(w, &t->admitted[i]);
+		jw_end(w);
+	}
 	jw_key(w, "dropped");
 	jw_array(w);
 	for (size_t i = 0; i < t->ndropped; i++)
@@ -339,20 +346,23 @@ static void read_rules(struct jin *j, json_t *o, struct m_target *t)
 	}
 }
 
-static void read_allow(struct jin *j, json_t *o, struct m_target *t)
+/* "allow", or inspect's "admitted" (optional) */
+static void read_allow(struct jin *j, json_t *o, const char *key, struct m_allow **out,
+		       size_t *n)
 {
 	static const char *const keys[] = { "addr", "ports", "proto", "via", "ttl", NULL };
-	json_t *a = get_array(j, o, "allow"), *v;
+	json_t *a = strcmp(key, "allow") == 0 || json_object_get(o, key) ?
+			    get_array(j, o, key) : NULL, *v;
 	size_t i, save;
 
-	t->allow = model_alloc(j->m, (json_array_size(a) + 1) * sizeof(*t->allow));
+	*out = model_alloc(j->m, (json_array_size(a) + 1) * sizeof(**out));
 	json_array_foreach(a, i, v) {
-		struct m_allow *al = &t->allow[t->nallow++];
+		struct m_allow *al = &(*out)[(*n)++];
 		json_t *ttl;
 
 		static const struct acl_ports none;
 
-		push_path(j, &save, ".allow[%zu]", i);
+		push_path(j, &save, ".%s[%zu]", key, i);
 		al->ttl = -1;
 		if (!json_is_object(v)) {
 			/* a placeholder only here: stored between two equal port
@@ -482,14 +492,15 @@ static void read_nat64(struct jin *j, json_t *o, struct m_target *t)
 static void read_target(struct jin *j, const char *name, json_t *o, struct m_target *t)
 {
 	static const char *const keys[] = { "acl", "cgroup", "allow_all", "ping", "dns", "private", "nat64",
-					    "rules", "allow", "dropped", "unresolved", NULL };
+					    "rules", "allow", "admitted", "dropped", "unresolved",
+					    NULL };
 	const char *acl, *cg;
 	json_t *aa;
 
 	t->name = model_strdup(j->m, name);
-	if (!acl_target_name_valid(name))
+	if (!acl_loaded_name_valid(name))
 		jerr(j, "invalid target name (an ACL name or PIPELINE/STAGE, each 1-64 of "
-			"A-Z a-z 0-9 _ -)");
+			"A-Z a-z 0-9 _ -, maybe with @run-PID)");
 	if (!json_is_object(o)) {
 		jerr(j, "must be an object");
 		return;
@@ -525,7 +536,8 @@ static void read_target(struct jin *j, const char *name, json_t *o, struct m_tar
 					   strcmp(json_string_value(aa), "static"))))
 		jerr(j, "'dns' must be \"admit\" or \"static\"");
 	t->dns_admit = aa && json_is_string(aa) && strcmp(json_string_value(aa), "admit") == 0;
-	read_allow(j, o, t);
+	read_allow(j, o, "allow", &t->allow, &t->nallow);
+	read_allow(j, o, "admitted", &t->admitted, &t->nadmitted);
 	read_dropped(j, o, t);
 	read_unresolved(j, o, t);
 }

@@ -61,9 +61,12 @@ struct m_target {
 	bool dns_admit; /* dns: admit (netacl(8), LIVE DNS) */
 	struct acl_private priv;
 	struct strv priv_text;
-	size_t nrules, nallow, ndropped, nunres;
+	size_t nrules, nallow, ndropped, nunres, nadmitted;
 	struct m_rule *rules;
 	struct m_allow *allow;
+	/* live DNS: what the workload's lookups admitted, as inspect read it
+	 * from the kernel (ttl: seconds left); no part of the sets */
+	struct m_allow *admitted;
 	struct m_drop *dropped;
 	struct m_unres *unres;
 };

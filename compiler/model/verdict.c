@@ -46,6 +46,22 @@ static bool by_entry(const struct m_target *t, const struct verdict_query *q, st
 	return false;
 }
 
+/* As the kernel: after the static sets, before '*'. */
+static bool by_admitted(const struct m_target *t, const struct verdict_query *q,
+			struct verdict *out)
+{
+	for (size_t i = 0; i < t->nadmitted; i++) {
+		const struct m_allow *a = &t->admitted[i];
+
+		if (acl_cidr_contains(&a->addr, q->family, q->v) && (a->proto & q->proto) &&
+		    port_ok(a->ports, q->port)) {
+			*out = (struct verdict){ true, VERDICT_ADMITTED, .entry = a };
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool by_star(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
 {
 	int row = acl_sp_classify(&t->priv, q->family, q->v);
@@ -68,7 +84,7 @@ static bool by_star(const struct m_target *t, const struct verdict_query *q, str
 void verdict_of(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
 {
 	*out = (struct verdict){ 0 };
-	if (by_entry(t, q, out) || by_star(t, q, out))
+	if (by_entry(t, q, out) || by_admitted(t, q, out) || by_star(t, q, out))
 		return;
 	for (size_t i = 0; i < t->ndropped; i++)
 		if (acl_cidr_contains(&t->dropped[i].addr, q->family, q->v)) {

@@ -10,6 +10,7 @@
 
 enum verdict_why {
 	VERDICT_ENTRY,      /* allowed: an allow entry covers it */
+	VERDICT_ADMITTED,   /* allowed: the workload's DNS admitted it (live DNS, inspect) */
 	VERDICT_ALL,        /* allowed: a '*' rule, the address in no special row (or private:) */
 	VERDICT_SPECIAL,    /* denied: '*' would, but the address is in a special-purpose row */
 	VERDICT_DROPPED,    /* denied: a name resolved to it, in a special-purpose row */
@@ -28,7 +29,7 @@ struct verdict_query {
 struct verdict {
 	bool allow;
 	enum verdict_why why;
-	const struct m_allow *entry;     /* ENTRY */
+	const struct m_allow *entry;     /* ENTRY, ADMITTED */
 	const struct m_rule *rule;       /* ENTRY (NULL if none found), ALL */
 	const struct m_drop *drop;       /* DROPPED */
 	int row;                         /* SPECIAL, DROPPED: the special-purpose row */

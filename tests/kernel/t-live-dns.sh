@@ -200,3 +200,22 @@ test_kernel_dns_spoofed_answers_admit_nothing() {
     fail "got: $(tr '\n' ' ' < "$T/out")"
   grep -q "A wrongq.cdn.example.com" "$T/qlog" || fail "the query did not go upstream"
 }
+
+test_kernel_dns_inspect_and_explain_show_admissions() {
+  need_kernel dnsinsp; trap run_cleanup EXIT
+  dns_policy "$KT"
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '
+      a=\$(\$W resolve a.cdn.example.com | cut -d\" \" -f2); echo \$a
+      \"\$NETACL\" inspect --target \$KT@run-\$PPID
+      \"\$NETACL\" inspect --target \$KT@run-\$PPID --json > \$T/i.json
+      \"\$NETACL\" explain \$T/i.json --target \$KT@run-\$PPID \$a 80 --proto tcp
+      \"\$NETACL\" explain \$T/i.json --target \$KT@run-\$PPID \$a 81 --proto tcp'"
+  local a; a=$(head -1 "$T/out")
+  case "$a" in 93.184.*) ;; *) fail "no address: $(cat "$T/out")"; return 1 ;; esac
+  grep -q "^  admitted $a via a.cdn.example.com, [0-9]* s left, port 80 any$" "$T/out" ||
+    fail "inspect: $(cat "$T/out")"
+  [ "$(jget "$T/i.json" "[e['via'] for t in d['targets'].values() for e in t.get('admitted', []) if e['addr'] == '$a/32']")" = "[['a.cdn.example.com']]" ] ||
+    fail "inspect --json: $(cat "$T/i.json")"
+  expect_out "admitted: $a/32 by the workload's lookup of a.cdn.example.com (live DNS), for" || return 1
+  expect_out "deny: $a port 81" || return 1
+}
