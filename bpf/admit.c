@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -72,4 +74,38 @@ int admit_each(const struct pinned *p,
 			return -errno;
 	}
 	return 0;
+}
+
+bool admit_served(const struct pinned *p, struct netacl_dns *d)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(p->fd[PIN_DNS], &zero, d) || !d->port4 || !d->pid)
+		return false;
+	return kill((pid_t)d->pid, 0) == 0 || errno == EPERM;
+}
+
+struct counting {
+	uint64_t now_ns;
+	size_t n;
+};
+
+static void count_one(int family, acl_u128 v, const struct netacl_admit *a, void *arg)
+{
+	struct counting *c = arg;
+
+	(void)family;
+	(void)v;
+	c->n += a->expires_ns > c->now_ns;
+}
+
+size_t admit_count(const struct pinned *p)
+{
+	struct timespec ts;
+	struct counting c = { 0, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	admit_each(p, count_one, &c);
+	return c.n;
 }

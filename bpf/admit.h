@@ -3,6 +3,8 @@
 #ifndef NETACL_BPF_ADMIT_H
 #define NETACL_BPF_ADMIT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acl/addr.h"
@@ -26,5 +28,11 @@ int admit_del(const struct pinned *p, int family, acl_u128 v);
 int admit_each(const struct pinned *p,
 	       void (*fn)(int family, acl_u128 v, const struct netacl_admit *a, void *arg),
 	       void *arg);
+
+/* Whether a forwarder serves p's target: its ports and pid when one
+ * does (the process is alive), else false. */
+bool admit_served(const struct pinned *p, struct netacl_dns *d);
+/* How many admitted addresses have not expired. */
+size_t admit_count(const struct pinned *p);
 
 #endif

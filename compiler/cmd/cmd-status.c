@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpf/admit.h"
 #include "bpf/attach.h"
 #include "bpf/events.h"
 #include "bpf/pins.h"
@@ -33,6 +34,49 @@ static void iso_time(uint64_t t, char out[32])
 	struct tm tm;
 
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+}
+
+/* "dns": null for a static target; for live DNS, who serves it. */
+static void json_dns(struct jw *w, const struct pinned *p)
+{
+	struct netacl_dns d;
+	bool served;
+
+	jw_key(w, "dns");
+	if (!(p->conf.flags & NETACL_DNS_ADMIT)) {
+		jw_null(w);
+		return;
+	}
+	served = admit_served(p, &d);
+	jw_object(w);
+	jw_key(w, "served");
+	jw_bool(w, served);
+	if (served) {
+		jw_key(w, "pid");
+		jw_int(w, d.pid);
+		jw_key(w, "port4");
+		jw_int(w, d.port4);
+		jw_key(w, "port6");
+		jw_int(w, d.port6);
+	}
+	jw_key(w, "admitted");
+	jw_int(w, (long long)admit_count(p));
+	jw_end(w);
+}
+
+static void text_dns(const struct pinned *p)
+{
+	struct netacl_dns d;
+
+	if (!(p->conf.flags & NETACL_DNS_ADMIT))
+		return;
+	if (admit_served(p, &d))
+		printf("  dns: admit, served by pid %u on 127.0.0.1:%u and [::1]:%u, %zu addresses "
+		       "admitted\n",
+		       d.pid, d.port4, d.port6, admit_count(p));
+	else
+		printf("  dns: admit, not served: its lookups are refused, %zu addresses "
+		       "admitted\n", admit_count(p));
 }
 
 static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
@@ -82,6 +126,7 @@ static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
 		jw_null(w);
 	else
 		jw_int(w, p->meta.min_ttl);
+	json_dns(w, p);
 	jw_end(w);
 }
 
@@ -118,6 +163,7 @@ static int one(const char *dir, void *arg)
 		       p.meta.entries4 + p.meta.entries6, (unsigned long long)n[NETACL_CNT_ALLOW],
 		       (unsigned long long)n[NETACL_CNT_DENY], (unsigned long long)n[NETACL_CNT_AUDIT],
 		       when, digest, p.meta.cgroup);
+		text_dns(&p);
 	}
 	if (!ok)
 		diag_warning(p.meta.target, 0, 0, "not enforced: %s; `netacl load` it again to "

@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
 	{ "run", cmd_run, "run a command under a policy, in a transient cgroup" },
 	{ "trace", cmd_trace, "stream verdict events as they happen" },
 	{ "refresh", cmd_refresh, "re-resolve names and swap changed sets atomically" },
+	{ "serve", cmd_serve, "serve the live DNS of loaded targets (dns: admit)" },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -30,7 +31,7 @@ static void help(FILE *f)
 		   "       netacl --version | --help | help VERB\n\nverbs:\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nresolution options (compile, explain, load, run, refresh):\n"
+	fprintf(f, "\nresolution options (compile, explain, load, run, refresh, serve):\n"
 		   "  --hosts-file FILE, --offline, --resolver IP[:PORT], --timeout MS,\n"
 		   "  --max-addrs N, --strict\n"
 		   "\nSee netacl(8) and netacl-policy(5).\n");

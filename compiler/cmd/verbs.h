@@ -20,5 +20,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -396,5 +396,6 @@ Y
   run "$NETACL" diff c.json d.json; expect_rc 1 && expect_out "- live: dns admit" || return 1
   sed -i 's/"dns": "admit"/"dns": "dynamic"/' c.json
   run "$NETACL" explain c.json --target live 93.184.216.34 443
-  expect_rc 65 && expect_err "'dns' must be \"admit\" or \"static\""
+  expect_rc 65 && expect_err "'dns' must be \"admit\" or \"static\"" || return 1
+  run "$NETACL" check "$ROOT/examples/live-dns.yaml"; expect_rc 0
 }

@@ -219,3 +219,56 @@ test_kernel_dns_inspect_and_explain_show_admissions() {
   expect_out "admitted: $a/32 by the workload's lookup of a.cdn.example.com (live DNS), for" || return 1
   expect_out "deny: $a port 81" || return 1
 }
+
+test_kernel_dns_serve_loaded_targets_and_status() {
+  need_kernel dnsserve; trap run_cleanup EXIT
+  dns_policy "$KT"
+  mkdir -p "$CG2/$KCG"
+  load_ok "$T/p.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
+  # a loaded target is served by `netacl serve`, and status says so; once
+  # serve stops, its lookups are refused again
+  in_world "nameserver 192.0.2.53" "
+    inside() { sh -c 'echo \$\$ > $CG2/$KCG/cgroup.procs && exec \"\$@\"' sh \"\$@\"; }
+    \"\$NETACL\" status | grep 'dns: admit'
+    \"\$NETACL\" serve \$T/p.yaml --resolver 127.0.0.1:\$DNSPORT 2>\$T/serve.err &
+    for i in \$(seq 50); do \"\$NETACL\" status | grep -q 'served by' && break; sleep 0.1; done
+    \"\$NETACL\" status | grep 'dns: admit' | sed 's/pid [0-9]* on 127.0.0.1:[0-9]* and .::1.:[0-9]*/PID/'
+    inside \$W rounds 50 s.cdn.example.com any
+    \"\$NETACL\" status --json > \$T/s.json
+    kill %3; wait %3
+    \"\$NETACL\" status | grep 'dns: admit' | sed 's/, [0-9]* addresses/, N addresses/'
+    inside \$W resolve t.cdn.example.com"
+  expect_rc 0 || return 1
+  [ "$(sed -n 1p "$T/out")" = "  dns: admit, not served: its lookups are refused, 0 addresses admitted" ] ||
+    fail "before: $(sed -n 1p "$T/out")"
+  case "$(sed -n 2p "$T/out")" in "  dns: admit, served by PID, "*" addresses admitted") ;;
+    *) fail "served: $(sed -n 2p "$T/out")" ;; esac
+  [ "$(sed -n 3p "$T/out")" = "rounds=50 refused=0 failed=0" ] || fail "rounds: $(sed -n 3p "$T/out")"
+  [ "$(jget "$T/s.json" "[t['dns']['served'] and t['dns']['admitted'] > 0 for t in d['targets'] if t['target'] == '$KT']")" = "[True]" ] ||
+    fail "status --json: $(cat "$T/s.json")"
+  [ "$(sed -n 4p "$T/out")" = "  dns: admit, not served: its lookups are refused, N addresses admitted" ] ||
+    fail "after: $(sed -n 4p "$T/out")"
+  [ "$(sed -n 5p "$T/out")" = "error: [Errno -3] Temporary failure in name resolution" ] ||
+    fail "after serve stopped: $(sed -n 5p "$T/out")"
+  grep -q "serving the DNS of $KT" "$T/serve.err" || fail "serve said: $(cat "$T/serve.err")"
+}
+
+test_kernel_dns_example_and_unit() {
+  need_kernel dnsunit; trap run_cleanup EXIT
+  # the example policy, its ACL named like the test target
+  sed "s|^  plugin:|  $KT:|" "$ROOT/examples/live-dns.yaml" > "$T/p.yaml"
+  local serve; serve=$(unit_cmd netacl-dns.service ExecStart | sed "s|$ROOT/examples/live-dns.yaml|$T/p.yaml|")
+  [ -n "$serve" ] || fail "no ExecStart in netacl-dns.service" || return 1
+  mkdir -p "$CG2/$KCG"
+  load_ok "$T/p.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
+  in_world "nameserver 192.0.2.53" "
+    $serve --resolver 127.0.0.1:\$DNSPORT 2>\$T/serve.err &
+    for i in \$(seq 50); do \"\$NETACL\" status | grep -q 'served by' && break; sleep 0.1; done
+    kill -HUP %3; sleep 0.5
+    for i in \$(seq 50); do \"\$NETACL\" status | grep -q 'served by' && break; sleep 0.1; done
+    sh -c 'echo \$\$ > $CG2/$KCG/cgroup.procs && exec \$W raw 192.0.2.53 img.cdn.example.com'
+    kill -TERM %3; wait %3; echo serve=\$?"
+  expect_out "from 192.0.2.53:53 id-ok rcode=NOERROR 93.184." || return 1
+  expect_out "serve=0" || return 1
+  grep -q "reading $T/p.yaml again" "$T/serve.err" || fail "SIGHUP: $(cat "$T/serve.err")"
+}
