@@ -109,3 +109,8 @@ size_t admit_count(const struct pinned *p)
 	admit_each(p, count_one, &c);
 	return c.n;
 }
+
+void admit_event(const struct pinned *p, const struct netacl_dnsev *e)
+{
+	bpf_map_update_elem(p->fd[PIN_DNSEV], NULL, e, BPF_EXIST);
+}

@@ -29,6 +29,9 @@ int admit_each(const struct pinned *p,
 	       void (*fn)(int family, acl_u128 v, const struct netacl_admit *a, void *arg),
 	       void *arg);
 
+/* Tell trace what the forwarder did (a full queue drops its oldest). */
+void admit_event(const struct pinned *p, const struct netacl_dnsev *e);
+
 /* Whether a forwarder serves p's target: its ports and pid when one
  * does (the process is alive), else false. */
 bool admit_served(const struct pinned *p, struct netacl_dns *d);

@@ -44,6 +44,7 @@ struct watched {
 struct events {
 	events_want_fn *want;
 	events_fn *fn;
+	events_dns_fn *dns;
 	void *arg;
 	struct ring_buffer *rb;
 	struct watched **w;
@@ -123,7 +124,7 @@ static int watch_dir(const char *dir, void *arg)
 			goto skip;
 		}
 	for (int i = 0; i < NPINS; i++)
-		if (i != PIN_EVENTS && i != PIN_COUNTERS && i != PIN_LISTEN) {
+		if (i != PIN_EVENTS && i != PIN_COUNTERS && i != PIN_LISTEN && i != PIN_DNSEV) {
 			close(w->p.fd[i]);
 			w->p.fd[i] = -1;
 		}
@@ -194,14 +195,15 @@ static void rescan(struct events *tr)
 	tr->n = kept;
 }
 
-int events_open(events_want_fn *want, events_fn *fn, void *arg, struct events **out)
+int events_open(events_want_fn *want, events_fn *fn, events_dns_fn *dns, void *arg,
+		struct events **out)
 {
 	struct events *tr = calloc(1, sizeof(*tr));
 	int rc = sys_pin_root_create();
 
 	if (!tr)
 		abort();
-	*tr = (struct events){ .want = want, .fn = fn, .arg = arg, .inotify = -1 };
+	*tr = (struct events){ .want = want, .fn = fn, .dns = dns, .arg = arg, .inotify = -1 };
 	tr->inotify = rc ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (!rc && (tr->inotify < 0 ||
 		    inotify_add_watch(tr->inotify, sys_pin_root(), IN_CREATE | IN_DELETE) < 0)) {
@@ -226,6 +228,25 @@ size_t events_targets(const struct events *tr)
 	return tr->n;
 }
 
+/* The forwarders' queues have no wakeup: they are read at every step. */
+#define DNS_POLL_MS 200
+
+static void drain_dns(struct events *tr)
+{
+	struct netacl_dnsev e;
+
+	for (size_t i = 0; i < tr->n; i++) {
+		struct watched *w = tr->w[i];
+
+		if (w->lock < 0 || w->p.fd[PIN_DNSEV] < 0)
+			continue;
+		while (bpf_map_lookup_and_delete_elem(w->p.fd[PIN_DNSEV], NULL, &e) == 0)
+			if (e.ktime_ns >= tr->since)
+				tr->dns(w->p.meta.target, &e, (int64_t)e.ktime_ns + tr->to_real,
+					tr->arg);
+	}
+}
+
 int events_step(struct events *tr, int timeout_ms)
 {
 	struct pollfd fds[2] = {
@@ -233,12 +254,13 @@ int events_step(struct events *tr, int timeout_ms)
 		{ .fd = tr->rb ? ring_buffer__epoll_fd(tr->rb) : -1, .events = POLLIN },
 	};
 	char buf[4096];
-	int n = poll(fds, 2, timeout_ms), err = 0;
+	int n = poll(fds, 2, timeout_ms < DNS_POLL_MS ? timeout_ms : DNS_POLL_MS), err = 0;
 
 	if (n < 0)
 		return 0; /* EINTR: the caller looks at why */
 	if (fds[1].revents)
 		err = ring_buffer__consume(tr->rb);
+	drain_dns(tr);
 	if (fds[0].revents) {
 		while (read(tr->inotify, buf, sizeof(buf)) > 0)
 			;

@@ -16,9 +16,14 @@ typedef bool events_want_fn(const char *target, void *arg);
 typedef void events_fn(const char *target, const struct netacl_event *e, int64_t real_ns,
 		       void *arg);
 
+/* One thing a target's live-DNS forwarder did. */
+typedef void events_dns_fn(const char *target, const struct netacl_dnsev *e, int64_t real_ns,
+			   void *arg);
+
 /* Start reading: every target want() accepts, now and as they come.  0,
  * or an exit status after saying why. */
-int events_open(events_want_fn *want, events_fn *fn, void *arg, struct events **out);
+int events_open(events_want_fn *want, events_fn *fn, events_dns_fn *dns, void *arg,
+		struct events **out);
 /* How many targets are being read. */
 size_t events_targets(const struct events *ev);
 /* Wait up to timeout_ms for events or loads and unloads, and handle what

@@ -123,6 +123,29 @@ struct netacl_orig {
 	__u8 addr[16];     /* network order; IPv4 in the first 4 bytes */
 };
 
+/* dnsev (a queue the programs never touch): what the forwarder did, for
+ * trace.  The forwarder pushes with BPF_EXIST, so a full queue drops its
+ * oldest event; trace skips events older than itself. */
+#define NETACL_DNSEV_MAX 1024
+
+enum {
+	NETACL_DNS_ADMITTED = 1,  /* addr admitted for name, ttl seconds */
+	NETACL_DNS_REFUSED = 2,   /* name refused: NXDOMAIN, never asked upstream */
+	NETACL_DNS_NOT_ADMITTED = 3, /* addr answered for name, refused (row) */
+};
+
+struct netacl_dnsev {
+	__u64 ktime_ns;   /* CLOCK_MONOTONIC */
+	__u32 ttl;        /* ADMITTED: seconds */
+	__u16 qtype;
+	__u8 what;        /* NETACL_DNS_* */
+	__u8 family;      /* 4, 6; 0: no address */
+	__u8 addr[16];    /* network order; IPv4 in the first 4 bytes */
+	__u8 row;         /* NOT_ADMITTED: the special-purpose row, 255 none */
+	__u8 pad[7];
+	char name[256];
+};
+
 /* counters (per-CPU array), one slot each */
 enum {
 	NETACL_CNT_ALLOW,

@@ -156,6 +156,12 @@ struct {
 	__type(value, struct netacl_orig);
 } dnsorig SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, NETACL_DNSEV_MAX);
+	__uint(value_size, sizeof(struct netacl_dnsev));
+} dnsev SEC(".maps");
+
 /* One connect or send: the address as a 4-byte or 16-byte key. */
 struct query {
 	__u32 g;

@@ -17,6 +17,7 @@ const char *const pin_names[NPINS] = {
 	[PIN_GEN] = "gen", [PIN_CONF] = "conf", [PIN_META] = "meta",
 	[PIN_COUNTERS] = "counters", [PIN_EVENTS] = "events", [PIN_LISTEN] = "listen",
 	[PIN_ADMIT4] = "admit4", [PIN_ADMIT6] = "admit6", [PIN_DNS] = "dns",
+	[PIN_DNSEV] = "dnsev",
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",

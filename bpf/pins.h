@@ -15,7 +15,7 @@
 /* The maps, by their name in netacl.bpf.c, which is also their pin's. */
 enum {
 	PIN_GEN, PIN_CONF, PIN_META, PIN_COUNTERS, PIN_EVENTS, PIN_LISTEN,
-	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, /* live DNS: the forwarder's */
+	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, PIN_DNSEV, /* live DNS: the forwarder's */
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
 	/* ^ by generation */
 	NPINS

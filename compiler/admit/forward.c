@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "compiler/admit/forward.h"
 
+#include "bpf/netacl-api.h" /* NETACL_DNS_*: what trace is told */
+
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
@@ -209,11 +211,13 @@ static void gone(int family, acl_u128 v, void *arg)
 	f->s.del(f->s.arg, family, v);
 }
 
-static void log_refusal(struct fwd *f, const char *name, int family, acl_u128 v,
+static void log_refusal(struct fwd *f, const struct dns_question *q, int family, acl_u128 v,
 			const char *why, int row)
 {
+	const char *name = q->name;
 	char a[ACL_CIDR_STRLEN];
 
+	f->s.event(f->s.arg, NETACL_DNS_NOT_ADMITTED, name, q->type, family, v, 0, row);
 	if (!f->o.log)
 		return;
 	acl_addr_format(family, v, a);
@@ -237,14 +241,15 @@ static int admit(struct fwd *f, const struct pending *p, const uint8_t *ans, siz
 		const char *why = "no rule";
 		int row = ACL_SP_NONE;
 		uint64_t until;
+		uint32_t secs;
 
 		acl_addr_unmap(&fam, &v); /* the kernel checks mapped ones as IPv4 */
 		if (!admitting_ports(f, p->q.name, fam, v, &tcp, &udp, &why, &row)) {
-			log_refusal(f, p->q.name, fam, v, why, row);
+			log_refusal(f, &p->q, fam, v, why, row);
 			continue;
 		}
-		until = admit_cache_put(&f->cache, p->q.name, fam, v, now,
-					now + 1000ull * admit_seconds(&f->o.ttl, f->addrs[i].ttl),
+		secs = admit_seconds(&f->o.ttl, f->addrs[i].ttl);
+		until = admit_cache_put(&f->cache, p->q.name, fam, v, now, now + 1000ull * secs,
 					gone, f);
 		/* another name holding v keeps its ports too */
 		for (size_t k = 0; k < f->cache.n; k++) {
@@ -255,6 +260,8 @@ static int admit(struct fwd *f, const struct pending *p, const uint8_t *ans, siz
 		}
 		if (f->s.put(f->s.arg, fam, v, until, &tcp, &udp, p->q.name))
 			return -1;
+		f->s.event(f->s.arg, NETACL_DNS_ADMITTED, p->q.name, p->q.type, fam, v, secs,
+			   ACL_SP_NONE);
 	}
 	return 0;
 }
@@ -314,6 +321,8 @@ static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
 	n = q.name_ok ? admit_rules_for(f->o.t, q.name, idx, MAX_RULES) : 0;
 	if (n == 0) {
 		/* answered here: the name never leaves the host */
+		f->s.event(f->s.arg, NETACL_DNS_REFUSED, q.name_ok ? q.name : "", q.type, 0, 0, 0,
+			   ACL_SP_NONE);
 		if (f->o.log)
 			fprintf(f->o.log, "netacl: %s: query for %s refused: no rule allows it\n",
 				f->o.t->name, q.name_ok ? q.name : "(not a host name)");

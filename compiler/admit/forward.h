@@ -23,6 +23,10 @@ struct fwd_sink {
 	int (*put)(void *arg, int family, acl_u128 v, uint64_t expires_ms,
 		   const struct acl_ports *tcp, const struct acl_ports *udp, const char *name);
 	int (*del)(void *arg, int family, acl_u128 v);
+	/* what happened, for trace: what is a NETACL_DNS_* of bpf/netacl-api.h;
+	 * family 0 when there is no address; row ACL_SP_NONE or the row */
+	void (*event)(void *arg, int what, const char *name, unsigned qtype, int family,
+		      acl_u128 v, uint32_t ttl, int row);
 	void *arg;
 };
 

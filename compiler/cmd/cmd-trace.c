@@ -12,6 +12,7 @@
 
 #include "bpf/events.h"
 #include "bpf/sys.h"
+#include "acl/special.h"
 #include "compiler/cmd/cli.h"
 #include "compiler/model/jsonw.h"
 #include "compiler/cmd/verbs.h"
@@ -164,6 +165,65 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 	       where, verdict_name(e->verdict));
 }
 
+/* What a target's forwarder did: a name refused, an address admitted or not. */
+static void on_dns(const char *target, const struct netacl_dnsev *e, int64_t real_ns, void *arg)
+{
+	struct tracer *t = arg;
+	static const char *const what[] = { "?", "admitted", "refused", "not-admitted" };
+	const char *verdict = what[e->what <= NETACL_DNS_NOT_ADMITTED ? e->what : 0];
+	char when[48], addr[INET6_ADDRSTRLEN] = "", name[sizeof(e->name) + 1], why[96] = "";
+
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(e->name), e->name);
+	for (char *p = name; *p; p++) /* from the workload: keep lines and JSON sane */
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	if (e->family)
+		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	if (e->what == NETACL_DNS_NOT_ADMITTED && e->row != 255)
+		snprintf(why, sizeof(why), "%s", acl_sp_name(e->row));
+	format_time(real_ns, t->c->json, when);
+	if (t->c->json) {
+		jw_reset(&t->w);
+		jw_object(&t->w);
+		jw_key(&t->w, "time");
+		jw_str(&t->w, when);
+		jw_key(&t->w, "target");
+		jw_str(&t->w, target);
+		jw_key(&t->w, "event");
+		jw_str(&t->w, "dns");
+		jw_key(&t->w, "name");
+		jw_str(&t->w, name);
+		jw_key(&t->w, "qtype");
+		jw_int(&t->w, e->qtype);
+		if (e->family) {
+			jw_key(&t->w, "address");
+			jw_str(&t->w, addr);
+		}
+		if (e->what == NETACL_DNS_ADMITTED) {
+			jw_key(&t->w, "ttl");
+			jw_int(&t->w, e->ttl);
+		}
+		if (why[0]) {
+			jw_key(&t->w, "row");
+			jw_str(&t->w, why);
+		}
+		jw_key(&t->w, "verdict");
+		jw_str(&t->w, verdict);
+		jw_end(&t->w);
+		puts(t->w.buf);
+		return;
+	}
+	if (e->what == NETACL_DNS_REFUSED)
+		printf("%s %-16s %7s %-16s %-4s %-22s refused (NXDOMAIN)\n", when, target, "-",
+		       "(forwarder)", "dns", name);
+	else if (e->what == NETACL_DNS_ADMITTED)
+		printf("%s %-16s %7s %-16s %-4s %-22s admitted for %s, %u s\n", when, target, "-",
+		       "(forwarder)", "dns", addr, name, e->ttl);
+	else
+		printf("%s %-16s %7s %-16s %-4s %-22s not-admitted for %s (%s)\n", when, target,
+		       "-", "(forwarder)", "dns", addr, name, why[0] ? why : "outside the rule");
+}
+
 static int trace(struct cli *c)
 {
 	struct tracer t = { .c = c };
@@ -178,7 +238,7 @@ static int trace(struct cli *c)
 		return rc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = events_open(wanted, on_event, &t, &ev);
+	rc = events_open(wanted, on_event, on_dns, &t, &ev);
 	if (rc)
 		return rc;
 	jw_init(&t.w, false);

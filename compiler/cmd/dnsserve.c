@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <stdio.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpf/admit.h"
@@ -31,6 +33,22 @@ static int del(void *arg, int family, acl_u128 v)
 	return admit_del(arg, family, v);
 }
 
+static void event(void *arg, int what, const char *name, unsigned qtype, int family,
+		  acl_u128 v, uint32_t ttl, int row)
+{
+	struct netacl_dnsev e = { .ttl = ttl, .qtype = (uint16_t)qtype, .what = (uint8_t)what,
+				  .family = family == ACL_V4 ? 4 : family == ACL_V6 ? 6 : 0,
+				  .row = row < 0 ? 255 : (uint8_t)row };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e.ktime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (e.family)
+		acl_addr_to_bytes(v, e.addr, e.family == 4 ? 4 : 16);
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	admit_event(arg, &e);
+}
+
 static void *serve(void *arg)
 {
 	struct dns_serve *s = arg;
@@ -49,7 +67,7 @@ int dns_serve_start(const char *name, const struct m_target *t, const struct res
 		.per_name = lim->per_name, .total = lim->total, .inflight = 256,
 		.log = stderr,
 	};
-	struct fwd_sink sink = { put, del, &s->p };
+	struct fwd_sink sink = { put, del, event, &s->p };
 	uint16_t port4, port6;
 	int rc, err;
 

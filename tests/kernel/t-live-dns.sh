@@ -272,3 +272,24 @@ test_kernel_dns_example_and_unit() {
   expect_out "serve=0" || return 1
   grep -q "reading $T/p.yaml again" "$T/serve.err" || fail "SIGHUP: $(cat "$T/serve.err")"
 }
+
+test_kernel_dns_trace_shows_lookups() {
+  need_kernel dnstrace; trap run_cleanup EXIT
+  dns_policy "$KT" '      - "rebind.cdn.example.com:80"'
+  in_world "nameserver 192.0.2.53" "
+    \"\$NETACL\" trace --json > \$T/ev.json 2>\$T/trace.err &
+    sleep 1
+    nrun -- sh -c '\$W resolve a.cdn.example.com; \$W resolve secret.evil.example.net; \$W resolve rebind.cdn.example.com'
+    sleep 0.5; kill -INT %3; wait %3"
+  expect_rc 0 || return 1
+  jev() { $PY -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "dns" and e["target"].startswith(sys.argv[2]):
+        print(e["verdict"], e["name"], e.get("address", "-"), e.get("row", "-"), "ttl" if "ttl" in e else "")' "$T/ev.json" "$KT@run-"; }
+  jev > dns.ev
+  grep -q "^admitted a.cdn.example.com 93.184.[0-9.]* - ttl$" dns.ev || fail "admitted: $(cat dns.ev)"
+  grep -q "^refused secret.evil.example.net - - $" dns.ev || fail "refused: $(cat dns.ev)"
+  grep -q "^not-admitted rebind.cdn.example.com 192.168.1.10 private-use $" dns.ev ||
+    fail "not admitted: $(cat dns.ev)"
+}
