@@ -32,6 +32,11 @@
 #define MAX_RULES 32     /* rules one name can match that count */
 #define IDLE_MS 30000    /* a quiet TCP client is closed */
 #define BATCH 64         /* datagrams read per wakeup: the others get a turn */
+/* c-ares 1.18 keeps a UDP socket per server for good, so its source port
+ * would never change: after CH_QUERIES queries a new channel (new
+ * sockets, new ports) takes over, and the old one ends with its answers. */
+#define CH_QUERIES 64
+#define MAX_CH 8
 
 enum { W_UDP, W_TCP, W_CONN, W_ARES, W_STOP, W_TICK };
 
@@ -53,8 +58,14 @@ struct dest {
 	uint64_t gen;
 };
 
+struct chan {
+	ares_channel ch;
+	size_t sent, pending;
+};
+
 struct pending {
 	struct fwd *f;
+	struct chan *c;
 	struct dest d;
 	struct dns_question q;
 	size_t nrules, rules[MAX_RULES];
@@ -67,8 +78,9 @@ struct fwd {
 	struct fwd_sink s;
 	int ep, tick;
 	int udp[2], tcp[2];
-	ares_channel ch;
-	bool have_ch, stopping;
+	struct chan *ch[MAX_CH]; /* the last one is current */
+	size_t nch;
+	bool stopping;
 	size_t inflight;
 	struct admit_cache cache;
 	struct conn conns[MAX_CONNS];
@@ -273,6 +285,7 @@ static void on_upstream(void *arg, int status, int timeouts, unsigned char *abuf
 
 	(void)timeouts;
 	f->inflight--;
+	p->c->pending--;
 	if (f->stopping) {
 		free(p);
 		return;
@@ -303,6 +316,34 @@ static size_t udp_max(const uint8_t *msg, size_t len, const struct dns_question 
 		return 512;
 	size = (size_t)(o[3] << 8 | o[4]);
 	return size < 512 ? 512 : size;
+}
+
+static int chan_open(struct fwd *f);
+
+/* The channel to send on: a new one when this one has sent its share
+ * (unless MAX_CH are still waiting for answers: then this one goes on). */
+static struct chan *current(struct fwd *f)
+{
+	if (f->ch[f->nch - 1]->sent >= CH_QUERIES && f->nch < MAX_CH)
+		chan_open(f);
+	return f->ch[f->nch - 1];
+}
+
+/* Destroy the old channels whose answers are all in (never from inside
+ * one of their callbacks). */
+static void chan_sweep(struct fwd *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->nch; i++) {
+		if (i + 1 < f->nch && f->ch[i]->pending == 0) {
+			ares_destroy(f->ch[i]->ch);
+			free(f->ch[i]);
+			continue;
+		}
+		f->ch[k++] = f->ch[i];
+	}
+	f->nch = k;
 }
 
 static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
@@ -344,10 +385,13 @@ static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
 	memcpy(p->rules, idx, n * sizeof(idx[0]));
 	p->qlen = len;
 	memcpy(p->query, msg, len);
+	p->c = current(f);
+	p->c->sent++;
+	p->c->pending++;
 	f->inflight++;
 	/* c-ares puts an ID of its own on it and checks the answer's ID,
 	 * server and question; on_upstream checks them again */
-	ares_send(f->ch, msg, (int)len, on_upstream, p);
+	ares_send(p->c->ch, msg, (int)len, on_upstream, p);
 }
 
 static void udp_ready(struct fwd *f, int s)
@@ -450,8 +494,12 @@ int fwd_run(struct fwd *f, int stop_fd)
 	if (watch(f, EPOLL_CTL_ADD, stop_fd, W_STOP, 0, EPOLLIN))
 		return EX_OSERR;
 	for (;;) {
-		struct timeval max = { 1, 0 }, tv, *tvp = ares_timeout(f->ch, &max, &tv);
-		int n = epoll_wait(f->ep, evs, 64, (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000));
+		struct timeval tv = { 1, 0 };
+		int n;
+
+		for (size_t c = 0; c < f->nch; c++)
+			ares_timeout(f->ch[c]->ch, &tv, &tv);
+		n = epoll_wait(f->ep, evs, 64, (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000));
 
 		for (int i = 0; i < n; i++) {
 			unsigned kind = (unsigned)(evs[i].data.u64 >> 32);
@@ -474,14 +522,18 @@ int fwd_run(struct fwd *f, int stop_fd)
 			case W_TICK:
 				on_tick(f);
 				break;
-			case W_ARES:
-				ares_process_fd(f->ch,
-						e & (EPOLLIN | EPOLLERR | EPOLLHUP) ? (int)idx : ARES_SOCKET_BAD,
-						e & EPOLLOUT ? (int)idx : ARES_SOCKET_BAD);
+			case W_ARES: /* the channel that owns the socket takes it */
+				for (size_t c = 0; c < f->nch; c++)
+					ares_process_fd(f->ch[c]->ch,
+							e & (EPOLLIN | EPOLLERR | EPOLLHUP) ?
+								(int)idx : ARES_SOCKET_BAD,
+							e & EPOLLOUT ? (int)idx : ARES_SOCKET_BAD);
 				break;
 			}
 		}
-		ares_process_fd(f->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+		for (size_t c = 0; c < f->nch; c++) /* timeouts */
+			ares_process_fd(f->ch[c]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		chan_sweep(f);
 	}
 }
 
@@ -542,6 +594,22 @@ static int listen_pair(struct fwd *f, int s, int family, uint16_t *port)
 	return EX_OSERR;
 }
 
+static int chan_open(struct fwd *f)
+{
+	struct chan *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		abort();
+	rc = dns_channel(f->o.ro, sock_state, f, &c->ch);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	f->ch[f->nch++] = c;
+	return 0;
+}
+
 int fwd_open(const struct fwd_opts *o, const struct fwd_sink *s, struct fwd **out,
 	     uint16_t *port4, uint16_t *port6)
 {
@@ -565,8 +633,7 @@ int fwd_open(const struct fwd_opts *o, const struct fwd_sink *s, struct fwd **ou
 		fwd_close(f);
 		return EX_OSERR;
 	}
-	rc = dns_channel(o->ro, sock_state, f, &f->ch);
-	f->have_ch = !rc;
+	rc = chan_open(f);
 	if (!rc)
 		rc = listen_pair(f, 0, AF_INET, port4);
 	if (!rc)
@@ -584,8 +651,10 @@ void fwd_close(struct fwd *f)
 	if (!f)
 		return;
 	f->stopping = true;
-	if (f->have_ch)
-		ares_destroy(f->ch); /* pending queries end: on_upstream frees them */
+	for (size_t c = 0; c < f->nch; c++) {
+		ares_destroy(f->ch[c]->ch); /* pending queries end: on_upstream frees them */
+		free(f->ch[c]);
+	}
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (f->conns[i].fd >= 0)
 			conn_close(f, i);

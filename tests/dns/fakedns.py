@@ -2,7 +2,7 @@
 """A fake DNS server for netacl's tests: 127.0.0.1, a random port, UDP and
 TCP, answers chosen by the first label of the query name.  Never forwards.
 
-  fakedns.py --port-file F [--log QUERYLOG] [--delay-ms N]
+  fakedns.py --port-file F [--log QUERYLOG] [--delay-ms N] [--port-log F]
 
 Writes the port to F once listening.  Each query is logged as
 "TRANSPORT QTYPE NAME".
@@ -14,6 +14,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--log")
 ap.add_argument("--delay-ms", type=int, default=0)
+ap.add_argument("--port-log", help="the source port of each UDP query, a line each")
 ap.add_argument("--zone", help="file of 'NAME A|AAAA ADDRESS TTL' lines, read at every query")
 ap.add_argument("--listen", help="IP:PORT on loopback (default 127.0.0.1, a random port)")
 args = ap.parse_args()
@@ -158,6 +159,9 @@ class UDP(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data, addr):
+        if args.port_log:
+            with open(args.port_log, "a") as f:
+                f.write(f"{addr[1]}\n")
         out = handle(data, "udp")
         if out is None:
             return

@@ -9,14 +9,15 @@
 # and mount namespace with the world above; DNSPORT is fakedns's port,
 # its query log is $T/qlog.  What SCRIPT prints is in $T/out.
 in_world() {
-  rm -f "$T/dns.port" "$T/qlog"
+  rm -f "$T/dns.port" "$T/qlog" "$T/ports"
   cat > "$T/world.sh" <<EOF
 set -e
 export T=$T KT=$KT NETACL=$NETACL PROBE=$PROBE
 ip link set lo up
 ip route add local 93.184.0.0/16 dev lo
 ip -6 route add local 2606:2800::/32 dev lo
-$PY "$ROOT/tests/dns/fakedns.py" --port-file "$T/dns.port" --log "$T/qlog" 2>"$T/dns.err" &
+$PY "$ROOT/tests/dns/fakedns.py" --port-file "$T/dns.port" --log "$T/qlog" --port-log "$T/ports" \
+  ${FAKEDNS_ARGS:-} 2>"$T/dns.err" &
 $PY -c '
 import socket, threading
 def serve(fam, addr):
@@ -292,4 +293,47 @@ for l in open(sys.argv[1]):
   grep -q "^refused secret.evil.example.net - - $" dns.ev || fail "refused: $(cat dns.ev)"
   grep -q "^not-admitted rebind.cdn.example.com 192.168.1.10 private-use $" dns.ev ||
     fail "not admitted: $(cat dns.ev)"
+}
+
+test_kernel_dns_upstream_source_ports_change() {
+  need_kernel dnsports; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # 200 rounds of A and AAAA: c-ares alone would send all 400 from one port
+  in_world "nameserver 192.0.2.53" "nrun -- \$W rounds 200 p.cdn.example.com any"
+  expect_rc 0 && expect_out "rounds=200 refused=0 failed=0" || return 1
+  local ports; ports=$(sort -u "$T/ports" | wc -l)
+  [ "$ports" -ge 5 ] || fail "upstream queries came from $ports source ports"
+}
+
+test_kernel_dns_flood_is_bounded() {
+  need_kernel dnsflood; trap run_cleanup EXIT
+  dns_policy "$KT"
+  cat > "$T/flood.py" <<'E'
+import socket
+from dnslib import DNSRecord, RCODE
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+for i in range(2000):
+    s.sendto(DNSRecord.question("f%d.cdn.example.com" % i).pack(), ("192.0.2.53", 53))
+s.settimeout(5)
+codes = {}
+try:
+    while sum(codes.values()) < 2000:
+        r = DNSRecord.parse(s.recv(4096))
+        codes[RCODE[r.header.rcode]] = codes.get(RCODE[r.header.rcode], 0) + 1
+except socket.timeout:
+    pass
+print("servfail", codes.get("SERVFAIL", 0), "noerror", codes.get("NOERROR", 0))
+E
+  # upstream answers after 2 s; 2,000 queries at once: at most 256 go
+  # upstream, the rest get SERVFAIL at once, and the forwarder serves on
+  FAKEDNS_ARGS="--delay-ms 2000" in_world "nameserver 192.0.2.53" \
+    "nrun -- sh -c '$PY \$T/flood.py; \$W raw 192.0.2.53 after.cdn.example.com'"
+  expect_rc 0 || return 1
+  local sf ok; read -r _ sf _ ok < <(head -1 "$T/out")
+  [ "$ok" -le 256 ] && [ "$ok" -ge 200 ] && [ $((sf + ok)) -eq 2000 ] ||
+    fail "want <= 256 answered upstream, the rest SERVFAIL: $(head -1 "$T/out")"
+  local names; names=$(grep "udp A f" "$T/qlog" | sort -u | wc -l)
+  [ "$names" -le 256 ] || fail "upstream was asked $names names"
+  expect_out "id-ok rcode=NOERROR 93.184."
 }
