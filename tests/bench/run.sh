@@ -58,5 +58,7 @@ printf 'compile --offline: %5.2f s, peak RSS %d MiB (%.1fx the input; the output
 rm -f "$tmp/big.yaml" "$tmp/big.json"
 bash "$root/tests/bench/dns.sh"
 echo
+bash "$root/tests/bench/live-dns.sh"
+echo
 bash "$root/tests/bench/kernel.sh"
 echo

@@ -320,3 +320,120 @@ Test(admit, the_total_cap_bounds_a_flood_of_names)
 	cr_assert(g.last == 1000 - 65, "oldest first");
 	admit_cache_free(&c);
 }
+
+/* ---- the cache against a plain model of it: a list, searched in full ---- */
+
+struct ref_entry {
+	char name[16];
+	acl_u128 v;
+	uint64_t expires, answered;
+};
+
+struct ref {
+	size_t n, per_name, total;
+	struct ref_entry e[256];
+	int gone[64]; /* per address: times reported gone */
+};
+
+static bool ref_held(const struct ref *r, acl_u128 v)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].v == v)
+			return true;
+	return false;
+}
+
+static void ref_drop(struct ref *r, size_t i)
+{
+	acl_u128 v = r->e[i].v;
+
+	r->e[i] = r->e[--r->n];
+	if (!ref_held(r, v))
+		r->gone[(int)v]++;
+}
+
+static size_t ref_count(const struct ref *r, const char *name)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		k += strcmp(r->e[i].name, name) == 0;
+	return k;
+}
+
+static size_t ref_oldest(const struct ref *r, const char *name)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < r->n; i++)
+		if ((!name || strcmp(r->e[i].name, name) == 0) &&
+		    (best == SIZE_MAX || r->e[i].answered < r->e[best].answered))
+			best = i;
+	return best;
+}
+
+static uint64_t ref_put(struct ref *r, const char *name, acl_u128 v, uint64_t now, uint64_t exp)
+{
+	size_t at = SIZE_MAX;
+	uint64_t latest = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].v == v && strcmp(r->e[i].name, name) == 0)
+			at = i;
+	if (at == SIZE_MAX) {
+		at = r->n++;
+		r->e[at] = (struct ref_entry){ .v = v };
+		snprintf(r->e[at].name, sizeof(r->e[at].name), "%s", name);
+	}
+	r->e[at].answered = now;
+	if (exp > r->e[at].expires)
+		r->e[at].expires = exp;
+	while (ref_count(r, name) > r->per_name)
+		ref_drop(r, ref_oldest(r, name));
+	while (r->n > r->total)
+		ref_drop(r, ref_oldest(r, NULL));
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].v == v && r->e[i].expires > latest)
+			latest = r->e[i].expires;
+	return latest;
+}
+
+static void count_gone(int family, acl_u128 v, void *arg)
+{
+	(void)family;
+	((int *)arg)[(int)v]++;
+}
+
+Test(admit, the_cache_agrees_with_a_plain_model_over_random_answers)
+{
+	static const char *const names[] = { "a.t", "b.t", "c.t", "d.t", "e.t", "f.t" };
+	struct ref r = { .per_name = 3, .total = 10 };
+	struct admit_cache c;
+	int gone[64] = { 0 };
+	unsigned seed = 7;
+
+	admit_cache_init(&c, 3, 10);
+	for (uint64_t now = 1; now < 20000; now++) {
+		seed = seed * 1103515245 + 12345;
+		if (seed % 13 == 0) { /* a tick */
+			admit_cache_expire(&c, now, count_gone, gone);
+			for (size_t i = 0; i < r.n;)
+				if (r.e[i].expires <= now)
+					ref_drop(&r, i);
+				else
+					i++;
+		} else {
+			const char *name = names[seed >> 8 & 3 ? (seed >> 12) % 6 : 0];
+			acl_u128 v = (seed >> 16) % 40;
+			uint64_t exp = now + (seed >> 20) % 50;
+
+			cr_assert_eq(admit_cache_put(&c, name, ACL_V4, v, now, exp, count_gone, gone),
+				     ref_put(&r, name, v, now, exp), "latest expiry at %llu",
+				     (unsigned long long)now);
+		}
+		cr_assert_eq(c.n, r.n, "entries at %llu", (unsigned long long)now);
+		cr_assert_eq(memcmp(gone, r.gone, sizeof(gone)), 0, "gone() at %llu",
+			     (unsigned long long)now);
+	}
+	admit_cache_free(&c);
+}
