@@ -19,7 +19,12 @@ done
 [ "$(id -u)" = 0 ] || { echo "live DNS bench: needs root"; exit 0; }
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+# a pin root of its own: the host's targets are not the bench's business
+export NETACL_PIN_ROOT=/sys/fs/bpf/netacl-bench-$$
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"; rmdir "$NETACL_PIN_ROOT" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 {

@@ -115,10 +115,14 @@ test_kernel_dns_admissions_expire_and_are_capped() {
     a2=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
     a3=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
     \$W connect \$a1; \$W connect \$a2; \$W connect \$a3
-    sleep 3; \$W connect \$a3'"
+    sleep 3; \$W connect \$a3
+    bpftool -j map dump pinned \$NETACL_PIN_ROOT/\$KT%40run-\$PPID/admit4 |
+      $PY -c \"import json,sys; print(len(json.load(sys.stdin)))\" > \$T/left'"
   expect_rc 0 || return 1
   [ "$(tr '\n' ' ' < "$T/out")" = "ok EPERM ok ok EPERM " ] ||
     fail "want ok (fresh), EPERM (past the cap), ok ok, EPERM (expired); got: $(tr '\n' ' ' < "$T/out")"
+  # and the forwarder deleted them from the kernel map within seconds
+  [ "$(cat "$T/left")" = 0 ] || fail "entries left in the kernel map: $(cat "$T/left")"
 }
 
 test_kernel_dns_no_forwarder_fails_closed() {
