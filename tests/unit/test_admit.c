@@ -437,3 +437,23 @@ Test(admit, the_cache_agrees_with_a_plain_model_over_random_answers)
 	}
 	admit_cache_free(&c);
 }
+
+/* A label holding a dot, or a NUL, must not read as more labels: the
+ * upstream would be asked another name than the one checked (x.cdn as one
+ * label under example.com is not under cdn.example.com). */
+Test(admit, a_dot_or_nul_inside_a_label_is_no_host_name)
+{
+	static const uint8_t dotted[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+					  5, 'x', '.', 'c', 'd', 'n', 7, 'e', 'x', 'a', 'm', 'p',
+					  'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	static const uint8_t nul[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+				       3, 'c', 'd', 'n', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+				       3, 'c', 'o', 0, 0, 0, 1, 0, 1 };
+	struct dns_question q;
+
+	cr_assert_eq(dns_query_read(dotted, sizeof(dotted), &q), DNS_NOERROR);
+	cr_assert(!q.name_ok, "read as %s", q.name);
+	cr_assert_neq(strcmp(q.name, "x.cdn.example.com"), 0);
+	cr_assert_eq(dns_query_read(nul, sizeof(nul), &q), DNS_NOERROR);
+	cr_assert(!q.name_ok, "read as %s", q.name);
+}
