@@ -141,7 +141,9 @@ static void conn_flush(struct fwd *f, int i)
 	struct conn *c = &f->conns[i];
 
 	while (c->nout) {
-		ssize_t n = write(c->fd, c->out, c->nout);
+		/* a client gone away must not SIGPIPE the process: run and
+		 * serve host every target's forwarder */
+		ssize_t n = send(c->fd, c->out, c->nout, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EAGAIN)
 			break;
@@ -375,17 +377,6 @@ static void on_upstream(void *arg, int status, int timeouts, unsigned char *abuf
 
 /* ---- queries ---- */
 
-/* The client's UDP size: 512, or what its EDNS record says. */
-static size_t udp_max(const uint8_t *msg, size_t len, const struct dns_question *q)
-{
-	const uint8_t *o = msg + q->end;
-	size_t size;
-
-	if (q->end + 11 > len || o[0] != 0 || (o[1] << 8 | o[2]) != DNS_T_OPT)
-		return 512;
-	size = (size_t)(o[3] << 8 | o[4]);
-	return size < 512 ? 512 : size;
-}
 
 static int chan_open(struct fwd *f);
 
@@ -418,9 +409,10 @@ static void chan_sweep(struct fwd *f)
 static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
 {
 	struct dns_question q;
-	size_t idx[MAX_RULES], n;
+	size_t idx[MAX_RULES], n, up;
 	int rc = dns_query_read(msg, len, &q);
 	struct pending *p;
+	uint8_t clean[MAX_QUERY];
 
 	if (rc < 0)
 		return; /* not a query: no answer at all */
@@ -443,12 +435,17 @@ static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
 		refuse(f, d, msg, &q, DNS_SERVFAIL, false);
 		return;
 	}
+	up = dns_query_clean(msg, &q, clean, sizeof(clean));
+	if (!up) {
+		refuse(f, d, msg, &q, DNS_FORMERR, false);
+		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		abort();
 	p->f = f;
 	p->d = *d;
-	p->d.udp_max = udp_max(msg, len, &q);
+	p->d.udp_max = q.edns ? q.udp_size : 512;
 	p->q = q;
 	p->nrules = n;
 	memcpy(p->rules, idx, n * sizeof(idx[0]));
@@ -460,7 +457,7 @@ static void query(struct fwd *f, const uint8_t *msg, size_t len, struct dest *d)
 	f->inflight++;
 	/* c-ares puts an ID of its own on it and checks the answer's ID,
 	 * server and question; on_upstream checks them again */
-	ares_send(p->c->ch, msg, (int)len, on_upstream, p);
+	ares_send(p->c->ch, clean, (int)up, on_upstream, p);
 }
 
 /* Up to BATCH datagrams in one call: under load, a syscall per query less. */

@@ -43,6 +43,48 @@ static bool read_question(const uint8_t *msg, size_t len, char *name, size_t siz
 	return true;
 }
 
+/* After the question: nothing, or one OPT record (root owner, type 41)
+ * that ends the message.  Nothing else may ride along to the upstream
+ * (other records, trailing bytes). */
+static bool read_opt(const uint8_t *msg, size_t len, struct dns_question *q)
+{
+	const uint8_t *o = msg + q->end;
+	size_t rest = len - q->end;
+
+	if (get16(msg + 10) == 0)
+		return rest == 0;
+	if (rest < 11 || o[0] != 0 || get16(o + 1) != DNS_T_OPT || rest != 11u + get16(o + 9))
+		return false;
+	q->edns = true;
+	q->udp_size = get16(o + 3) < 512 ? 512 : get16(o + 3);
+	return true;
+}
+
+size_t dns_query_clean(const uint8_t *msg, const struct dns_question *q, uint8_t *out,
+		       size_t cap)
+{
+	size_t n = q->end + (q->edns ? 11 : 0);
+
+	if (!q->end || cap < n)
+		return 0;
+	memcpy(out, msg, q->end);
+	out[2] = (uint8_t)(msg[2] & 0x01); /* a query, opcode 0, RD as asked */
+	out[3] = 0;
+	put16(out + 4, 1);
+	put16(out + 6, 0);
+	put16(out + 8, 0);
+	put16(out + 10, q->edns ? 1 : 0);
+	if (q->edns) { /* ours: the size we take, no options, no DO */
+		uint8_t *o = out + q->end;
+
+		o[0] = 0;
+		put16(o + 1, DNS_T_OPT);
+		put16(o + 3, DNS_EDNS_SIZE);
+		memset(o + 5, 0, 6);
+	}
+	return n;
+}
+
 int dns_query_read(const uint8_t *msg, size_t len, struct dns_question *q)
 {
 	char raw[1024];
@@ -60,6 +102,8 @@ int dns_query_read(const uint8_t *msg, size_t len, struct dns_question *q)
 		return DNS_FORMERR;
 	if (!read_question(msg, len, raw, sizeof(raw), &q->type, &q->class, &q->end))
 		return q->end = 0, DNS_FORMERR;
+	if (!read_opt(msg, len, q))
+		return DNS_FORMERR;
 	if (q->class != DNS_C_IN)
 		return DNS_REFUSED;
 	if (q->type == DNS_T_ANY || q->type == DNS_T_AXFR || q->type == DNS_T_IXFR)

@@ -17,6 +17,7 @@ enum {
 	DNS_T_A = 1, DNS_T_CNAME = 5, DNS_T_PTR = 12, DNS_T_AAAA = 28,
 	DNS_T_OPT = 41, DNS_T_IXFR = 251, DNS_T_AXFR = 252, DNS_T_ANY = 255,
 	DNS_C_IN = 1,
+	DNS_EDNS_SIZE = 1232, /* the UDP size the forwarder asks upstream for */
 	DNS_NOERROR = 0, DNS_FORMERR = 1, DNS_SERVFAIL = 2, DNS_NXDOMAIN = 3,
 	DNS_NOTIMP = 4, DNS_REFUSED = 5,
 };
@@ -28,12 +29,22 @@ struct dns_question {
 	bool name_ok;          /* a host name (netacl-policy(5), RULES) */
 	char name[ACL_NAME_MAX + 1]; /* lower case, no trailing dot */
 	size_t end;            /* header and question: bytes to echo back */
+	bool edns;             /* the query had an OPT record */
+	size_t udp_size;       /* its UDP size (at least 512) */
 };
 
 /* Read a query.  DNS_NOERROR, or the RCODE to refuse it with: FORMERR
- * (not one question of class IN), NOTIMP (not a QUERY; ANY, AXFR, IXFR).
+ * (not one question of class IN, or anything after it but one OPT record
+ * that ends the message), NOTIMP (not a QUERY; ANY, AXFR, IXFR).
  * Anything but a query (QR set, shorter than a header) is -1: drop it. */
 int dns_query_read(const uint8_t *msg, size_t len, struct dns_question *q);
+
+/* The query to send upstream, made anew from what q read: the header's
+ * RD, the question's bytes and, if the query had EDNS, an OPT record of
+ * ours (no options: no byte of the workload's but the question leaves).
+ * Its length, 0 if out is too small. */
+size_t dns_query_clean(const uint8_t *msg, const struct dns_question *q, uint8_t *out,
+		       size_t cap);
 
 /* A reply to the query with no answer and the rcode; its length, 0 when
  * out is too small.  The question is echoed when q read one (q->end). */

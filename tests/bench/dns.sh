@@ -11,6 +11,7 @@
 # tests/bench/delayproxy.c, which holds every answer (netem is not here).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/bench/unbound.sh"
 NETACL=${NETACL:-$root/netacl}
 N=${BENCH_DNS_NAMES:-20000}
 NLAT=${BENCH_DNS_LATENCY_NAMES:-2000}
@@ -29,25 +30,7 @@ cc -O2 -o "$tmp/gai" "$root/tests/bench/gai_loop.c"
 cc -O2 -o "$tmp/delayproxy" "$root/tests/bench/delayproxy.c"
 seq -f "n%06g.bench.test" 1 "$N" > "$tmp/names"
 {
-  cat <<C
-server:
-  interface: $IP
-  port: 53
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "$tmp"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  num-threads: 1
-  access-control: 127.0.0.0/8 allow
-  so-rcvbuf: 4m
-  so-sndbuf: 4m
-  local-zone: "." refuse
-  local-zone: "bench.test." static
-C
+  unbound_conf $IP "$tmp" bench.test
   awk '{ i = NR; printf "  local-data: \"%s. 300 IN A 44.%d.%d.%d\"\n  local-data: \"%s. 300 IN AAAA 2a00:1:%x::%x\"\n", $1, int(i/65536)%256, int(i/256)%256, i%256, $1, int(i/65536), i%65536 }' "$tmp/names"
 } > "$tmp/unbound.conf"
 unbound -c "$tmp/unbound.conf" & pids+=($!)

@@ -2,7 +2,7 @@
 """A fake DNS server for netacl's tests: 127.0.0.1, a random port, UDP and
 TCP, answers chosen by the first label of the query name.  Never forwards.
 
-  fakedns.py --port-file F [--log QUERYLOG] [--delay-ms N] [--port-log F]
+  fakedns.py --port-file F [--log QUERYLOG] [--delay-ms N] [--port-log F] [--raw-log F]
 
 Writes the port to F once listening.  Each query is logged as
 "TRANSPORT QTYPE NAME".
@@ -15,6 +15,7 @@ ap.add_argument("--port-file", required=True)
 ap.add_argument("--log")
 ap.add_argument("--delay-ms", type=int, default=0)
 ap.add_argument("--port-log", help="the source port of each UDP query, a line each")
+ap.add_argument("--raw-log", help="every message received, as it came (binary)")
 ap.add_argument("--zone", help="file of 'NAME A|AAAA ADDRESS TTL' lines, read at every query")
 ap.add_argument("--listen", help="IP:PORT on loopback (default 127.0.0.1, a random port)")
 args = ap.parse_args()
@@ -134,6 +135,9 @@ def answer(req, transport):
 
 
 def handle(data, transport):
+    if args.raw_log:
+        with open(args.raw_log, "ab") as f:
+            f.write(data)
     try:
         req = DNSRecord.parse(data)
     except Exception:

@@ -1,6 +1,7 @@
 /* libFuzzer target: the admission forwarder's reading of DNS messages.
  * The input is read as a workload's query (and refused or echoed as the
- * forwarder would), then as an upstream answer to a fixed question.
+ * forwarder would, or made anew for the upstream), then as an upstream
+ * answer to a fixed question.
  *   build-fuzz/fuzz-dns -max_total_time=600 tests/fuzz/corpus-dns */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < DNS_HEADER || n > size || out[0] != data[0] || out[1] != data[1])
 			abort(); /* a reply is the query's header and question */
 		if (rc == 0 && (!q.end || q.end > size))
+			abort();
+	}
+	if (rc == 0) { /* what goes upstream reads back as the same question */
+		struct dns_question q2;
+		size_t n = dns_query_clean(data, &q, out, sizeof(out));
+
+		if (!n || dns_query_read(out, n, &q2) != 0 || q2.type != q.type ||
+		    q2.name_ok != q.name_ok || strcmp(q2.name, q.name) != 0 || q2.edns != q.edns)
 			abort();
 	}
 	if (dns_answer_matches(data, size, 0x4242, &fixed)) {

@@ -357,3 +357,53 @@ E
   [ "$names" -le 256 ] || fail "upstream was asked $names names"
   expect_out "id-ok rcode=NOERROR 93.184."
 }
+
+test_kernel_dns_clients_that_hang_up_do_not_kill_the_forwarder() {
+  need_kernel dnshup; trap run_cleanup EXIT
+  dns_policy "$KT"
+  # 50 TCP clients send 20 queries each and close without reading: the
+  # answers then meet closed sockets (EPIPE, and SIGPIPE unless avoided)
+  cat > "$T/hangup.py" <<'E'
+import socket, struct
+from dnslib import DNSRecord
+q = DNSRecord.question("p.cdn.example.com").pack()
+for i in range(50):
+    s = socket.socket()
+    s.connect(("192.0.2.53", 53))
+    s.sendall((struct.pack("!H", len(q)) + q) * 20)
+    s.close()
+E
+  in_world "nameserver 192.0.2.53" "nrun -- sh -c '$PY \$T/hangup.py; sleep 1; \$W resolve x.cdn.example.com'; echo run=\$?"
+  expect_out "run=0" || return 1
+  grep -q "^93.184" "$T/out" || grep -q " 93.184" "$T/out" || fail "no answer after: $(cat "$T/out")"
+}
+
+test_kernel_dns_nothing_but_the_question_goes_upstream() {
+  need_kernel dnsclean; trap run_cleanup EXIT
+  dns_policy "$KT"
+  cat > "$T/smuggle.py" <<'E'
+import socket
+from dnslib import DNSRecord, RR, QTYPE, TXT, EDNS0, EDNSOption
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+def ask(b):
+    s.sendto(b, ("192.0.2.53", 53))
+    try:
+        print(DNSRecord.parse(s.recv(4096)).header.rcode)
+    except Exception as e:
+        print("error", e)
+q = DNSRecord.question("a.cdn.example.com")
+q.add_ar(RR("secret.evil.example.net", QTYPE.TXT, rdata=TXT("hunter2")))
+ask(q.pack())
+ask(DNSRecord.question("b.cdn.example.com").pack() + b"TRAILING-SECRET")
+q = DNSRecord.question("c.cdn.example.com")
+q.add_ar(EDNS0(udp_len=4096, opts=[EDNSOption(65001, b"EDNS-SECRET")]))
+ask(q.pack())
+E
+  FAKEDNS_ARGS="--raw-log $T/raw" in_world "nameserver 192.0.2.53" "nrun -- $PY \$T/smuggle.py"
+  expect_rc 0 || return 1
+  # FORMERR (1) for the record and the trailing bytes; the OPT is replaced
+  [ "$(tr '\n' ' ' < "$T/out")" = "1 1 0 " ] || fail "rcodes: $(tr '\n' ' ' < "$T/out")"
+  grep -qa "cdn" "$T/raw" || fail "nothing went upstream"
+  ! grep -qaE "hunter2|secret|TRAILING|EDNS-SECRET" "$T/raw" || fail "smuggled bytes reached the upstream"
+}

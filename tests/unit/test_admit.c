@@ -457,3 +457,39 @@ Test(admit, a_dot_or_nul_inside_a_label_is_no_host_name)
 	cr_assert_eq(dns_query_read(nul, sizeof(nul), &q), DNS_NOERROR);
 	cr_assert(!q.name_ok, "read as %s", q.name);
 }
+
+/* Nothing of the workload's but the question goes upstream: records after
+ * it and trailing bytes are FORMERR, and an OPT record is replaced by ours
+ * (its options could carry anything). */
+Test(admit, only_the_question_and_a_fresh_opt_go_upstream)
+{
+	static const uint8_t opt_with_data[] = { 0, 0, 41, 0x10, 0x00, 0, 0, 0x80, 0, 0, 8,
+						 0xfd, 0xe9, 0, 4, 'l', 'e', 'a', 'k' };
+	uint8_t m[600], clean[600], rd[4] = { 10, 0, 0, 1 };
+	size_t len = query("x.cdn.example.com", DNS_T_A, DNS_C_IN, 0x1234, m), base = len, n;
+	struct dns_question q;
+
+	memcpy(m + len, "TRAILING-SECRET", 15); /* bytes after the question */
+	cr_assert_eq(dns_query_read(m, len + 15, &q), DNS_FORMERR);
+	m[11] = 1; /* an additional record that is not OPT */
+	n = put_rr(m + len, "leak.evil.example.net", DNS_T_A, 60, rd, 4);
+	cr_assert_eq(dns_query_read(m, len + n, &q), DNS_FORMERR);
+	memcpy(m + len, opt_with_data, sizeof(opt_with_data)); /* OPT, with an option */
+	cr_assert_eq(dns_query_read(m, len + sizeof(opt_with_data) + 1, &q), DNS_FORMERR,
+		     "a byte after the OPT record");
+	cr_assert_eq(dns_query_read(m, len + sizeof(opt_with_data), &q), DNS_NOERROR);
+	cr_assert(q.edns && q.udp_size == 4096);
+	n = dns_query_clean(m, &q, clean, sizeof(clean));
+	cr_assert_eq(n, base + 11, "the question and an 11-byte OPT of ours");
+	cr_assert_eq(memcmp(clean + DNS_HEADER, m + DNS_HEADER, base - DNS_HEADER), 0);
+	cr_assert(clean[0] == 0x12 && clean[1] == 0x34 && clean[2] == 0x01 && clean[3] == 0);
+	cr_assert(clean[11] == 1 && clean[base + 2] == 41 && clean[base + 3] == 0x04 &&
+		  clean[base + 4] == 0xd0, "OPT, UDP size 1232");
+	cr_assert(clean[base + 7] == 0 && clean[base + 9] == 0 && clean[base + 10] == 0,
+		  "no DO bit, no options");
+	m[11] = 0; /* no EDNS: the question alone */
+	cr_assert_eq(dns_query_read(m, base, &q), DNS_NOERROR);
+	cr_assert(!q.edns);
+	cr_assert_eq(dns_query_clean(m, &q, clean, sizeof(clean)), base);
+	cr_assert_eq(memcmp(clean, m, base), 0);
+}
