@@ -147,7 +147,7 @@ static bool held(const struct admit_cache *c, int family, acl_u128 v)
 	return false;
 }
 
-/* Remove entry i; tell gone() if no name holds its address now. */
+/* Remove entry i, and tell gone() whether a name still holds its address. */
 static void drop(struct admit_cache *c, uint32_t i, admit_gone_fn gone, void *arg)
 {
 	struct admit_entry *e = &c->e[i];
@@ -163,8 +163,8 @@ static void drop(struct admit_cache *c, uint32_t i, admit_gone_fn gone, void *ar
 	e->lru_next = c->free_e;
 	c->free_e = i;
 	c->n--;
-	if (gone && !held(c, e->family, e->v))
-		gone(e->family, e->v, arg);
+	if (gone)
+		gone(e->family, e->v, held(c, e->family, e->v), arg);
 }
 
 static uint32_t entry_of(const struct admit_cache *c, uint32_t gi, int family, acl_u128 v)
@@ -222,13 +222,13 @@ uint64_t admit_cache_put(struct admit_cache *c, const char *name, int family, ac
 }
 
 void admit_cache_holders(const struct admit_cache *c, int family, acl_u128 v,
-			 void (*fn)(const char *name, void *arg), void *arg)
+			 void (*fn)(const char *name, uint64_t expires_ms, void *arg), void *arg)
 {
 	if (!c->cap)
 		return;
 	for (uint32_t i = c->addr_tab[addr_hash(c, family, v)]; i != NIL; i = c->e[i].addr_next)
 		if (c->e[i].family == family && c->e[i].v == v)
-			fn(c->g[c->e[i].group].name, arg); /* one entry per name and address */
+			fn(c->g[c->e[i].group].name, c->e[i].expires_ms, arg); /* one per name */
 }
 
 void admit_cache_expire(struct admit_cache *c, uint64_t now, admit_gone_fn gone, void *arg)

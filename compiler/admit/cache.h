@@ -46,8 +46,10 @@ struct admit_cache {
 	uint32_t lru_head, lru_tail;
 };
 
-/* An address no entry holds any more: delete it from the kernel map. */
-typedef void (*admit_gone_fn)(int family, acl_u128 v, void *arg);
+/* An entry of v was dropped (expired, or past a cap).  held: another
+ * name still holds v (its kernel entry is then the remaining names'),
+ * else none does (delete it from the kernel map). */
+typedef void (*admit_gone_fn)(int family, acl_u128 v, bool held, void *arg);
 
 void admit_cache_init(struct admit_cache *c, size_t per_name, size_t total);
 void admit_cache_free(struct admit_cache *c);
@@ -59,9 +61,9 @@ void admit_cache_free(struct admit_cache *c);
 uint64_t admit_cache_put(struct admit_cache *c, const char *name, int family, acl_u128 v,
 			 uint64_t now, uint64_t expires, admit_gone_fn gone, void *arg);
 
-/* The names that hold v, each once. */
+/* The names that hold v, each once, with the expiry each gives it. */
 void admit_cache_holders(const struct admit_cache *c, int family, acl_u128 v,
-			 void (*fn)(const char *name, void *arg), void *arg);
+			 void (*fn)(const char *name, uint64_t expires_ms, void *arg), void *arg);
 
 /* Drop what expired by now; gone() for each address no one holds. */
 void admit_cache_expire(struct admit_cache *c, uint64_t now, admit_gone_fn gone, void *arg);

@@ -272,12 +272,6 @@ static bool admitting_ports(struct fwd *f, const char *name, int family, acl_u12
 	return any;
 }
 
-static void gone(int family, acl_u128 v, void *arg)
-{
-	struct fwd *f = arg;
-
-	f->s.del(f->s.arg, family, v);
-}
 
 static void log_refusal(struct fwd *f, const struct dns_question *q, int family, acl_u128 v,
 			const char *why, int row)
@@ -295,20 +289,43 @@ static void log_refusal(struct fwd *f, const struct dns_question *q, int family,
 
 struct also {
 	struct fwd *f;
-	const char *name;
+	const char *name; /* its ports are had already; NULL: none is */
 	int family;
 	acl_u128 v;
 	struct acl_ports *tcp, *udp;
+	uint64_t until;   /* the latest expiry of the holders */
+	const char *last; /* a holder's name, for the kernel entry */
 };
 
-static void also_ports(const char *name, void *arg)
+static void also_ports(const char *name, uint64_t expires_ms, void *arg)
 {
 	struct also *a = arg;
 	const char *why;
 	int row;
 
-	if (strcmp(name, a->name) != 0)
+	if (expires_ms > a->until)
+		a->until = expires_ms;
+	a->last = name;
+	if (!a->name || strcmp(name, a->name) != 0)
 		admitting_ports(a->f, name, a->family, a->v, a->tcp, a->udp, &why, &row);
+}
+
+/* An entry of v was dropped: delete v from the kernel, or write it again
+ * with the ports and expiry of the names that still hold it (never what
+ * the dropped name alone allowed). */
+static void gone(int family, acl_u128 v, bool held, void *arg)
+{
+	struct fwd *f = arg;
+	struct acl_ports tcp = { 0 }, udp = { 0 };
+	struct also a = { f, NULL, family, v, &tcp, &udp, 0, NULL };
+
+	if (!held) {
+		f->s.del(f->s.arg, family, v);
+		return;
+	}
+	admit_cache_holders(&f->cache, family, v, also_ports, &a);
+	if (f->s.put(f->s.arg, family, v, a.until, &tcp, &udp, a.last))
+		f->s.del(f->s.arg, family, v); /* cannot narrow it: take it away */
 }
 
 /* Write every admissible address of the answer to the sink.  Nonzero:
@@ -338,7 +355,7 @@ static int admit(struct fwd *f, const struct pending *p, const uint8_t *ans, siz
 		until = admit_cache_put(&f->cache, p->q.name, fam, v, now, now + 1000ull * secs,
 					gone, f);
 		/* another name holding v keeps its ports too */
-		struct also a = { f, p->q.name, fam, v, &tcp, &udp };
+		struct also a = { f, p->q.name, fam, v, &tcp, &udp, 0, NULL };
 
 		admit_cache_holders(&f->cache, fam, v, also_ports, &a);
 		if (f->s.put(f->s.arg, fam, v, until, &tcp, &udp, p->q.name))

@@ -4,18 +4,18 @@
   workload.py rounds N NAME [4|6|any]   resolve NAME and connect to port 80 at once,
                                        N times: "rounds=N refused=R failed=F"
   workload.py resolve NAME             the addresses, or "error: ..."
-  workload.py connect ADDR             "ok" or the errno name
+  workload.py connect ADDR [PORT]      "ok" or the errno name (port 80 by default)
   workload.py raw SERVER NAME [A|AAAA] one query on an unconnected UDP socket to
                                        SERVER:53: "from ADDR:PORT rcode=R ADDR..."
 """
 import errno, socket, sys
 from dnslib import DNSRecord, QTYPE, RCODE
 
-def connect(addr, family):
+def connect(addr, family, port=80):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(5)
     try:
-        s.connect((addr, 80))
+        s.connect((addr, port))
         return "ok"
     except OSError as e:
         return errno.errorcode.get(e.errno, str(e))
@@ -49,7 +49,8 @@ elif cmd == "resolve":
         print(f"error: {e}")
 elif cmd == "connect":
     a = sys.argv[2]
-    print(connect(a, socket.AF_INET6 if ":" in a else socket.AF_INET))
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else 80
+    print(connect(a, socket.AF_INET6 if ":" in a else socket.AF_INET, port))
 elif cmd == "raw":
     server, name = sys.argv[2], sys.argv[3]
     qtype = sys.argv[4] if len(sys.argv) > 4 else "A"

@@ -407,3 +407,19 @@ E
   grep -qa "cdn" "$T/raw" || fail "nothing went upstream"
   ! grep -qaE "hunter2|secret|TRAILING|EDNS-SECRET" "$T/raw" || fail "smuggled bytes reached the upstream"
 }
+
+test_kernel_dns_an_address_keeps_only_what_its_live_names_allow() {
+  need_kernel dnsnarrow; trap run_cleanup EXIT
+  dns_policy "$KT" '      - "shared.example.org:8080"'
+  # one address, answered for two names: short.cdn.example.com (port 80,
+  # TTL 1) and shared.example.org (port 8080, TTL 60); once the first
+  # expires, port 80 closes while 8080 stays (refused is EPERM; allowed,
+  # with nobody listening on 8080, is ECONNREFUSED)
+  printf 'short.cdn.example.com A 93.184.9.9 1\nshared.example.org A 93.184.9.9 60\n' > "$T/zone"
+  FAKEDNS_ARGS="--zone $T/zone" in_world "nameserver 192.0.2.53" "nrun --dns-min-ttl 0 --dns-grace 1 -- sh -c '
+    \$W resolve short.cdn.example.com >/dev/null; \$W resolve shared.example.org >/dev/null
+    \$W connect 93.184.9.9 80; \$W connect 93.184.9.9 8080
+    sleep 3; \$W connect 93.184.9.9 80; \$W connect 93.184.9.9 8080'"
+  [ "$(tr '\n' ' ' < "$T/out")" = "ok ECONNREFUSED EPERM ECONNREFUSED " ] ||
+    fail "want ok ECONNREFUSED, then EPERM ECONNREFUSED; got: $(tr '\n' ' ' < "$T/out")"
+}
