@@ -108,14 +108,15 @@ options use-vc" "nrun -- \$W rounds 20 t.cdn.example.com any"
 test_kernel_dns_admissions_expire_and_are_capped() {
   need_kernel dnsexp; trap run_cleanup EXIT
   dns_policy "$KT"
-  # TTL 1, no floor, 1 s of grace: refused 3 s later.  At most 4 per name:
+  # TTL 1, no floor, 1 s of grace: refused (and deleted by the 1 s tick)
+  # 4 s later.  At most 4 per name:
   # each lookup is answered an IPv4 and an IPv6 address, a1's pair goes.
   in_world "nameserver 192.0.2.53" "nrun --dns-min-ttl 0 --dns-grace 1 --dns-max-per-name 4 -- sh -c '
     a1=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2); \$W connect \$a1
     a2=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
     a3=\$(\$W resolve rotate.cdn.example.com | cut -d\" \" -f2)
     \$W connect \$a1; \$W connect \$a2; \$W connect \$a3
-    sleep 3; \$W connect \$a3
+    sleep 4; \$W connect \$a3
     bpftool -j map dump pinned \$NETACL_PIN_ROOT/\$KT%40run-\$PPID/admit4 |
       $PY -c \"import json,sys; print(len(json.load(sys.stdin)))\" > \$T/left'"
   expect_rc 0 || return 1
@@ -419,7 +420,7 @@ test_kernel_dns_an_address_keeps_only_what_its_live_names_allow() {
   FAKEDNS_ARGS="--zone $T/zone" in_world "nameserver 192.0.2.53" "nrun --dns-min-ttl 0 --dns-grace 1 -- sh -c '
     \$W resolve short.cdn.example.com >/dev/null; \$W resolve shared.example.org >/dev/null
     \$W connect 93.184.9.9 80; \$W connect 93.184.9.9 8080
-    sleep 3; \$W connect 93.184.9.9 80; \$W connect 93.184.9.9 8080'"
+    sleep 4; \$W connect 93.184.9.9 80; \$W connect 93.184.9.9 8080'"
   [ "$(tr '\n' ' ' < "$T/out")" = "ok ECONNREFUSED EPERM ECONNREFUSED " ] ||
     fail "want ok ECONNREFUSED, then EPERM ECONNREFUSED; got: $(tr '\n' ' ' < "$T/out")"
 }
