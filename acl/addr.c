@@ -176,15 +176,30 @@ int acl_cidr_parse(const char *s, size_t n, struct acl_cidr *out,
 	return 0;
 }
 
+/* v (< 1000) in decimal at p; past its last digit.  inspect and compile
+ * format a million addresses: snprintf was a fifth of their time. */
+static char *decimal(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 void acl_addr_format(int family, acl_u128 v, char *buf)
 {
 	unsigned char b[16];
 
 	if (family == ACL_V4) {
 		uint32_t x = (uint32_t)v;
+		char *p = buf;
 
-		snprintf(buf, ACL_CIDR_STRLEN, "%u.%u.%u.%u", x >> 24,
-			 (x >> 16) & 255, (x >> 8) & 255, x & 255);
+		for (int shift = 24; shift >= 0; shift -= 8) {
+			p = decimal(p, x >> shift & 255);
+			*p++ = shift ? '.' : 0;
+		}
 		return;
 	}
 	for (int i = 15; i >= 0; i--) {
@@ -200,7 +215,8 @@ void acl_cidr_format(const struct acl_cidr *c, char *buf)
 
 	acl_addr_format(c->family, c->v, buf);
 	n = strlen(buf);
-	snprintf(buf + n, ACL_CIDR_STRLEN - n, "/%u", c->len);
+	buf[n] = '/';
+	*decimal(buf + n + 1, c->len) = 0;
 }
 
 void acl_addr_unmap(uint8_t *family, acl_u128 *v)

@@ -78,41 +78,105 @@ static int read_keys(int fd, int family, bool lpm,
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* A hash map (address -> __u32) read in batches of this many: a million
+ * entries in a hundred-odd syscalls instead of two million. */
+#define BATCH 8192
+
+static int read_hash(int fd, int family,
+		     void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
+{
+	size_t ksize = family == ACL_V4 ? 4 : 16;
+	uint8_t *keys = malloc(BATCH * 16);
+	uint32_t vals[BATCH], count, token[2], next[2];
+	void *in = NULL;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err = 0;
+
+	if (!keys)
+		abort();
+	for (;;) {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, in, next, keys, vals, &count, &opts) ? -errno : 0;
+		if (err && err != -ENOENT)
+			break;
+		for (uint32_t i = 0; i < count; i++) {
+			struct acl_cidr c = { .family = (uint8_t)family,
+					      .len = (uint8_t)acl_width(family),
+					      .v = acl_addr_from_bytes(keys + i * ksize, ksize) };
+
+			fn(&c, &vals[i], arg);
+		}
+		if (err == -ENOENT) { /* the last batch */
+			err = 0;
+			break;
+		}
+		memcpy(token, next, sizeof(token));
+		in = token;
+	}
+	free(keys);
+	/* a kernel without batch operations: one key at a time */
+	if (err == -EINVAL && !in)
+		return read_keys(fd, family, false, fn, arg);
+	return err;
+}
+
+/* The entries (ports, protocol) of a port set, decoded once per set: the
+ * entries of a target share a handful of sets. */
+struct set_entries {
+	bool done;
+	size_t n;
+	struct { const struct acl_ports *ports; int proto; } *e;
+};
+
 struct builder {
 	struct model *m;
 	struct m_target *t;
 	const struct acl_pbits *sets;
 	size_t nsets;
+	struct set_entries *dec;  /* per set */
 	struct acl_set deny;
 	int bad;
 };
 
 struct allow_ctx {
 	struct builder *b;
-	const struct acl_cidr *c;
+	uint32_t set;
 };
 
-static void add_allow(const struct acl_ports *p, int proto, void *arg)
+static void decode_entry(const struct acl_ports *p, int proto, void *arg)
 {
 	struct allow_ctx *x = arg;
-	struct m_target *t = x->b->t;
+	struct set_entries *d = &x->b->dec[x->set];
 
-	t->allow = model_grow(x->b->m, t->allow, t->nallow, sizeof(*t->allow));
-	t->allow[t->nallow++] = (struct m_allow){ .addr = *x->c, .ports = model_ports(x->b->m, p), .proto = proto, .ttl = -1 };
+	d->e = acl_xrealloc(d->e, (d->n + 1) * sizeof(*d->e));
+	d->e[d->n].ports = model_ports(x->b->m, p);
+	d->e[d->n++].proto = proto;
 }
 
 static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 {
 	struct builder *b = arg;
+	struct m_target *t = b->t;
+	struct set_entries *d;
 	uint32_t s;
-	struct allow_ctx x = { b, c };
 
 	memcpy(&s, val, sizeof(s));
 	if (s >= b->nsets) {
 		b->bad = 1;
 		return;
 	}
-	acl_pbits_entries(&b->sets[s], add_allow, &x);
+	d = &b->dec[s];
+	if (!d->done) {
+		struct allow_ctx x = { b, s };
+
+		acl_pbits_entries(&b->sets[s], decode_entry, &x);
+		d->done = true;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		t->allow = model_grow(b->m, t->allow, t->nallow, sizeof(*t->allow));
+		t->allow[t->nallow++] = (struct m_allow){ .addr = *c, .ports = d->e[i].ports,
+							  .proto = d->e[i].proto, .ttl = -1 };
+	}
 }
 
 static void add_star(const struct acl_ports *p, int proto, void *arg)
@@ -271,6 +335,9 @@ int inspect_target(const struct pinned *p, struct model *m)
 	if (!err)
 		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);
 	b.sets = sets;
+	b.dec = calloc(b.nsets + 1, sizeof(*b.dec));
+	if (!b.dec)
+		abort();
 	m->t = model_grow(m, m->t, m->n, sizeof(*m->t));
 	b.t = &m->t[m->n++];
 	memset(b.t, 0, sizeof(*b.t));
@@ -288,7 +355,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 
 		err = read_keys(fd[PIN_ALLOW4 + f], family, true, on_allow, &b);
 		if (!err)
-			err = read_keys(fd[PIN_EXACT4 + f], family, false, on_allow, &b);
+			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
 	}
 	if (!err && b.t->allow_all)
 		err = read_private(&b, fd[PIN_DENY4], ACL_V4);
@@ -303,6 +370,9 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		if (fd[which[i]] >= 0)
 			close(fd[which[i]]);
+	for (size_t i = 0; i < b.nsets; i++)
+		free(b.dec[i].e);
+	free(b.dec);
 	free(sets);
 	return err;
 }

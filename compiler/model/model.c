@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* qsort_r */
 #include "compiler/model/model.h"
 
 #include <stdlib.h>
@@ -128,11 +129,60 @@ static void merge_via(struct model *m, struct strv *into, const struct strv *fro
 			model_strv_push(m, into, from->v[i]);
 }
 
+/* Sorting a million 80-byte entries moves each of them log n times: sort
+ * small keys (the address and the entry's place) instead, then move each
+ * entry once.  Entries of one address are few: allow_cmp settles them. */
+struct akey {
+	acl_u128 v;
+	uint32_t i;
+	uint8_t family, len;
+};
+
+static int akey_cmp(const void *x, const void *y, void *arg)
+{
+	const struct akey *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return allow_cmp((const struct m_allow *)arg + a->i, (const struct m_allow *)arg + b->i);
+}
+
+static void sort_allow(struct m_target *t)
+{
+	size_t n = t->nallow, i = 1;
+	struct akey *keys;
+	struct m_allow *tmp;
+
+	while (i < n && allow_cmp(&t->allow[i - 1], &t->allow[i]) <= 0)
+		i++;
+	if (i >= n)
+		return; /* in order already (compiled files are) */
+	if (n < 1024 || n > UINT32_MAX) {
+		acl_sort(t->allow, n, sizeof(*t->allow), allow_cmp);
+		return;
+	}
+	keys = acl_xrealloc(NULL, n * sizeof(*keys));
+	tmp = acl_xrealloc(NULL, n * sizeof(*tmp));
+	for (i = 0; i < n; i++)
+		keys[i] = (struct akey){ t->allow[i].addr.v, (uint32_t)i, t->allow[i].addr.family,
+					 t->allow[i].addr.len };
+	qsort_r(keys, n, sizeof(*keys), akey_cmp, t->allow);
+	for (i = 0; i < n; i++)
+		tmp[i] = t->allow[keys[i].i];
+	memcpy(t->allow, tmp, n * sizeof(*tmp));
+	free(tmp);
+	free(keys);
+}
+
 void model_canonicalise(struct model *m, struct m_target *t)
 {
 	size_t k = 0;
 
-	acl_sort(t->allow, t->nallow, sizeof(*t->allow), allow_cmp);
+	sort_allow(t);
 	for (size_t i = 0; i < t->nallow; i++) {
 		struct m_allow *last = k ? &t->allow[k - 1] : NULL;
 
