@@ -3,6 +3,7 @@
  * programs, pins everything, and attaches the programs with bpf_links. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -231,6 +232,49 @@ static void fault_kill(const char *where)
 		raise(SIGKILL);
 }
 
+/* Writing a slot of an array of maps waits for a grace period (every
+ * running program done): seven writes one after another cost seven, so
+ * they are made at once, one thread each, and the waits overlap. */
+struct slot_write {
+	int outer, inner; /* inner -1: delete the slot */
+	uint32_t slot;
+	int err;
+	pthread_t thread;
+	bool started;
+};
+
+static void *slot_write(void *arg)
+{
+	struct slot_write *w = arg;
+	int rc = w->inner >= 0 ? bpf_map_update_elem(w->outer, &w->slot, &w->inner, BPF_ANY)
+			       : bpf_map_delete_elem(w->outer, &w->slot);
+
+	w->err = rc ? -errno : 0;
+	return NULL;
+}
+
+/* Slot s of every generation map: g's maps, or (g NULL) none.  0 or the
+ * first -errno (deleting an empty slot is no error). */
+static int slots_write(const int *fd, uint32_t s, const struct generation *g)
+{
+	struct slot_write w[NPINS] = { 0 };
+	int err = 0;
+
+	for (int i = PIN_FIRST_GEN; i < NPINS; i++) {
+		w[i] = (struct slot_write){ fd[i], g ? g->fd[i] : -1, s, 0, 0, false };
+		w[i].started = pthread_create(&w[i].thread, NULL, slot_write, &w[i]) == 0;
+		if (!w[i].started)
+			slot_write(&w[i]); /* no thread: in line */
+	}
+	for (int i = PIN_FIRST_GEN; i < NPINS; i++) {
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+		if (!err && w[i].err && !(!g && w[i].err == -ENOENT))
+			err = w[i].err;
+	}
+	return err;
+}
+
 /* Put g into slot s of the generation maps, with its conf and meta. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup)
@@ -257,9 +301,10 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		meta.nat64_len[i] = r->a->nat64[i].len;
 		acl_addr_to_bytes(r->a->nat64[i].v, meta.nat64[i], 16);
 	}
-	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
-		if (bpf_map_update_elem(fd[i], &s, &g->fd[i], BPF_ANY))
-			return -errno;
+	int err = slots_write(fd, s, g);
+
+	if (err)
+		return err;
 	if (bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
@@ -268,8 +313,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 static void generation_clear(const int *fd, uint32_t s)
 {
-	for (int i = PIN_FIRST_GEN; i < NPINS; i++)
-		bpf_map_delete_elem(fd[i], &s);
+	slots_write(fd, s, NULL);
 }
 
 /* --- reload: the target's pins exist --- */

@@ -193,27 +193,45 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 }
 
 /* Did the workload's DNS admit the address, for this port? */
-static __always_inline int admitted(struct query *q, const struct netacl_conf *c)
+/* A global function: the verifier checks it once, on its own, instead of
+ * walking its loop again on every path of every program that calls it
+ * (inlined, sendmsg6 took 110,000 insns and loads a third of a second).
+ * how: bit 0 IPv4 (the address in a3), bit 1 UDP, bits 16-31 the port. */
+__noinline int netacl_admitted(__u32 how, __u32 a0, __u32 a1, __u32 a2, __u32 a3)
 {
+	__u32 key[4] = { a0, a1, a2, a3 }, k = how >> 1 & 1, port = how >> 16;
 	struct netacl_admit *a;
-	__u32 k = q->proto == IPPROTO_TCP ? 0 : 1;
 
-	if (!(c->flags & NETACL_DNS_ADMIT) ||
-	    (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP))
-		return 0;
-	if (q->v4)
-		a = bpf_map_lookup_elem(&admit4, q->k4.addr);
+	if (how & 1)
+		a = bpf_map_lookup_elem(&admit4, &key[3]);
 	else
-		a = bpf_map_lookup_elem(&admit6, q->k6.addr);
+		a = bpf_map_lookup_elem(&admit6, key);
 	if (!a || bpf_ktime_get_ns() >= a->expires_ns)
 		return 0;
 	for (int i = 0; i < NETACL_ADMIT_RANGES; i++) {
 		if (i >= a->n[k])
 			break;
-		if (q->port >= a->r[k][i].lo && q->port <= a->r[k][i].hi)
+		if (port >= a->r[k][i].lo && port <= a->r[k][i].hi)
 			return 1;
 	}
 	return 0;
+}
+
+static __always_inline int admitted(struct query *q, const struct netacl_conf *c)
+{
+	__u32 w[4];
+
+	if (!(c->flags & NETACL_DNS_ADMIT) ||
+	    (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP))
+		return 0;
+	if (q->v4) {
+		w[0] = w[1] = w[2] = 0;
+		__builtin_memcpy(&w[3], q->k4.addr, 4);
+	} else {
+		__builtin_memcpy(w, q->k6.addr, 16);
+	}
+	return netacl_admitted((q->v4 ? 1 : 0) | (q->proto == IPPROTO_UDP ? 2 : 0) |
+			       (__u32)q->port << 16, w[0], w[1], w[2], w[3]);
 }
 
 static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
