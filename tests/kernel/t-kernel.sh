@@ -179,7 +179,7 @@ test_kernel_reload_under_load_is_atomic() {
   load_ok a.json --target "$KT" --cgroup "$KCG" || return 1
   probe --loop 1000 --stop stop tcp 127.0.0.10 80 tcp 127.0.0.13 80 udp 127.0.0.10 80 > counts &
   local pid=$! i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 250); do   # 500 reloads
     "$NETACL" load b.json --target "$KT" 2>/dev/null && "$NETACL" load a.json --target "$KT" 2>/dev/null || { touch stop; fail "reload $i failed"; return 1; }
   done
   touch stop; wait $pid
