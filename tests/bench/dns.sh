@@ -54,9 +54,13 @@ adns() { adnshost --asynch --config "nameserver $1" -t a --pipe < "$2" > "$tmp/a
 t_adns=$(secs adns $IP "$tmp/names" | tail -1)
 echo "adnshost --asynch:  ${t_adns} s  ($(grep -c ' ok ' "$tmp/adns.out" || true) of $((2 * N)) queries ok)"
 awk '{ print $1 " A"; print $1 " AAAA" }' "$tmp/names" > "$tmp/perf.in"
-qps_perf=$(dnsperf -s $IP -p 53 -d "$tmp/perf.in" -n 1 -q 4096 2>/dev/null | awk '/Queries per second/ { print $4 }')
+# the server's ceiling: the better of dnsperf with one client and with
+# four (one client alone leaves unbound short of its rate)
+perf_qps() { dnsperf -s $IP -p 53 -d "$tmp/perf.in" -n 1 -q 4096 "$@" 2>/dev/null | awk '/Queries per second/ { printf "%d", $4 }'; }
+q1=$(perf_qps -c 1) q4=$(perf_qps -c 4 -T 2)
+qps_perf=$(( q1 > q4 ? q1 : q4 ))
 qps_netacl=$(echo "scale=0; 2 * $N / $t_netacl" | bc)
-echo "dnsperf:            ${qps_perf} queries/s (server ceiling);  netacl: ${qps_netacl} queries/s"
+echo "dnsperf:            ${q1} queries/s with 1 client, ${q4} with 4 (the ceiling: ${qps_perf});  netacl: ${qps_netacl} queries/s"
 echo "ratios: netacl vs getaddrinfo $(echo "scale=1; $t_gai / $t_netacl" | bc)x faster; vs adnshost $(echo "scale=2; $t_adns / $t_netacl" | bc)x; $(echo "scale=0; 100 * $qps_netacl / $qps_perf" | bc)% of dnsperf's rate"
 
 echo
