@@ -159,24 +159,9 @@ int dns_answer_addrs(const uint8_t *ans, size_t len, const struct dns_question *
 
 	if (len > DNS_MAX_MSG || max <= 0)
 		return -1;
-	if (q->type == DNS_T_A) {
-		struct ares_addrttl t[max];
-
-		st = ares_parse_a_reply(ans, (int)len, NULL, t, &n);
-		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
-			out[i] = (struct dns_addr){ ACL_V4, ntohl(t[i].ipaddr.s_addr),
-						    t[i].ttl < 0 ? 0 : (uint32_t)t[i].ttl };
-	} else if (q->type == DNS_T_AAAA) {
-		struct ares_addr6ttl t[max];
-
-		st = ares_parse_aaaa_reply(ans, (int)len, NULL, t, &n);
-		for (int i = 0; st == ARES_SUCCESS && i < n; i++) {
-			out[i] = (struct dns_addr){ ACL_V6, acl_addr_from_bytes(t[i].ip6addr._S6_un._S6_u8, 16),
-						    t[i].ttl < 0 ? 0 : (uint32_t)t[i].ttl };
-		}
-	} else {
+	if (q->type != DNS_T_A && q->type != DNS_T_AAAA)
 		return 0; /* other types admit nothing */
-	}
+	st = dns_parse_addrs(ans, (int)len, q->type == DNS_T_A ? ACL_V4 : ACL_V6, out, max, &n);
 	if (st == ARES_ENODATA || st == ARES_ENOTFOUND)
 		return 0;
 	return st == ARES_SUCCESS ? n : -1;

@@ -10,6 +10,7 @@
 
 #include "acl/addr.h"
 #include "acl/host.h"
+#include "compiler/resolve/dns.h" /* struct dns_addr */
 
 enum {
 	DNS_HEADER = 12,
@@ -56,12 +57,6 @@ size_t dns_reply(const uint8_t *query, const struct dns_question *q, int rcode,
  * what was asked: anything else admits nothing. */
 bool dns_answer_matches(const uint8_t *ans, size_t len, uint16_t id,
 			const struct dns_question *q);
-
-struct dns_addr {
-	int family;   /* ACL_V4 or ACL_V6 */
-	acl_u128 v;
-	uint32_t ttl; /* seconds, the smallest along the CNAME chain */
-};
 
 /* The addresses an answer gives for q (A or AAAA; CNAMEs followed by
  * c-ares), at most max of them; the count, or -1 if it does not parse. */

@@ -37,9 +37,8 @@ struct dns_run {
 	size_t names_done;
 	size_t failed;
 	unsigned char *pending; /* per name: queries outstanding */
-	/* parse buffers, once per run: every answer is parsed into them */
-	struct ares_addrttl *ttl4;
-	struct ares_addr6ttl *ttl6;
+	/* a parse buffer, once per run: every answer is parsed into it */
+	struct dns_addr *addrs;
 	bool stopping;
 };
 
@@ -113,26 +112,46 @@ static const char *combine(const char *e4, const char *e6)
 	return e4 ? e4 : e6 ? e6 : "NODATA";
 }
 
+int dns_parse_addrs(const unsigned char *abuf, int alen, int family, struct dns_addr *out,
+		    int max, int *n)
+{
+	size_t one = family == ACL_V4 ? sizeof(struct ares_addrttl) : sizeof(struct ares_addr6ttl);
+	void *t = malloc((size_t)(max > 0 ? max : 1) * one);
+	int st;
+
+	if (!t)
+		abort();
+	*n = max;
+	if (family == ACL_V4) {
+		struct ares_addrttl *a = t;
+
+		st = ares_parse_a_reply(abuf, alen, NULL, a, n);
+		for (int i = 0; st == ARES_SUCCESS && i < *n; i++)
+			out[i] = (struct dns_addr){ ACL_V4, ntohl(a[i].ipaddr.s_addr),
+						    a[i].ttl < 0 ? 0 : (uint32_t)a[i].ttl };
+	} else {
+		struct ares_addr6ttl *a = t;
+
+		st = ares_parse_aaaa_reply(abuf, alen, NULL, a, n);
+		for (int i = 0; st == ARES_SUCCESS && i < *n; i++)
+			out[i] = (struct dns_addr){ ACL_V6,
+						    acl_addr_from_bytes(a[i].ip6addr._S6_un._S6_u8, 16),
+						    a[i].ttl < 0 ? 0 : (uint32_t)a[i].ttl };
+	}
+	if (st != ARES_SUCCESS)
+		*n = 0;
+	free(t);
+	return st;
+}
+
 /* Parse an answer into res; returns an ARES status. */
 static int parse(struct dns_run *r, struct resolution *res, int family,
 		 const unsigned char *abuf, int alen)
 {
-	int n = MAX_RECORDS, st;
+	int n, st = dns_parse_addrs(abuf, alen, family, r->addrs, MAX_RECORDS, &n);
 
-	if (family == ACL_V4) {
-		struct ares_addrttl *t = r->ttl4;
-
-		st = ares_parse_a_reply(abuf, alen, NULL, t, &n);
-		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
-			resolve_answer_add(res, ACL_V4, ntohl(t[i].ipaddr.s_addr), t[i].ttl < 0 ? 0 : t[i].ttl);
-	} else {
-		struct ares_addr6ttl *t = r->ttl6;
-
-		st = ares_parse_aaaa_reply(abuf, alen, NULL, t, &n);
-		for (int i = 0; st == ARES_SUCCESS && i < n; i++)
-			resolve_answer_add(res, ACL_V6, acl_addr_from_bytes(t[i].ip6addr._S6_un._S6_u8, 16),
-					   t[i].ttl < 0 ? 0 : t[i].ttl);
-	}
+	for (int i = 0; i < n; i++)
+		resolve_answer_add(res, r->addrs[i].family, r->addrs[i].v, r->addrs[i].ttl);
 	if (st == ARES_SUCCESS && n == 0)
 		st = ARES_ENODATA;
 	return st;
@@ -345,9 +364,8 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
 	r.pending = malloc(nidx + 1);
-	r.ttl4 = calloc(MAX_RECORDS, sizeof(*r.ttl4));
-	r.ttl6 = calloc(MAX_RECORDS, sizeof(*r.ttl6));
-	if (r.ep < 0 || !r.pending || !r.ttl4 || !r.ttl6)
+	r.addrs = calloc(MAX_RECORDS, sizeof(*r.addrs));
+	if (r.ep < 0 || !r.pending || !r.addrs)
 		abort();
 	memset(r.pending, 2, nidx);
 	rc = channel_init(&r);
@@ -360,8 +378,7 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
 		if (r.pending[k] && !out[idx[k]].n && !out[idx[k]].error)
 			out[idx[k]].error = "timeout";
 	free(r.pending);
-	free(r.ttl4);
-	free(r.ttl6);
+	free(r.addrs);
 	close(r.ep);
 	ares_library_cleanup();
 	return rc;

@@ -17,6 +17,19 @@ int dns_resolve(const struct resolve_opts *o, struct resolution *out, const size
  * whether or not DNS is asked (--offline, names all in hosts files). */
 int dns_check_resolvers(const struct resolve_opts *o);
 
+/* An address of an answer. */
+struct dns_addr {
+	int family;   /* ACL_V4 or ACL_V6 */
+	acl_u128 v;
+	uint32_t ttl; /* seconds, the smallest along the CNAME chain */
+};
+
+/* The addresses of an A (family ACL_V4) or AAAA (ACL_V6) answer, CNAMEs
+ * followed by c-ares: at most max of them into out, their count in *n.
+ * An ARES_* status: what compile and the live-DNS forwarder both read. */
+int dns_parse_addrs(const unsigned char *abuf, int alen, int family, struct dns_addr *out,
+		    int max, int *n);
+
 /* A c-ares channel on the --resolver servers (else /etc/resolv.conf);
  * cb hears which sockets to watch.  An exit status. */
 int dns_channel(const struct resolve_opts *o, ares_sock_state_cb cb, void *data,
