@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
+
+#include "compiler/clock.h"
 
 int admit_serve(const struct pinned *p, uint16_t port4, uint16_t port6, uint32_t pid)
 {
@@ -101,11 +102,8 @@ static void count_one(int family, acl_u128 v, const struct netacl_admit *a, void
 
 size_t admit_count(const struct pinned *p)
 {
-	struct timespec ts;
-	struct counting c = { 0, 0 };
+	struct counting c = { clock_ns(), 0 };
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	admit_each(p, count_one, &c);
 	return c.n;
 }

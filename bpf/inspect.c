@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -14,6 +13,7 @@
 #include "acl/set.h"
 #include "bpf/admit.h"
 #include "bpf/inspect.h"
+#include "compiler/clock.h"
 
 static int map_entries(int fd, uint32_t *n)
 {
@@ -307,12 +307,9 @@ static int admitted_cmp(const void *a, const void *b)
 
 static int read_admitted(const struct pinned *p, struct model *m, struct m_target *t)
 {
-	struct timespec ts;
-	struct admitted x = { m, t, 0 };
+	struct admitted x = { m, t, clock_ns() };
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	err = admit_each(p, on_admitted, &x);
 	if (!err)
 		acl_sort(t->admitted, t->nadmitted, sizeof(*t->admitted), admitted_cmp);

@@ -23,6 +23,7 @@
 #include "acl/special.h"
 #include "compiler/admit/cache.h"
 #include "compiler/admit/msg.h"
+#include "compiler/clock.h"
 #include "compiler/diag.h"
 #include "compiler/resolve/dns.h"
 
@@ -106,14 +107,6 @@ struct fwd {
 	struct udp_batch batch;
 	struct reply_batch out;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int watch(struct fwd *f, int op, int fd, unsigned kind, unsigned idx, uint32_t events)
 {
@@ -333,7 +326,7 @@ static void gone(int family, acl_u128 v, bool held, void *arg)
 static int admit(struct fwd *f, const struct pending *p, const uint8_t *ans, size_t len)
 {
 	int n = dns_answer_addrs(ans, len, &p->q, f->addrs, MAX_ADDRS);
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 
 	if (n < 0)
 		return -1;
@@ -518,7 +511,7 @@ static void tcp_accept(struct fwd *f, int s)
 		c->in = malloc(DNS_MAX_MSG + 2);
 		if (!c->in)
 			abort();
-		c->last_ms = now_ms();
+		c->last_ms = clock_ms();
 		watch(f, EPOLL_CTL_ADD, fd, W_CONN, (unsigned)i, EPOLLIN);
 		return;
 	}
@@ -541,7 +534,7 @@ static void conn_ready(struct fwd *f, int i, uint32_t events)
 		return;
 	}
 	c->nin += (size_t)n;
-	c->last_ms = now_ms();
+	c->last_ms = clock_ms();
 	while (c->fd >= 0 && c->nin >= 2) {
 		size_t len = (size_t)(c->in[0] << 8 | c->in[1]);
 		struct dest d = { .udp = -1, .conn = i, .gen = c->gen };
@@ -573,7 +566,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 
 static void on_tick(struct fwd *f)
 {
-	uint64_t now = now_ms(), n;
+	uint64_t now = clock_ms(), n;
 
 	(void)!read(f->tick, &n, sizeof(n));
 	admit_cache_expire(&f->cache, now, gone, f);

@@ -7,12 +7,12 @@
 #include <sys/eventfd.h>
 #include <stdio.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bpf/admit.h"
 #include "bpf/pins.h"
 #include "compiler/admit/forward.h"
+#include "compiler/clock.h"
 #include "compiler/diag.h"
 
 struct dns_serve {
@@ -38,11 +38,8 @@ static void event(void *arg, int what, const char *name, unsigned qtype, int fam
 {
 	struct netacl_dnsev e = { .ttl = ttl, .qtype = (uint16_t)qtype, .what = (uint8_t)what,
 				  .family = family == ACL_V4 ? 4 : family == ACL_V6 ? 6 : 0,
-				  .row = row < 0 ? 255 : (uint8_t)row };
-	struct timespec ts;
+				  .row = row < 0 ? 255 : (uint8_t)row, .ktime_ns = clock_ns() };
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	e.ktime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (e.family)
 		acl_addr_to_bytes(v, e.addr, e.family == 4 ? 4 : 16);
 	snprintf(e.name, sizeof(e.name), "%s", name);

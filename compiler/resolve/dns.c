@@ -18,6 +18,7 @@
 
 #include "acl/host.h"
 #include "acl/set.h"
+#include "compiler/clock.h"
 #include "compiler/diag.h"
 #include "compiler/resolve/dns.h"
 
@@ -47,14 +48,6 @@ struct qarg {
 	size_t k; /* index into idx[] */
 	int family;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
@@ -322,12 +315,12 @@ static void progress(const struct dns_run *r, bool final)
 
 static void run_loop(struct dns_run *r)
 {
-	long long deadline = now_ms() + r->o->timeout_ms, last = 0;
+	long long deadline = (long long)clock_ms() + r->o->timeout_ms, last = 0;
 	struct epoll_event evs[64];
 
 	launch(r);
 	while (r->names_done < r->nidx) {
-		long long now = now_ms();
+		long long now = (long long)clock_ms();
 		struct timeval max = { 0, TICK_MS * 1000 }, tv, *tvp;
 		int wait, n;
 
