@@ -287,6 +287,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage, struct
 		if (take(opt, optarg, usage, c))
 			return EX_USAGE;
 	}
+	if (c->dns.min_ttl > c->dns.max_ttl)
+		return cli_usage_error(usage, "--dns-min-ttl is above --dns-max-ttl");
 	return 0;
 }
 

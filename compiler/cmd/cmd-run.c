@@ -256,8 +256,6 @@ int cmd_run(int argc, char **argv)
 		rc = cli_one_target(&c, usage);
 	if (!rc && c.ncmd == 0)
 		rc = cli_usage_error(usage, "give the command to run after --");
-	if (!rc && c.dns.min_ttl > c.dns.max_ttl)
-		rc = cli_usage_error(usage, "--dns-min-ttl is above --dns-max-ttl");
 	if (!rc)
 		rc = run(&c);
 	free(c.args);

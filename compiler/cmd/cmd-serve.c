@@ -157,8 +157,6 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_usage_error(usage, "serve takes one policy or compiled JSON file");
 	if (!rc && c.all && c.ntargets)
 		rc = cli_usage_error(usage, "give --target NAME... or --all, not both");
-	if (!rc && c.dns.min_ttl > c.dns.max_ttl)
-		rc = cli_usage_error(usage, "--dns-min-ttl is above --dns-max-ttl");
 	if (!rc)
 		rc = sys_check_privileges();
 	model_init(&sv.m);

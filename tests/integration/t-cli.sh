@@ -153,3 +153,13 @@ test_output_keeps_mode_and_follows_links() {
   ln -s nowhere/x.json dangling.json
   run "$NETACL" compile "$Q" $QH -o dangling.json; expect_rc 73 && expect_err "a symbolic link to nothing"
 }
+
+test_dns_ttl_floor_above_ceiling_is_a_usage_error() {
+  local v
+  for v in run serve; do
+    run "$NETACL" $v "$ROOT/examples/live-dns.yaml" --target plugin --dns-min-ttl 120 --dns-max-ttl 60 -- true
+    expect_rc 64 && expect_err "--dns-min-ttl is above --dns-max-ttl" || return 1
+    run "$NETACL" $v "$ROOT/examples/live-dns.yaml" --target plugin --dns-grace x -- true
+    expect_rc 64 && expect_err "--dns-grace takes seconds (0-3600), not 'x'" || return 1
+  done
+}
