@@ -101,14 +101,14 @@ static int load(const char *path, const struct resolve_opts *o, const char *cons
 		EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL);
 	diag_source(path, text, len);
 	if (looks_like_json(text, len)) {
-		struct model own;
+		struct model own, *into = m ? m : &own; /* check: read whole, then let go */
 
 		if (!m)
 			model_init(&own);
-		rc = model_from_json(path, text, len, m ? m : &own);
+		rc = model_from_json(path, text, len, into);
 		if (!rc)
-			rc = select_targets(m ? m : &own, path, only, nonly);
-		*ntargets = m ? m->n : own.n;
+			rc = select_targets(into, path, only, nonly);
+		*ntargets = into->n;
 		if (!m)
 			model_free(&own);
 	} else {
