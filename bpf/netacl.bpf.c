@@ -192,8 +192,8 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 	return w && (*w >> (q->port & 63) & 1);
 }
 
-/* Did the workload's DNS admit the address, for this port? */
-/* A global function: the verifier checks it once, on its own, instead of
+/* Did the workload's DNS admit the address, for this port?  A global
+ * function: the verifier checks it once, on its own, instead of
  * walking its loop again on every path of every program that calls it
  * (inlined, sendmsg6 took 110,000 insns and loads a third of a second).
  * how: bit 0 IPv4 (the address in a3), bit 1 UDP, bits 16-31 the port. */
@@ -408,9 +408,24 @@ static __always_inline int is_mapped(const __u32 a[4])
 	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
 }
 
+/* Is it the forwarder itself (127.0.0.1 or ::1 at its port)? */
+static __always_inline int is_fwd4(const struct netacl_dns *d, __u32 ip_n, __u16 port)
+{
+	return d->port4 && port == d->port4 && ip_n == bpf_htonl(LOOPBACK4);
+}
+
+static __always_inline int is_fwd6(const struct netacl_dns *d, const __u32 a[4], __u16 port)
+{
+	return d->port6 && port == d->port6 && a[0] == 0 && a[1] == 0 && a[2] == 0 &&
+	       a[3] == bpf_htonl(1);
+}
+
 /* An IPv4 destination (or the IPv4 of a mapped one): the forwarder
- * itself is allowed, port 53 goes to it, anything else passes. */
-static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port, int mapped)
+ * itself is allowed, port 53 goes to it (rewrite) or, where there is no
+ * name to rewrite (a connected socket's peer), is refused; anything else
+ * passes. */
+static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port, int mapped,
+				int rewrite)
 {
 	struct netacl_dns *d = dns_served();
 	struct query q = { .v4 = 1, .family = mapped ? 6 : 4, .port = port };
@@ -418,15 +433,16 @@ static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 por
 
 	if (!d)
 		return DNS_PASS;
-	if (ip_n == bpf_htonl(LOOPBACK4) && d->port4 && port == d->port4)
+	if (is_fwd4(d, ip_n, port))
 		return 1;
 	if (port != DNS_PORT)
 		return DNS_PASS;
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &ip_n, 4);
 	__builtin_memcpy(orig, &ip_n, 4);
-	if (!d->port4 || remember(ctx, 4, orig, bpf_htons(port)))
-		return dns_refused(&q, ctx); /* no forwarder: fail closed */
+	/* no forwarder, or connected before the target was loaded: fail closed */
+	if (!rewrite || !d->port4 || remember(ctx, 4, orig, bpf_htons(port)))
+		return dns_refused(&q, ctx);
 	if (mapped) {
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;
@@ -439,24 +455,24 @@ static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 por
 	return 1;
 }
 
-static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
+static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port,
+				int rewrite)
 {
 	struct netacl_dns *d;
 	struct query q = { .family = 6, .port = port };
 
 	if (is_mapped(a))
-		return dns4(ctx, a[3], port, 1);
+		return dns4(ctx, a[3], port, 1, rewrite);
 	d = dns_served();
 	if (!d)
 		return DNS_PASS;
-	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1) && d->port6 &&
-	    port == d->port6)
+	if (is_fwd6(d, a, port))
 		return 1;
 	if (port != DNS_PORT)
 		return DNS_PASS;
 	q.k6.prefixlen = 128;
 	__builtin_memcpy(q.k6.addr, a, 16);
-	if (!d->port6 || remember(ctx, 6, a, bpf_htons(port)))
+	if (!rewrite || !d->port6 || remember(ctx, 6, a, bpf_htons(port)))
 		return dns_refused(&q, ctx);
 	ctx->user_ip6[0] = 0;
 	ctx->user_ip6[1] = 0;
@@ -469,7 +485,7 @@ static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u
 static __always_inline int addr4(struct bpf_sock_addr *ctx)
 {
 	__u16 port = bpf_ntohs(ctx->user_port);
-	int r = dns4(ctx, ctx->user_ip4, port, 0);
+	int r = dns4(ctx, ctx->user_ip4, port, 0, 1);
 
 	return r != DNS_PASS ? r : decide4(ctx, ctx->user_ip4, port);
 }
@@ -478,47 +494,27 @@ static __always_inline int addr6(struct bpf_sock_addr *ctx)
 {
 	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 	__u16 port = bpf_ntohs(ctx->user_port);
-	int r = dns6(ctx, a, port);
+	int r = dns6(ctx, a, port, 1);
 
 	return r != DNS_PASS ? r : decide6(ctx, a, port);
 }
 
-/* A connected socket's peer, judged without a name to rewrite: the
- * forwarder is allowed; port 53 elsewhere (connected before the target
- * was loaded) is not. */
+/* A connected socket's peer: nothing to rewrite (dns4/dns6 above). */
 static __always_inline int peer4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port)
 {
-	struct netacl_dns *d = dns_served();
+	int r = dns4(ctx, ip_n, port, 0, 0);
 
-	if (d && ip_n == bpf_htonl(LOOPBACK4) && d->port4 && port == d->port4)
-		return 1;
-	if (d && port == DNS_PORT) {
-		struct query q = { .v4 = 1, .family = 4, .port = port };
-
-		q.k4.prefixlen = 32;
-		__builtin_memcpy(q.k4.addr, &ip_n, 4);
-		return dns_refused(&q, ctx);
-	}
-	return decide4(ctx, ip_n, port);
+	return r != DNS_PASS ? r : decide4(ctx, ip_n, port);
 }
 
 static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
 {
-	struct netacl_dns *d = dns_served();
+	int r;
 
 	if (is_mapped(a))
 		return peer4(ctx, a[3], port);
-	if (d && a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1) && d->port6 &&
-	    port == d->port6)
-		return 1;
-	if (d && port == DNS_PORT) {
-		struct query q = { .family = 6, .port = port };
-
-		q.k6.prefixlen = 128;
-		__builtin_memcpy(q.k6.addr, a, 16);
-		return dns_refused(&q, ctx);
-	}
-	return decide6(ctx, a, port);
+	r = dns6(ctx, a, port, 0);
+	return r != DNS_PASS ? r : decide6(ctx, a, port);
 }
 
 /* A send that names no address goes to the socket's peer (a connected
@@ -583,8 +579,7 @@ static __always_inline void restore4(struct bpf_sock_addr *ctx)
 	struct netacl_dns *d = dns_served();
 	struct netacl_orig *o;
 
-	if (!d || !d->port4 || ctx->user_ip4 != bpf_htonl(LOOPBACK4) ||
-	    bpf_ntohs(ctx->user_port) != d->port4)
+	if (!d || !is_fwd4(d, ctx->user_ip4, bpf_ntohs(ctx->user_port)))
 		return;
 	o = bpf_sk_storage_get(&dnsorig, ctx->sk, 0, 0);
 	if (!o || o->family != 4)
@@ -604,9 +599,7 @@ static __always_inline void restore6(struct bpf_sock_addr *ctx)
 
 	if (!d)
 		return;
-	if (mapped ? !(d->port4 && port == d->port4 && a[3] == bpf_htonl(LOOPBACK4))
-		   : !(d->port6 && port == d->port6 && a[0] == 0 && a[1] == 0 && a[2] == 0 &&
-		       a[3] == bpf_htonl(1)))
+	if (mapped ? !is_fwd4(d, a[3], port) : !is_fwd6(d, a, port))
 		return;
 	o = bpf_sk_storage_get(&dnsorig, ctx->sk, 0, 0);
 	if (!o || o->family != (mapped ? 4 : 6))
