@@ -434,3 +434,39 @@ test_kernel_dns_an_address_keeps_only_what_its_live_names_allow() {
   [ "$(tr '\n' ' ' < "$T/out")" = "ok ECONNREFUSED EPERM ECONNREFUSED " ] ||
     fail "want ok ECONNREFUSED, then EPERM ECONNREFUSED; got: $(tr '\n' ' ' < "$T/out")"
 }
+
+test_kernel_dns_a_socket_connected_to_port_53_before_admit_is_refused() {
+  need_kernel dnsearly; trap dns_cleanup EXIT
+  # static, the resolver's address allowed: a UDP socket in the cgroup is
+  # connected to it.  Reloaded with dns: admit and served, a send on that
+  # socket (with a control message, so that sendmsg4 runs) has no name to
+  # send to the forwarder: it is refused, never let through to the resolver
+  dns_policy "$KT" '      - "93.184.0.53:53"'
+  sed 's/dns: admit/dns: static/' "$T/p.yaml" > "$T/static.yaml"
+  mkdir -p "$CG2/$KCG"
+  load_ok "$T/static.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
+  cat > "$T/early.py" <<E
+import errno, os, socket, struct, time
+open("$CG2/$KCG/cgroup.procs", "w").write("0")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("93.184.0.53", 53))
+def send():
+    try:
+        s.sendmsg([b"q"], [(socket.IPPROTO_IP, socket.IP_TOS, struct.pack("i", 0x10))])
+        return "sent"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(send(), flush=True)
+open("$T/connected", "w").close()
+while not os.path.exists("$T/admit"):
+    time.sleep(0.05)
+print(send())
+E
+  in_world "nameserver 93.184.0.53" "$PY \$T/early.py &
+    while [ ! -e \$T/connected ]; do sleep 0.05; done
+    \"\$NETACL\" load \$T/p.yaml --target \$KT --offline 2>/dev/null
+    \"\$NETACL\" serve \$T/p.yaml --resolver 127.0.0.1:\$DNSPORT 2>/dev/null &
+    for i in \$(seq 50); do \"\$NETACL\" status | grep -q 'served by' && break; sleep 0.1; done
+    touch \$T/admit; wait %3; kill %4"
+  [ "$(tr '\n' ' ' < "$T/out")" = "sent EPERM " ] || fail "want sent (static), EPERM (admit); got: $(cat "$T/out")"
+}
