@@ -439,6 +439,10 @@ static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 por
 		return DNS_PASS;
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &ip_n, 4);
+	if (mapped) { /* reported as asked: ::ffff:a.b.c.d */
+		q.k6.addr[10] = q.k6.addr[11] = 0xff;
+		__builtin_memcpy(&q.k6.addr[12], &ip_n, 4);
+	}
 	__builtin_memcpy(orig, &ip_n, 4);
 	/* no forwarder, or connected before the target was loaded: fail closed */
 	if (!rewrite || !d->port4 || remember(ctx, 4, orig, bpf_htons(port)))

@@ -145,13 +145,20 @@ test_kernel_dns_no_forwarder_fails_closed() {
   mkdir -p "$CG2/$KCG"
   load_ok "$T/p.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
   # loaded, but nothing serves its DNS: lookups fail, nothing is admitted
-  in_world "nameserver 93.184.0.53" "$PROBE --cgroup $CG2/$KCG udp 93.184.0.53 53 tcp 93.184.0.53 53 udp 2606:2800::53 53 udp6 93.184.0.53 53 tcp 127.0.0.1 \$DNSPORT; \$W resolve x.cdn.example.com"
+  in_world "nameserver 93.184.0.53" "
+    \"\$NETACL\" trace --json > \$T/ev.json 2>/dev/null &
+    sleep 1
+    $PROBE --cgroup $CG2/$KCG udp 93.184.0.53 53 tcp 93.184.0.53 53 udp 2606:2800::53 53 udp6 93.184.0.53 53 tcp6 93.184.0.53 53 tcp 127.0.0.1 \$DNSPORT; \$W resolve x.cdn.example.com
+    sleep 0.5; kill -INT %3; wait %3"
   expect_rc 0 || return 1
-  [ "$(awk 'NR <= 5 { print $1, $2, $3, $4 }' "$T/out" | tr '\n' ' ')" = "udp 93.184.0.53 53 deny tcp 93.184.0.53 53 deny udp 2606:2800::53 53 deny udp6 93.184.0.53 53 deny tcp 127.0.0.1 $(cat "$T/dns.port") deny " ] ||
+  [ "$(awk 'NR <= 6 { print $1, $2, $3, $4 }' "$T/out" | tr '\n' ' ')" = "udp 93.184.0.53 53 deny tcp 93.184.0.53 53 deny udp 2606:2800::53 53 deny udp6 93.184.0.53 53 deny tcp6 93.184.0.53 53 deny tcp 127.0.0.1 $(cat "$T/dns.port") deny " ] ||
     fail "got: $(cat "$T/out")"
-  [ "$(sed -n 6p "$T/out")" = "error: [Errno -3] Temporary failure in name resolution" ] ||
-    fail "a lookup: $(sed -n 6p "$T/out")"
+  [ "$(sed -n 7p "$T/out")" = "error: [Errno -3] Temporary failure in name resolution" ] ||
+    fail "a lookup: $(sed -n 7p "$T/out")"
   [ ! -s "$T/qlog" ] || fail "the upstream was asked: $(cat "$T/qlog")"
+  # the refusals are reported with the address asked for, mapped as mapped
+  [ "$($PY -c 'import json,sys; print(" ".join(sorted({e["address"] for e in map(json.loads, open(sys.argv[1])) if e.get("port") == 53})))' "$T/ev.json")" = "2606:2800::53 93.184.0.53 ::ffff:93.184.0.53" ] ||
+    fail "trace: $(cat "$T/ev.json")"
 }
 
 test_kernel_dns_forwarder_killed_admits_nothing_and_entries_still_expire() {
