@@ -20,7 +20,7 @@ VERSION := 0.1.0
 # Out-of-tree object directory; the sanitizer build uses its own.
 O       ?= build
 
-PKGS     := yaml-0.1 jansson libcares libbpf libpsl libcrypto
+PKGS     := yaml-0.1 jansson yajl libcares libbpf libpsl libcrypto
 WARN     := -Wall -Wextra -Werror
 XCFLAGS  := -std=gnu11 $(WARN) -I. -I$(O) -DNETACL_VERSION='"$(VERSION)"' \
             $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN)

@@ -32,19 +32,18 @@ FILE *files_open(const char *path)
 	return f;
 }
 
-char *files_read(const char *path, size_t *len)
+char *files_read_rest(FILE *f, char *buf, size_t n, size_t cap, size_t *len)
 {
-	FILE *f = files_open(path);
-	size_t cap = 65536, n = 0;
-	char *buf;
 	int err = 0;
 
-	if (!f)
-		return NULL;
-	buf = acl_xrealloc(NULL, cap);
 	for (;;) {
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		size_t got;
 
+		if (cap - n - 1 == 0) {
+			cap *= 2;
+			buf = acl_xrealloc(buf, cap);
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 		if (got == 0)
 			break;
@@ -52,15 +51,9 @@ char *files_read(const char *path, size_t *len)
 			err = EFBIG;
 			break;
 		}
-		if (cap - n - 1 == 0) {
-			cap *= 2;
-			buf = acl_xrealloc(buf, cap);
-		}
 	}
 	if (!err && ferror(f))
 		err = errno ? errno : EIO;
-	if (f != stdin)
-		fclose(f);
 	if (err) {
 		free(buf);
 		errno = err;
@@ -69,6 +62,22 @@ char *files_read(const char *path, size_t *len)
 	buf[n] = 0;
 	*len = n;
 	return buf;
+}
+
+char *files_read(const char *path, size_t *len)
+{
+	FILE *f = files_open(path);
+	char *text;
+	int err;
+
+	if (!f)
+		return NULL;
+	text = files_read_rest(f, acl_xrealloc(NULL, 65536), 0, 65536, len);
+	err = errno;
+	if (f != stdin)
+		fclose(f);
+	errno = err;
+	return text;
 }
 
 const char *files_strerror(int err)

@@ -17,6 +17,9 @@ FILE *files_open(const char *path);
 /* The whole file, NUL-terminated; NULL with errno set (EFBIG: more than
  * FILES_MAX_BYTES). */
 char *files_read(const char *path, size_t *len);
+/* The rest of f after the n bytes at buf (malloc'd, cap bytes), in buf
+ * grown, NUL-terminated; NULL with errno set, buf freed. */
+char *files_read_rest(FILE *f, char *buf, size_t n, size_t cap, size_t *len);
 /* What errno from the two says, as the end of "cannot read FILE: ...". */
 const char *files_strerror(int err);
 

@@ -18,6 +18,9 @@
 #include "compiler/policy/policy.h"
 #include "compiler/policy/target.h"
 
+/* Read in pieces of CHUNK bytes. */
+#define CHUNK (256 * 1024)
+
 static bool looks_like_json(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -83,39 +86,106 @@ static int load_policy(const char *path, const char *text, size_t len,
 	return rc;
 }
 
-static int load(const char *path, const struct resolve_opts *o, const char *const *only,
-		size_t nonly, struct model *m, uint8_t digest[32], size_t *ntargets)
+/* A compiled file, read as a stream from f, after the head already read:
+ * the model needs no copy of the text (a million entries are 100 MB). */
+static int load_json(const char *path, FILE *f, const char *head, size_t n, EVP_MD_CTX *md,
+		     const char *const *only, size_t nonly, struct model *m, size_t *ntargets)
+{
+	struct model own, *into = m ? m : &own; /* check: read whole, then let go */
+	struct json_reader *r;
+	char *buf = acl_xrealloc(NULL, CHUNK);
+	size_t total = n;
+	int rc = 0;
+
+	if (!m)
+		model_init(&own);
+	r = json_reader_new(path, into);
+	json_reader_feed(r, head, n);
+	while ((n = fread(buf, 1, CHUNK, f)) > 0) {
+		total += n;
+		if (total > FILES_MAX_BYTES) {
+			rc = EX_DATAERR;
+			die_msg("cannot read %s: %s", path, files_strerror(EFBIG));
+			break;
+		}
+		if (md)
+			EVP_DigestUpdate(md, buf, n);
+		json_reader_feed(r, buf, n);
+	}
+	if (!rc && ferror(f)) {
+		die_msg("cannot read %s: %s", path, files_strerror(errno ? errno : EIO));
+		rc = EX_NOINPUT;
+	}
+	if (!rc)
+		rc = json_reader_end(r);
+	json_reader_free(r);
+	free(buf);
+	if (!rc)
+		rc = select_targets(into, path, only, nonly);
+	*ntargets = into->n;
+	if (!m)
+		model_free(&own);
+	return rc;
+}
+
+/* A policy: the whole text, head (which this takes) and the rest of f. */
+static int load_yaml(const char *path, FILE *f, char *head, size_t n, EVP_MD_CTX *md,
+		     const struct resolve_opts *o, const char *const *only, size_t nonly,
+		     struct model *m, size_t *ntargets)
 {
 	size_t len;
-	char *text = files_read(path, &len);
-	unsigned n = 32;
+	char *text = files_read_rest(f, head, n, CHUNK + 1, &len);
 	int rc;
 
 	if (!text) {
 		die_msg("cannot read %s: %s", path, files_strerror(errno));
 		return errno == EFBIG ? EX_DATAERR : EX_NOINPUT;
 	}
-	/* of the bytes read once: a pipe cannot be read again, and a file
-	 * changed meanwhile would get another file's digest */
-	if (digest)
-		EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL);
+	if (md)
+		EVP_DigestUpdate(md, text + n, len - n);
 	diag_source(path, text, len);
-	if (looks_like_json(text, len)) {
-		struct model own, *into = m ? m : &own; /* check: read whole, then let go */
-
-		if (!m)
-			model_init(&own);
-		rc = model_from_json(path, text, len, into);
-		if (!rc)
-			rc = select_targets(into, path, only, nonly);
-		*ntargets = into->n;
-		if (!m)
-			model_free(&own);
-	} else {
-		rc = load_policy(path, text, len, o, only, nonly, m, ntargets);
-	}
+	rc = load_policy(path, text, len, o, only, nonly, m, ntargets);
 	diag_source(NULL, NULL, 0);
 	free(text);
+	return rc;
+}
+
+/* The digest is of the bytes read once: a pipe cannot be read again, and
+ * a file changed meanwhile would get another file's digest. */
+static int load(const char *path, const struct resolve_opts *o, const char *const *only,
+		size_t nonly, struct model *m, uint8_t digest[32], size_t *ntargets)
+{
+	FILE *f = files_open(path);
+	EVP_MD_CTX *md = digest ? EVP_MD_CTX_new() : NULL;
+	char *head = acl_xrealloc(NULL, CHUNK + 1);
+	size_t n;
+	int rc;
+
+	if (!f) {
+		free(head);
+		EVP_MD_CTX_free(md);
+		die_msg("cannot read %s: %s", path, files_strerror(errno));
+		return errno == EFBIG ? EX_DATAERR : EX_NOINPUT;
+	}
+	if (md)
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	n = fread(head, 1, CHUNK, f);
+	if (md)
+		EVP_DigestUpdate(md, head, n);
+	if (looks_like_json(head, n)) {
+		rc = load_json(path, f, head, n, md, only, nonly, m, ntargets);
+		free(head);
+	} else {
+		rc = load_yaml(path, f, head, n, md, o, only, nonly, m, ntargets);
+	}
+	if (md) {
+		unsigned len = 32;
+
+		EVP_DigestFinal_ex(md, digest, &len);
+		EVP_MD_CTX_free(md);
+	}
+	if (f != stdin)
+		fclose(f);
 	return rc;
 }
 

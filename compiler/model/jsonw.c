@@ -50,11 +50,12 @@ void jw_reset(struct jw *w)
 	w->n = 0;
 	w->depth = 0;
 	w->member = false;
+	w->line_at = 0;
 	put(w, "", 0);
 }
 
-/* Before a value: in an array, the separator and the item's own line;
- * after a key, nothing. */
+/* Before a value: in an array, the separator and the item's own line
+ * (in a one-line container, a space); after a key, nothing. */
 static void value(struct jw *w)
 {
 	if (w->member) {
@@ -64,12 +65,13 @@ static void value(struct jw *w)
 	if (w->depth == 0)
 		return;
 	if (w->used[w->depth - 1])
-		put(w, ",", 1);
+		put(w, w->line_at && w->pretty ? ", " : ",", w->line_at && w->pretty ? 2 : 1);
 	w->used[w->depth - 1] = true;
-	newline(w, w->depth);
+	if (!w->line_at)
+		newline(w, w->depth);
 }
 
-static void open_(struct jw *w, char open, char close)
+static void open_(struct jw *w, char open, char close, bool line)
 {
 	if (w->depth == JW_MAX_DEPTH)
 		abort();
@@ -77,24 +79,40 @@ static void open_(struct jw *w, char open, char close)
 	put(w, &open, 1);
 	w->close[w->depth] = close;
 	w->used[w->depth++] = false;
+	if (line && !w->line_at)
+		w->line_at = w->depth;
 }
 
 void jw_object(struct jw *w)
 {
-	open_(w, '{', '}');
+	open_(w, '{', '}', false);
 }
 
 void jw_array(struct jw *w)
 {
-	open_(w, '[', ']');
+	open_(w, '[', ']', false);
+}
+
+void jw_object_line(struct jw *w)
+{
+	open_(w, '{', '}', true);
+}
+
+void jw_array_line(struct jw *w)
+{
+	open_(w, '[', ']', true);
 }
 
 void jw_end(struct jw *w)
 {
+	bool line = w->line_at != 0;
+
 	if (w->depth == 0)
 		abort();
+	if (w->line_at == w->depth)
+		w->line_at = 0;
 	w->depth--;
-	if (w->used[w->depth])
+	if (w->used[w->depth] && !line)
 		newline(w, w->depth);
 	put(w, &w->close[w->depth], 1);
 }
@@ -157,7 +175,7 @@ void jw_null(struct jw *w)
 
 void jw_strv(struct jw *w, const char *const *v, size_t n)
 {
-	jw_array(w);
+	jw_array_line(w);
 	for (size_t i = 0; i < n; i++)
 		jw_str(w, v[i]);
 	jw_end(w);

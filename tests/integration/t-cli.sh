@@ -86,6 +86,51 @@ test_bad_json_is_located() {
   run "$NETACL" diff bad3.json bad3.json; expect_rc 65
 }
 
+# The compiled file is read as a stream: every error still has its line
+# and column (the value's, not the end of the file), and its JSON path.
+test_json_errors_have_line_and_column() {
+  "$NETACL" compile "$Q" $QH --target demo/fetch -o c.json || return 1
+  local n; n=$(grep -n '"addr": "93.184.216.40/32"' c.json | cut -d: -f1)
+  sed 's|"addr": "93.184.216.40/32"|"addr": "93.184.216.40/33"|' c.json > e1.json
+  run "$NETACL" explain e1.json --target demo/fetch 1.2.3.4; expect_rc 65 &&
+    expect_err "e1.json:$n:18: error: at \$.targets[\"demo/fetch\"].allow[1]: addr:" || return 1
+  sed 's|"proto": "tcp", "via"|"proto": "tcp", "proto": "udp", "via"|' c.json > e2.json
+  run "$NETACL" diff e2.json e2.json; expect_rc 65 && expect_err "duplicate key 'proto'" || return 1
+  sed 's|"cgroup": |"extra": {"deep": [1, {"x": null}]}, "cgroup": |' c.json > e3.json
+  run "$NETACL" diff e3.json e3.json; expect_rc 65 && expect_err "unknown key 'extra'" || return 1
+  [ "$(grep -c error: "$T/err")" = 1 ] || fail "an unknown key's value was read: $(cat "$T/err")"
+  sed 's|"via": \["|"via": ["a\\u0000|' c.json > e4.json
+  run "$NETACL" diff e4.json e4.json; expect_rc 65 && expect_err 'holds \u0000' || return 1
+  python3 -c 'import sys; t = open(sys.argv[1]).read(); i = t.index("\"demo/fetch\""); k = t.rindex("\n  }"); print(t[:k] + ",\n    " + t[i:k] + t[k:])' c.json > e5.json
+  run "$NETACL" diff e5.json e5.json; expect_rc 65 && expect_err "duplicate target 'demo/fetch'" || return 1
+  head -c 300 c.json > e6.json
+  run "$NETACL" diff e6.json e6.json; expect_rc 65 && expect_err "e6.json:" && expect_err "invalid JSON" || return 1
+  printf '{"schema": 2, "targets": {"t": {"what": 1}}}' > e7.json
+  run "$NETACL" diff e7.json e7.json; expect_rc 65 && expect_err "not a netacl compiled file" || return 1
+  [ "$(grep -c error: "$T/err")" = 1 ] || fail "schema 2 was read on: $(cat "$T/err")"
+  # an error far into a large file, in a token that the 256 KiB pieces cut in two
+  python3 - c.json <<'P'
+import json, sys
+d = json.load(open(sys.argv[1])); t = d["targets"]["demo/fetch"]
+t["allow"] = [{"addr": "11.%d.%d.%d/32" % (i >> 16, i >> 8 & 255, i & 255), "ports": [], "proto": "tcp", "via": []}
+              for i in range(1, 20000)]
+text = json.dumps(d, indent=2)
+cut = 256 * 1024
+at = text.rindex('"addr": "', 0, cut - 8) + 9         # a value before the cut...
+text = "{" + " " * (cut - 4 - at) + text[1:]         # ...moved to straddle it
+at = cut - 4
+end = text.index('"', at)
+assert text[at - 1] == '"' and at < cut < end, (at, cut, end)
+bad = text[:at] + "x" + text[at + 1:]                  # 11.1.2.3/32 -> x1.1.2.3/32
+open("e9.json", "w").write(bad)
+line = bad.count("\n", 0, at) + 1; col = at - bad.rindex("\n", 0, at)
+open("e9.where", "w").write("e9.json:%d:%d: error:" % (line, col - 1))
+P
+  run "$NETACL" diff e9.json e9.json; expect_rc 65 && expect_err "$(cat e9.where)" || return 1
+  # a pipe is read the same way
+  "$NETACL" explain - --target demo/fetch 93.184.216.40 443 < c.json >/dev/null || fail "explain - (stdin)"
+}
+
 test_json_round_trip_through_diff() {
   "$NETACL" compile "$Q" $QH -o a.json || return 1
   # a compiled file is accepted wherever a policy is: compiling it again is the identity
