@@ -21,7 +21,7 @@
 #include "compiler/diag.h"
 #include "compiler/model/json.h"
 
-enum kind { DOC, ROOT, TARGETS, TARGET, RULE, ALLOW, ADMITTED, DROP, UNRES, LIST, ENTRIES, SKIP };
+enum kind { DOC, ROOT, TARGETS, TARGET, RULE, ALLOW, ADMITTED, DROP, UNRES, LIST, ENTRIES, KINDS };
 enum type { T_STR, T_STRNULL, T_BOOL, T_INT, T_LIST, T_ENTRIES, T_MAP };
 
 /* Every key of the schema, one id each. */
@@ -74,7 +74,8 @@ static const struct key unres_keys[] = { K("host", F_HOST, T_STR, 0, 1),
 					 K("error", F_ERROR, T_STR, 0, 1), { 0 } };
 #undef K
 
-static const struct key *const keys_of[] = {
+/* the keys of each kind of object; NULL: not an object with keys */
+static const struct key *const keys_of[KINDS] = {
 	[ROOT] = root_keys, [TARGET] = target_keys, [RULE] = rule_keys, [ALLOW] = allow_keys,
 	[ADMITTED] = allow_keys, [DROP] = drop_keys, [UNRES] = unres_keys,
 };
@@ -84,7 +85,6 @@ struct level {
 	int key;        /* objects: the key whose value comes next (-1: none) */
 	unsigned seen;  /* objects: keys seen, a bit each */
 	size_t index;   /* arrays: the next element's index */
-	unsigned skip;  /* SKIP: containers open inside the skipped value */
 };
 
 /* A list of strings as read, in one buffer (NULs between them). */
@@ -711,10 +711,11 @@ static int on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	struct jr *j = ctx;
 	struct level *l = &j->st[j->depth];
-	const struct key *keys = keys_of[l->kind];
+	const struct key *keys;
 
 	if (j->skip)
 		return go(j);
+	keys = keys_of[l->kind];
 	if (l->kind == TARGETS) {
 		new_target(j, has_nul(j, s, n) ? "" : (const char *)s, has_nul(j, s, n) ? 0 : n);
 		return go(j);

@@ -268,3 +268,23 @@ Test(model, verdict_agrees_with_the_kernel_form)
 		free(j);
 	}
 }
+
+/* An object where a list of strings belongs: reported, and skipped whole
+ * (its keys are no keys of the entry; the fuzzer found them read as
+ * such, an out-of-bounds read under UBSan). */
+Test(model, json_object_in_a_string_list_is_skipped_whole)
+{
+	const char *j = "{\"schema\": 1, \"targets\": {\"t\": {\"acl\": \"a\", \"cgroup\": null, "
+			"\"allow_all\": false, \"private\": [{\"k\": [1, {\"x\": 2}]}], \"rules\": [], "
+			"\"allow\": [{\"addr\": \"10.0.0.1/32\", \"ports\": [], \"proto\": \"tcp\", "
+			"\"via\": [{\"addr\": \"1.2.3.4/32\"}, \"n\"]}], \"dropped\": [], \"unresolved\": []}}}";
+	struct model m;
+
+	diag_silence(1);
+	diag_reset();
+	model_init(&m);
+	cr_assert_eq(model_from_json("test.json", j, strlen(j), &m), EX_DATAERR);
+	cr_assert_eq(diag_error_count(), 2, "one error per misplaced object, got %u", diag_error_count());
+	diag_silence(0);
+	model_free(&m);
+}
