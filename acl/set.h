@@ -41,6 +41,15 @@ void acl_iv_to_cidrs(int family, acl_u128 lo, acl_u128 hi,
 void acl_set_to_cidrs(const struct acl_set *s,
 		      void (*fn)(const struct acl_cidr *, void *), void *arg);
 
+/* d as longest-prefix-match entries, given a normalised cover ⊇ d: the
+ * CIDRs of the cover with in = true, and those of cover \ d with in =
+ * false, less the cover's CIDRs that lie within cover \ d.  The longest
+ * entry holding an address says whether d does.  A table with a few
+ * exemptions takes a few more entries, where d's own CIDRs around one
+ * exempt address (::1 in ::/8) are a hundred or more. */
+void acl_set_to_lpm(const struct acl_set *d, const struct acl_set *cover,
+		    void (*fn)(const struct acl_cidr *, bool in, void *), void *arg);
+
 void *acl_xrealloc(void *p, size_t n);
 /* qsort that accepts an empty (NULL) array, and returns at once when the
  * array is already in order (resolved answers usually are by now). */

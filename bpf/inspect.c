@@ -134,7 +134,7 @@ struct builder {
 	const struct acl_pbits *sets;
 	size_t nsets;
 	struct set_entries *dec;  /* per set */
-	struct acl_set deny;
+	struct acl_set deny, deny_except;
 	int bad;
 };
 
@@ -190,10 +190,12 @@ static void add_star(const struct acl_ports *p, int proto, void *arg)
 						 .what = { .kind = ACL_RULE_ANY, .host = ACL_HOST_ANY } };
 }
 
+/* 1: denied; 0: an exemption inside a denied prefix (acl_set_to_lpm) */
 static void on_deny(const struct acl_cidr *c, const void *val, void *arg)
 {
-	(void)val;
-	acl_set_add_cidr(&((struct builder *)arg)->deny, c);
+	struct builder *b = arg;
+
+	acl_set_add_cidr(*(const uint8_t *)val ? &b->deny : &b->deny_except, c);
 }
 
 static void add_private(const struct acl_cidr *c, void *arg)
@@ -229,8 +231,14 @@ static int read_private(struct builder *b, int fd, int family)
 	int err;
 
 	acl_set_init(&b->deny, family);
+	acl_set_init(&b->deny_except, family);
 	err = read_keys(fd, family, true, on_deny, b);
 	acl_set_normalise(&b->deny);
+	acl_set_normalise(&b->deny_except);
+	acl_set_subtract(&b->deny, &b->deny_except, &full);
+	acl_set_free(&b->deny);
+	acl_set_free(&b->deny_except);
+	b->deny = full;
 	struct acl_private table = { .nnat64 = b->t->priv.nnat64, .nat64 = b->t->priv.nat64 };
 
 	acl_sp_denied_set(family, &table, &full);

@@ -90,9 +90,10 @@ static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
 	keys_push(c->len == acl_width(c->family) ? &ak->exact : &ak->lpm, c, set);
 }
 
-static void keys_add_deny(const struct acl_cidr *c, void *arg)
+/* denyN: 1 denied, 0 an exemption inside a denied prefix (acl_set_to_lpm) */
+static void keys_add_deny(const struct acl_cidr *c, bool in, void *arg)
 {
-	keys_push(arg, c, 1);
+	keys_push(arg, c, in);
 }
 
 /* Write keys [from, to) of ks; values are __u32 (allow) or __u8 (deny) by vsize. */
@@ -140,8 +141,8 @@ static int map_fill(int fd, const struct keys *ks, size_t vsize, bool parallel)
 		return 0;
 	if (!vals)
 		abort();
-	if (vsize == 1)
-		memset(vals, 1, ks->n + 1);
+	for (size_t i = 0; vsize == 1 && i < ks->n; i++)
+		vals[i] = (unsigned char)ks->v[i];
 	for (size_t t = 0; t < nt; t++) {
 		f[t] = (struct fill){ .fd = fd, .ks = ks, .vals = vals, .vsize = vsize,
 				      .from = ks->n * t / nt, .to = ks->n * (t + 1) / nt };
@@ -234,7 +235,12 @@ static int generation_build(const struct allows *a, struct generation *g)
 		int *fd = g->fd;
 
 		acl_flat_cidrs(&a->flat[f], keys_add, &ak);
-		acl_set_to_cidrs(&a->deny[f], keys_add_deny, &deny);
+		struct acl_private table = { .nat64 = (struct acl_cidr *)a->nat64, .nnat64 = a->nnat64 };
+		struct acl_set cover;
+
+		acl_sp_denied_set(f ? ACL_V6 : ACL_V4, &table, &cover);
+		acl_set_to_lpm(&a->deny[f], &cover, keys_add_deny, &deny);
+		acl_set_free(&cover);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		fd[PIN_EXACT4 + f] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4 + f], &ak.exact, 4);

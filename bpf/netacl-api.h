@@ -9,7 +9,7 @@
  *   set  = exactN[g](address)            hash: a single address -> port-set index
  *       ?: allowN[g](address)            LPM trie: prefix -> port-set index
  *   ok   = ports[g][set] has (proto, port)
- *   ok  |= conf.flags & ALLOW_ALL  &&  !denyN[g](address)
+ *   ok  |= conf.flags & ALLOW_ALL  &&  denyN[g](address) is none or 0
  *                                  &&  ports[g][conf.star] has (proto, port)
  *
  * denyN is the special-purpose table of netacl-policy(5), SPECIAL-PURPOSE
@@ -66,7 +66,8 @@ struct netacl_key6 {
 };
 
 /* The allowN tries map to a port-set index (__u32); the denyN tries to a
- * __u8 that is always 1.  Whole-width prefixes (/32, /128) go to the
+ * __u8: 1 denied, 0 an exemption (private:) inside a denied prefix, so
+ * the longest prefix decides and ::1 exempt from ::/8 is one entry.  Whole-width prefixes (/32, /128) go to the
  * exactN hashes instead, keyed by the bare address (the addr bytes of
  * the keys above): a hash insert is several times cheaper than a trie
  * insert, and resolved names are mostly single addresses.  The loader

@@ -234,25 +234,49 @@ static __always_inline int admitted(struct query *q, const struct netacl_conf *c
 			       (__u32)q->port << 16, w[0], w[1], w[2], w[3]);
 }
 
+/* The port set of the address, or 0.  Each lookup names its map itself,
+ * so the verifier inlines the generation's array-of-maps lookup; and the
+ * trie is not asked when the hash (most addresses) answered. */
+#define SET_OF(exact, allow, addr, key)                                   \
+	({                                                                \
+		void *m_ = bpf_map_lookup_elem(&exact, &q->g);            \
+		__u32 *s_ = m_ ? bpf_map_lookup_elem(m_, addr) : 0;       \
+		if (!s_) {                                                \
+			m_ = bpf_map_lookup_elem(&allow, &q->g);          \
+			s_ = m_ ? bpf_map_lookup_elem(m_, key) : 0;       \
+		}                                                         \
+		s_;                                                       \
+	})
+
+/* Not in the special-purpose table (less the exemptions)?  The longest
+ * prefix says: 1 denied, 0 exempt.  A generation without the map denies:
+ * fail closed. */
+#define NOT_DENIED(deny, key)                                             \
+	({                                                                \
+		void *m_ = bpf_map_lookup_elem(&deny, &q->g);             \
+		__u8 *v_ = m_ ? bpf_map_lookup_elem(m_, key) : 0;         \
+		m_ && !(v_ && *v_);                                       \
+	})
+
 static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 {
-	void *exact = bpf_map_lookup_elem(q->v4 ? (void *)&exact4 : (void *)&exact6, &q->g);
-	void *allow = bpf_map_lookup_elem(q->v4 ? (void *)&allow4 : (void *)&allow6, &q->g);
-	void *deny = bpf_map_lookup_elem(q->v4 ? (void *)&deny4 : (void *)&deny6, &q->g);
-	void *key = q->v4 ? (void *)&q->k4 : (void *)&q->k6;
 	__u32 *set;
 
-	if (!c || !exact || !allow || !deny)
+	if (!c)
 		return 0; /* never loaded: fail closed */
-	set = bpf_map_lookup_elem(exact, q->v4 ? (void *)q->k4.addr : (void *)q->k6.addr);
-	if (!set)
-		set = bpf_map_lookup_elem(allow, key);
+	if (q->v4)
+		set = SET_OF(exact4, allow4, q->k4.addr, &q->k4);
+	else
+		set = SET_OF(exact6, allow6, q->k6.addr, &q->k6);
 	if (set && port_ok(q, *set))
 		return 1;
 	if (admitted(q, c))
 		return 1;
-	return (c->flags & NETACL_ALLOW_ALL) && c->star != NETACL_NO_STAR &&
-	       !bpf_map_lookup_elem(deny, key) && port_ok(q, c->star);
+	if (!(c->flags & NETACL_ALLOW_ALL) || c->star == NETACL_NO_STAR)
+		return 0;
+	if (q->v4 ? !NOT_DENIED(deny4, &q->k4) : !NOT_DENIED(deny6, &q->k6))
+		return 0;
+	return port_ok(q, c->star);
 }
 
 static __always_inline void count(__u32 slot)

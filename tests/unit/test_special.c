@@ -1,7 +1,9 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "acl/set.h"
 #include "acl/special.h"
 
 static int cls(const char *s)
@@ -390,4 +392,126 @@ Test(special, nat64_local_prefixes_exemptions_and_metadata)
 	probe_denied(ACL_V6, &p);
 	probe_denied(ACL_V6, &bare);
 	probe_denied(ACL_V6, &rows);
+}
+
+/* ---- the deny table as longest-prefix entries (acl_set_to_lpm) ---- */
+
+struct lpm {
+	size_t n;
+	struct acl_cidr c[4096];
+	bool in[4096];
+};
+
+static void lpm_push(const struct acl_cidr *c, bool in, void *arg)
+{
+	struct lpm *l = arg;
+
+	cr_assert_lt(l->n, 4096);
+	l->c[l->n] = *c;
+	l->in[l->n++] = in;
+}
+
+/* What a longest-prefix-match lookup of v finds: denied or not. */
+static bool lpm_denies(const struct lpm *l, acl_u128 v)
+{
+	int best = -1;
+	bool in = false;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (v >= l->c[i].v && v <= acl_cidr_last(&l->c[i]) && l->c[i].len > best)
+			best = l->c[i].len, in = l->in[i];
+	return in;
+}
+
+static acl_u128 rnd(int family, unsigned *seed)
+{
+	acl_u128 v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 16 | (acl_u128)(rand_r(seed) & 0xffff);
+	return family == ACL_V4 ? v & 0xffffffff : v;
+}
+
+/* The table less exemptions, as LPM entries over the whole table, agrees
+ * with the set at every edge of every entry and at random addresses. */
+static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t max_entries)
+{
+	struct acl_cidr cidrs[8];
+	struct acl_private p = { .cidrs = cidrs }, none = { 0 };
+	struct acl_set d, cover;
+	struct lpm *l = calloc(1, sizeof(*l));
+	unsigned seed = 1;
+
+	for (size_t i = 0; i < npriv; i++) {
+		int row = acl_sp_lookup(priv[i]);
+		struct acl_err e;
+
+		if (row != ACL_SP_NONE)
+			p.rows |= 1u << row;
+		else
+			cr_assert_eq(acl_cidr_parse(priv[i], strlen(priv[i]), &cidrs[p.n++], &e), 0);
+	}
+	acl_sp_denied_set(family, &p, &d);
+	acl_sp_denied_set(family, &none, &cover);
+	acl_set_to_lpm(&d, &cover, lpm_push, l);
+	cr_assert_leq(l->n, max_entries, "%zu entries", l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		acl_u128 edge[4] = { l->c[i].v, acl_cidr_last(&l->c[i]), l->c[i].v - 1,
+				     acl_cidr_last(&l->c[i]) + 1 };
+
+		for (int k = 0; k < 4; k++)
+			cr_assert_eq(lpm_denies(l, edge[k]), acl_set_contains(&d, edge[k]),
+				     "entry %zu edge %d", i, k);
+	}
+	for (int i = 0; i < 20000; i++) {
+		acl_u128 v = rnd(family, &seed);
+
+		cr_assert_eq(lpm_denies(l, v), acl_set_contains(&d, v));
+	}
+	acl_set_free(&d);
+	acl_set_free(&cover);
+	free(l);
+}
+
+Test(special, lpm_of_the_table_with_exemptions)
+{
+	static const char *const loop[] = { "loopback" }, *const mixed[] = {
+		"private-use", "::1/128", "10.1.0.0/16", "fc00::/8", "169.254.169.254/32"
+	};
+	struct acl_set d, cover;
+	struct acl_private none = { 0 };
+	struct lpm *l = calloc(1, sizeof(*l));
+
+	/* ::1 exempt from ::/8 and the rest: one entry more than the table */
+	acl_sp_denied_set(ACL_V6, &none, &cover);
+	acl_sp_denied_set(ACL_V6, &none, &d);
+	acl_set_to_lpm(&d, &cover, lpm_push, l);
+	lpm_agrees(ACL_V6, loop, 1, l->n + 1);
+	lpm_agrees(ACL_V4, loop, 1, l->n + 64);
+	lpm_agrees(ACL_V6, mixed, 5, 4096);
+	lpm_agrees(ACL_V4, mixed, 5, 4096);
+	lpm_agrees(ACL_V4, NULL, 0, 4096);
+	acl_set_free(&d);
+	acl_set_free(&cover);
+	free(l);
+}
+
+/* d not within the cover: its own CIDRs, never an address less. */
+Test(special, lpm_without_a_cover_is_the_set_itself)
+{
+	struct acl_set d, cover;
+	struct lpm *l = calloc(1, sizeof(*l));
+
+	acl_set_init(&d, ACL_V4);
+	acl_set_init(&cover, ACL_V4);
+	acl_set_add(&d, 10, 20);
+	acl_set_add(&cover, 12, 30);
+	acl_set_normalise(&d);
+	acl_set_normalise(&cover);
+	acl_set_to_lpm(&d, &cover, lpm_push, l);
+	for (acl_u128 v = 0; v < 40; v++)
+		cr_assert_eq(lpm_denies(l, v), v >= 10 && v <= 20, "%u", (unsigned)v);
+	acl_set_free(&d);
+	acl_set_free(&cover);
+	free(l);
 }
