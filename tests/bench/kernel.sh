@@ -18,21 +18,32 @@ trap cleanup EXIT
 cc -O2 -o "$tmp/cl" "$root/tests/bench/connect_loop.c"
 
 echo "== kernel: 1,000,000 resolved addresses (127.0.0.1 among them, at a random place)"
-python3 "$root/tests/bench/gen_big.py" 1000000 $T 127.0.0.1 "$tmp/addrs" > "$tmp/big.json"
+python3 "$root/tests/bench/gen_big.py" 1000000 $T 127.0.0.1 "$tmp/addrs" > /dev/null
 awk '{ print $1, "many.bench.example" }' "$tmp/addrs" > "$tmp/hosts"
 printf 'version: 1\nacls:\n  %s:\n    allow: ["many.bench.example:9"]\n    private: [loopback]\n' $T > "$tmp/p.yaml"
 memlock() { bpftool -j map show | python3 -c 'import json,sys; print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)))'; }
-m0=$(memlock)
 res=(--offline --hosts-file "$tmp/hosts" --max-addrs 1000000)
-timed() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc; }
-t_load=$(timed "$NETACL" load "$tmp/p.yaml" --target $T --cgroup netacl-bench "${res[@]}")
+# the artifact CI makes and hosts load
+"$NETACL" compile "$tmp/p.yaml" "${res[@]}" -o "$tmp/big.json"
+m0=$(memlock)
+# timed CMD...: "SECONDS PEAK_MIB"
+timed() { /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>&1; awk '{ printf "%s %d", $1, $2 / 1024 }' "$tmp/time"; }
+read -r t_load r_load <<<"$(timed "$NETACL" load "$tmp/p.yaml" --target $T --cgroup netacl-bench "${res[@]}")"
 m1=$(memlock)
-t_reload=$(timed "$NETACL" load "$tmp/p.yaml" --target $T "${res[@]}")
-t_json=$(timed "$NETACL" load "$tmp/big.json" --target $T)
-printf 'load from policy + hosts file: %.2f s (goal < 1.5 s)\n' "$t_load"
-printf 'reload (same sets, atomic swap): %.2f s\n' "$t_reload"
-printf 'reload from compiled JSON (70 MiB): %.2f s\n' "$t_json"
-printf 'kernel memory (memlock of the maps): %.1f MiB\n' "$(echo "($m1 - $m0) / 1048576" | bc -l)"
+read -r t_reload r_reload <<<"$(timed "$NETACL" load "$tmp/p.yaml" --target $T "${res[@]}")"
+read -r t_json r_json <<<"$(timed "$NETACL" load "$tmp/big.json" --target $T)"
+"$NETACL" inspect --target $T --json > "$tmp/inspect.json"
+read -r t_insp r_insp <<<"$(timed "$NETACL" inspect --target $T --json)"
+read -r t_diff r_diff <<<"$(timed "$NETACL" diff "$tmp/big.json" "$tmp/inspect.json")"
+printf 'load from policy + hosts file: %.2f s, peak %d MiB (goal < 1.5 s)\n' "$t_load" "$r_load"
+printf 'reload (same sets, atomic swap): %.2f s, peak %d MiB\n' "$t_reload" "$r_reload"
+printf 'reload from the compiled file (%d MiB): %.2f s, peak %d MiB (goal: <= the policy, <= 1.0 s, <= 200 MiB)\n' \
+  $(( $(stat -c %s "$tmp/big.json") / 1048576 )) "$t_json" "$r_json"
+awk -v a="$t_json" -v b="$t_reload" 'BEGIN { printf "ratio: compiled file / policy + hosts file = %.2f (goal <= 1)\n", a / b }'
+printf 'inspect --json: %.2f s, peak %d MiB; diff compiled inspected: %.2f s, peak %d MiB (goal <= 1.5 s each)\n' \
+  "$t_insp" "$r_insp" "$t_diff" "$r_diff"
+printf 'kernel memory (memlock of the maps): %.1f MiB for 1M entries; the data: %.1f MiB\n' \
+  "$(echo "($m1 - $m0) / 1048576" | bc -l)" "$(echo "1000000 * 8 / 1048576" | bc -l)"
 "$NETACL" status | sed 's/^/  /'
 
 # connect() cost: ns per connect.  The three cases are interleaved round

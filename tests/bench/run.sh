@@ -62,3 +62,5 @@ bash "$root/tests/bench/live-dns.sh"
 echo
 bash "$root/tests/bench/kernel.sh"
 echo
+bash "$root/tests/bench/verdict.sh"
+echo

@@ -1,0 +1,46 @@
+/* verdict_loop: N connect() calls of one UDP socket to ADDR:PORT from
+ * inside CGROUP, to have the connect4/6 programs judge N times.  A UDP
+ * connect sends nothing; a denied one fails with EPERM, which is fine.
+ *
+ *   verdict_loop CGROUP ADDR PORT N */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (argc != 5)
+		return fprintf(stderr, "usage: verdict_loop CGROUP ADDR PORT N\n"), 2;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
+	if (!(f = fopen(path, "w")) || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
+		return perror(path), 2;
+	if (inet_pton(AF_INET, argv[2], &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((unsigned short)atoi(argv[3]));
+		len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, argv[2], &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((unsigned short)atoi(argv[3]));
+		len = sizeof(*a6);
+	} else {
+		return fprintf(stderr, "verdict_loop: bad address %s\n", argv[2]), 2;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return perror("socket"), 2;
+	for (long i = atol(argv[4]); i > 0; i--)
+		connect(fd, (struct sockaddr *)&ss, len);
+	return 0;
+}
