@@ -33,8 +33,14 @@
  *                       The setsockopt hook does not run for 32-bit compat
  *                       calls, and root can put options in a control
  *                       message; this line catches both
- * A reload fills the generation not in use (fresh inner maps in slot 1-g)
- * and then writes gen[0]: a connect sees one generation or the other.
+ * A reload fills a generation not in use (fresh inner maps in slot
+ * (g+1) % NETACL_SLOTS) and then writes gen[0]: a connect sees one
+ * generation or the other.  Three slots: the one written was last live
+ * two reloads ago, and the previous reload's slot writes (each waits for
+ * running programs, synchronize_rcu) came after it stopped being live,
+ * so no program can still read it.  A small old generation is therefore
+ * left in its slot, not cleared with two more grace periods.  Targets
+ * loaded by netacl before this have two slots: gen & 1, cleared after. 
  *
  * Live DNS (conf.flags & NETACL_DNS_ADMIT; netacl(8), LIVE DNS):
  *
@@ -53,6 +59,8 @@
 #define NETACL_API_H
 
 #include <linux/types.h>
+
+#define NETACL_SLOTS 3
 
 /* LPM keys: prefix length in bits, then the address in network order. */
 struct netacl_key4 {

@@ -71,7 +71,7 @@ struct ports_map {
 #define GENERATIONS(name, inner)                              \
 	struct {                                              \
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);     \
-		__uint(max_entries, 2);                       \
+		__uint(max_entries, NETACL_SLOTS);            \
 		__type(key, __u32);                           \
 		__array(values, struct inner);                \
 	} name SEC(".maps")
@@ -93,14 +93,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, NETACL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct netacl_conf);
 } conf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, NETACL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct netacl_meta);
 } meta SEC(".maps");
@@ -161,6 +161,14 @@ struct {
 	__uint(max_entries, NETACL_DNSEV_MAX);
 	__uint(value_size, sizeof(struct netacl_dnsev));
 } dnsev SEC(".maps");
+
+/* The live generation's slot. */
+static __always_inline __u32 live_gen(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero);
+
+	return g && *g < NETACL_SLOTS ? *g : 0;
+}
 
 /* One connect or send: the address as a 4-byte or 16-byte key. */
 struct query {
@@ -321,7 +329,7 @@ static __always_inline void report_query(struct query *q, __u8 verdict)
  * allowed, audited (allowed and reported) or denied (reported). */
 static __always_inline int verdict_other(int ok, struct netacl_event *t)
 {
-	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	__u32 zero = 0, k = live_gen();
 	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
 
 	if (ok)
@@ -340,10 +348,10 @@ static __always_inline int verdict_other(int ok, struct netacl_event *t)
 
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
 {
-	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero);
+	__u32 zero = 0;
 	struct netacl_conf *c;
 
-	q->g = g ? *g & 1 : 0;
+	q->g = live_gen();
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (allowed(q, c)) {
@@ -396,7 +404,7 @@ enum { DNS_PASS = -1 }; /* not DNS: judge the address as usual */
 
 static __always_inline struct netacl_dns *dns_served(void)
 {
-	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	__u32 zero = 0, k = live_gen();
 	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
 
 	if (!c || !(c->flags & NETACL_DNS_ADMIT))
@@ -677,7 +685,7 @@ int netacl_getpeername6(struct bpf_sock_addr *ctx)
 
 static __always_inline int socket_ok(const struct bpf_sock *sk)
 {
-	__u32 zero = 0, *g = bpf_map_lookup_elem(&gen, &zero), k = g ? *g & 1 : 0;
+	__u32 zero = 0, k = live_gen();
 	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
 
 	if (sk->type == SOCK_STREAM)

@@ -51,7 +51,15 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_GEN], &zero, &p->gen))
 		err = -errno;
-	p->gen &= 1;
+	if (!err) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(p->fd[PIN_CONF], &info, &len))
+			err = -errno;
+		p->slots = info.max_entries >= NETACL_SLOTS ? NETACL_SLOTS : 2;
+		p->gen = p->gen < p->slots ? p->gen : 0; /* as the programs read it */
+	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, &p->conf))
 		err = -errno;
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_META], &p->gen, &p->meta))

@@ -32,6 +32,7 @@ struct pinned {
 	char dir[PATH_MAX];
 	int fd[NPINS];
 	uint32_t gen;              /* the live generation */
+	uint32_t slots;            /* NETACL_SLOTS; 2 when loaded by an older netacl */
 	struct netacl_conf conf;   /* conf[gen] */
 	struct netacl_meta meta;   /* meta[gen] */
 };

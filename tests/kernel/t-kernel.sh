@@ -192,6 +192,37 @@ test_kernel_reload_under_load_is_atomic() {
   [ "$(jget s.json "[t['entries']['ipv4'] for t in d['targets'] if t['target'] == '$KT'][0]")" = 1 ] || fail "entries"
 }
 
+# Three generation slots: each reload writes the slot after the live one
+# and the verdicts follow the latest load; a small old generation stays in
+# its slot (no grace periods spent clearing it), a large one is cleared.
+test_kernel_generations_rotate_and_large_ones_are_cleared() {
+  need_kernel rotate
+  local i slots
+  for i in 1 2 3 4 5; do
+    policy p$i "\"127.0.0.$((20 + i)):80\""
+    sed -i "s/^  p$i:/  $KT:/" p$i.yaml
+  done
+  load_ok p1.yaml --target "$KT" --cgroup "$KCG" --offline || return 1
+  for i in 2 3 4 5; do
+    load_ok p$i.yaml --target "$KT" --offline || return 1
+    [ "$(verdicts tcp 127.0.0.$((20 + i)) 80  tcp 127.0.0.$((19 + i)) 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny" ] ||
+      fail "reload $i: the verdicts are not the latest load's"
+    [ "$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')" = $(( (i - 1) % 3 )) ] ||
+      fail "reload $i: gen is not the next slot"
+  done
+  slots=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/exact4" -j | jget /dev/stdin 'len(d)')
+  [ "$slots" = 3 ] || fail "small old generations were cleared: $slots slots hold maps"
+  # 70,000 addresses (none adjacent: 70,000 entries), then a small
+  # policy: the large generation does not stay
+  python3 -c 'print("\n".join("11.%d.%d.%d many.example" % (i >> 15, i >> 7 & 255, i << 1 & 255) for i in range(1, 70001)))' > many.hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80"]\n' "$KT" > big.yaml
+  load_ok big.yaml --target "$KT" --offline --hosts-file many.hosts --max-addrs 70000 || return 1
+  load_ok p1.yaml --target "$KT" --offline || return 1
+  slots=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/exact4" -j | jget /dev/stdin 'len(d)')
+  [ "$slots" = 2 ] || fail "the large generation stayed: $slots slots hold maps"
+  [ "$(verdicts tcp 127.0.0.21 80 | awk '{ print $4 }')" = allow ] || fail "p1 not live after the large one"
+}
+
 test_kernel_failed_load_keeps_old_policy() {
   need_kernel failed
   policy "$KT" '"127.0.0.1:80"'
