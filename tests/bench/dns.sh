@@ -48,11 +48,25 @@ res=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["targets"]["al
 echo "netacl compile:     ${t_netacl} s  (allow entries, unresolved: $res)"
 t_gai=$(secs gai "$tmp/resolv.conf" "$tmp/names" 2>"$tmp/gai.err" | tail -1)
 echo "getaddrinfo loop:   ${t_gai} s  ($(cat "$tmp/gai.err"))"
+# How many datagrams adnshost sent for its queries, in an untimed run
+# under strace: adns sends every query at once and resends one that is
+# unanswered after 2 s (up to 15 times), so a server that drops part of a
+# burst costs it whole seconds; its time above includes those waits.
+adns_sends() { # SERVER NAMES QUERIES
+  command -v strace >/dev/null || { echo "  (adnshost's resends: strace not installed)"; return; }
+  local sent=0 n
+  for t in a aaaa; do
+    strace -f -c -e trace=sendto -o "$tmp/adns.st" adnshost --asynch --config "nameserver $1" -t $t --pipe < "$2" > /dev/null 2>&1
+    n=$(awk '$NF == "sendto" { print $4 }' "$tmp/adns.st"); sent=$((sent + ${n:-0}))
+  done
+  echo "  a second run, under strace: adnshost sent $sent datagrams for $3 queries, $((sent - $3)) of them resends after its 2 s timeout"
+}
 # adnshost takes one query type per run: A, then AAAA
 adns() { adnshost --asynch --config "nameserver $1" -t a --pipe < "$2" > "$tmp/adns.out" 2>&1 &&
          adnshost --asynch --config "nameserver $1" -t aaaa --pipe < "$2" >> "$tmp/adns.out" 2>&1; }
 t_adns=$(secs adns $IP "$tmp/names" | tail -1)
 echo "adnshost --asynch:  ${t_adns} s  ($(grep -c ' ok ' "$tmp/adns.out" || true) of $((2 * N)) queries ok)"
+adns_sends $IP "$tmp/names" $((2 * N))
 awk '{ print $1 " A"; print $1 " AAAA" }' "$tmp/names" > "$tmp/perf.in"
 # the server's ceiling: the better of dnsperf with one client and with
 # four (one client alone leaves unbound short of its rate)
@@ -76,4 +90,5 @@ t_gai=$(secs gai "$tmp/lresolv.conf" "$tmp/lnames" 2>"$tmp/gai.err" | tail -1)
 echo "getaddrinfo loop:   ${t_gai} s  ($(cat "$tmp/gai.err"))"
 t_adns=$(secs adns $LIP "$tmp/lnames" | tail -1)
 echo "adnshost --asynch:  ${t_adns} s  ($(grep -c ' ok ' "$tmp/adns.out" || true) of $((2 * NLAT)) queries ok)"
+adns_sends $LIP "$tmp/lnames" $((2 * NLAT))
 echo "ratios: netacl vs getaddrinfo $(echo "scale=1; $t_gai / $t_netacl" | bc)x faster; vs adnshost $(echo "scale=2; $t_adns / $t_netacl" | bc)x"
