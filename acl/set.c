@@ -101,24 +101,6 @@ void acl_set_normalise(struct acl_set *s)
 	s->n = out + 1;
 }
 
-/* Does normalised s hold all of [lo, hi]? */
-static bool set_holds(const struct acl_set *s, acl_u128 lo, acl_u128 hi)
-{
-	size_t l = 0, h = s->n;
-
-	while (l < h) {
-		size_t mid = l + (h - l) / 2;
-
-		if (lo < s->iv[mid].lo)
-			h = mid;
-		else if (lo > s->iv[mid].hi)
-			l = mid + 1;
-		else
-			return hi <= s->iv[mid].hi;
-	}
-	return false;
-}
-
 bool acl_set_contains(const struct acl_set *s, acl_u128 v)
 {
 	size_t lo = 0, hi = s->n;
@@ -211,43 +193,3 @@ void acl_set_to_cidrs(const struct acl_set *s,
 		acl_iv_to_cidrs(s->family, s->iv[i].lo, s->iv[i].hi, fn, arg);
 }
 
-struct lpm_ctx {
-	const struct acl_set *except;
-	void (*fn)(const struct acl_cidr *, bool, void *);
-	void *arg;
-};
-
-static void lpm_in(const struct acl_cidr *c, void *arg)
-{
-	struct lpm_ctx *x = arg;
-
-	if (!set_holds(x->except, c->v, acl_cidr_last(c)))
-		x->fn(c, true, x->arg);
-}
-
-static void lpm_out(const struct acl_cidr *c, void *arg)
-{
-	struct lpm_ctx *x = arg;
-
-	x->fn(c, false, x->arg);
-}
-
-void acl_set_to_lpm(const struct acl_set *d, const struct acl_set *cover,
-		    void (*fn)(const struct acl_cidr *, bool in, void *), void *arg)
-{
-	struct acl_set except, outside;
-	struct lpm_ctx x = { &except, fn, arg };
-
-	acl_set_subtract(d, cover, &outside);
-	acl_set_subtract(cover, d, &except);
-	if (outside.n) { /* no cover: d's own CIDRs, never fewer addresses */
-		acl_set_free(&except);
-		acl_set_init(&except, d->family);
-		acl_set_to_cidrs(d, lpm_in, &x);
-	} else {
-		acl_set_to_cidrs(cover, lpm_in, &x);
-		acl_set_to_cidrs(&except, lpm_out, &x);
-	}
-	acl_set_free(&outside);
-	acl_set_free(&except);
-}

@@ -41,13 +41,14 @@ void acl_iv_to_cidrs(int family, acl_u128 lo, acl_u128 hi,
 void acl_set_to_cidrs(const struct acl_set *s,
 		      void (*fn)(const struct acl_cidr *, void *), void *arg);
 
-/* d as longest-prefix-match entries, given a normalised cover ⊇ d: the
- * CIDRs of the cover with in = true, and those of cover \ d with in =
- * false, less the cover's CIDRs that lie within cover \ d.  The longest
- * entry holding an address says whether d does.  A table with a few
- * exemptions takes a few more entries, where d's own CIDRs around one
- * exempt address (::1 in ::/8) are a hundred or more. */
-void acl_set_to_lpm(const struct acl_set *d, const struct acl_set *cover,
+/* d as the fewest longest-prefix-match entries (ORTC: Draves, King,
+ * Venkatachary, Zill, "Constructing optimal IP routing tables", 1999):
+ * fn(prefix, in) for each; the longest entry holding an address says
+ * whether d does, and none that it does not.  The special-purpose table
+ * less an exemption is the table's few prefixes and one entry out (::1
+ * in ::/8), where d's own CIDRs are hundreds around it, and a trie
+ * lookup walks them. */
+void acl_set_to_lpm(const struct acl_set *d,
 		    void (*fn)(const struct acl_cidr *, bool in, void *), void *arg);
 
 void *acl_xrealloc(void *p, size_t n);

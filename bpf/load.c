@@ -90,7 +90,7 @@ static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
 	keys_push(c->len == acl_width(c->family) ? &ak->exact : &ak->lpm, c, set);
 }
 
-/* denyN: 1 denied, 0 an exemption inside a denied prefix (acl_set_to_lpm) */
+/* denyN: 1 denied, 0 not (inside a denied prefix): acl_set_to_lpm */
 static void keys_add_deny(const struct acl_cidr *c, bool in, void *arg)
 {
 	keys_push(arg, c, in);
@@ -235,12 +235,7 @@ static int generation_build(const struct allows *a, struct generation *g)
 		int *fd = g->fd;
 
 		acl_flat_cidrs(&a->flat[f], keys_add, &ak);
-		struct acl_private table = { .nat64 = (struct acl_cidr *)a->nat64, .nnat64 = a->nnat64 };
-		struct acl_set cover;
-
-		acl_sp_denied_set(f ? ACL_V6 : ACL_V4, &table, &cover);
-		acl_set_to_lpm(&a->deny[f], &cover, keys_add_deny, &deny);
-		acl_set_free(&cover);
+		acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		fd[PIN_EXACT4 + f] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4 + f], &ak.exact, 4);
