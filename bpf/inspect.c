@@ -120,6 +120,35 @@ static int read_hash(int fd, int family,
 	return err;
 }
 
+/* table4 (netacl-api.h): every slot in use of each chunk element 0 counts. */
+static int read_table4(int fd, void (*fn)(const struct acl_cidr *, const void *val, void *),
+		       void *arg)
+{
+	struct netacl_chunk *c = malloc(sizeof(*c));
+	uint32_t k = 0, n;
+	int err = 0;
+
+	if (!c)
+		abort();
+	if (bpf_map_lookup_elem(fd, &k, c))
+		err = -errno;
+	n = err ? 0 : c->n;
+	for (k = 1; k <= n && !err; k++) {
+		if (bpf_map_lookup_elem(fd, &k, c)) {
+			err = -errno;
+			break;
+		}
+		for (uint32_t i = 0; i < NETACL_CHUNK; i++) {
+			struct acl_cidr a = { .family = ACL_V4, .len = 32, .v = c->e[i].addr };
+
+			if (c->e[i].set != NETACL_NO_SET)
+				fn(&a, &c->e[i].set, arg);
+		}
+	}
+	free(c);
+	return err;
+}
+
 /* The entries (ports, protocol) of a port set, decoded once per set: the
  * entries of a target share a handful of sets. */
 struct set_entries {
@@ -363,7 +392,7 @@ static int read_admitted(const struct pinned *p, struct model *m, struct m_targe
 int inspect_target(const struct pinned *p, struct model *m)
 {
 	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4,
-				     PIN_EXACT6, PIN_DENY4, PIN_DENY6 };
+				     PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_TABLE4 };
 	int fd[NPINS], err = 0;
 	struct acl_pbits *sets = NULL;
 	struct builder b = { .m = m };
@@ -398,6 +427,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 		if (!err)
 			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
 	}
+	if (!err)
+		err = read_table4(fd[PIN_TABLE4], on_allow, &b);
 	if (!err && b.t->allow_all)
 		err = read_private(&b, fd[PIN_DENY4], ACL_V4);
 	if (!err && b.t->allow_all)

@@ -1,6 +1,7 @@
 /* Loading: build a whole generation of maps, then switch to it with one
  * write of gen[0] (bpf/netacl-api.h).  A first load also verifies the
  * programs, pins everything, and attaches the programs with bpf_links. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -186,6 +187,88 @@ static int map_filled(enum bpf_map_type type, const char *name, const struct key
 	return fd;
 }
 
+/* More single IPv4 addresses than this go to table4 (netacl-api.h), not
+ * to the exact4 hash: up to here a hash takes at most 5 MB. */
+#define TABLE_FROM 65536
+
+/* Put addr into chunk c; false when NETACL_PROBES slots are taken. */
+static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t set)
+{
+	uint32_t at = (addr * NETACL_HASH2) >> 20;
+
+	for (uint32_t i = 0; i < NETACL_PROBES; i++) {
+		struct netacl_single *e = &c->e[(at + i) & (NETACL_CHUNK - 1)];
+
+		if (e->set == NETACL_NO_SET) {
+			*e = (struct netacl_single){ addr, set };
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The chunks of table4 for ks, n of them (and element 0), or NULL when
+ * some address finds no slot in its first NETACL_PROBES. */
+static struct netacl_chunk *table_fill(const struct keys *ks, size_t n)
+{
+	struct netacl_chunk *c = malloc((n + 1) * sizeof(*c));
+
+	if (!c)
+		abort();
+	for (size_t i = 0; i <= n; i++) {
+		c[i].n = 0;
+		for (size_t k = 0; k < NETACL_CHUNK; k++)
+			c[i].e[k] = (struct netacl_single){ 0, NETACL_NO_SET };
+	}
+	c[0].n = (uint32_t)n;
+	for (size_t i = 0; i < ks->n && n; i++) {
+		uint32_t be, addr;
+		size_t k;
+
+		memcpy(&be, ks->k + i * ks->ksize, 4);
+		addr = ntohl(be);
+		k = 1 + (size_t)(((uint64_t)(uint32_t)(addr * NETACL_HASH1) * n) >> 32);
+		if (!table_put(&c[k], addr, ks->v[i])) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* table4 of the single IPv4 addresses in ks, in one batch: at most 5/8
+ * full, larger until every address is within its probes. */
+static int table4_new(const struct keys *ks)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	size_t n = ks->n ? (ks->n * 8 + 5 * NETACL_CHUNK - 1) / (5 * NETACL_CHUNK) : 0;
+	struct netacl_chunk *c;
+	uint32_t *keys;
+	__u32 count;
+	int fd, err = 0;
+
+	while (!(c = table_fill(ks, n)))
+		n += n / 8 + 1;
+	count = (__u32)(n + 1);
+	keys = malloc(count * sizeof(*keys));
+	if (!keys)
+		abort();
+	for (size_t i = 0; i <= n; i++)
+		keys[i] = (uint32_t)i;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "table4", 4, sizeof(*c), count, &o);
+	if (fd < 0)
+		err = -errno;
+	else if (bpf_map_update_batch(fd, keys, c, &count, NULL) != 0)
+		for (size_t i = 0; i <= n && !err; i++) /* kernels without batches */
+			if (bpf_map_update_elem(fd, &keys[i], &c[i], BPF_ANY))
+				err = -errno;
+	free(c);
+	free(keys);
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
 static int ports_new(const struct acl_psets *sets)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
@@ -238,7 +321,20 @@ static int generation_build(const struct allows *a, struct generation *g)
 		acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
-		fd[PIN_EXACT4 + f] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4 + f], &ak.exact, 4);
+		if (f == 0) { /* single IPv4 addresses: exact4, or many in table4 */
+			struct keys none = { .ksize = ak.exact.ksize };
+			bool many = ak.exact.n > TABLE_FROM;
+
+			fd[PIN_TABLE4] = table4_new(many ? &ak.exact : &none);
+			fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
+						    many ? &none : &ak.exact, 4);
+			if (fd[PIN_TABLE4] < 0) {
+				err = fd[PIN_TABLE4];
+				fd[PIN_TABLE4] = -1;
+			}
+		} else {
+			fd[PIN_EXACT6] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT6], &ak.exact, 4);
+		}
 		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
 		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
 			if (fd[i] < 0) {

@@ -6,7 +6,8 @@
  *
  *   g    = gen[0]                        which of the two generations is live
  *   conf = conf[g]
- *   set  = exactN[g](address)            hash: a single address -> port-set index
+ *   set  = table4[g](address)            IPv4, over 65,536 single addresses
+ *       ?: exactN[g](address)            hash: a single address -> port-set index
  *       ?: allowN[g](address)            LPM trie: prefix -> port-set index
  *   ok   = ports[g][set] has (proto, port)
  *   ok  |= conf.flags & ALLOW_ALL  &&  denyN[g](address) is none or 0
@@ -80,6 +81,32 @@ struct netacl_key6 {
  * the keys above): a hash insert is several times cheaper than a trie
  * insert, and resolved names are mostly single addresses.  The loader
  * splits disjoint intervals, so an address is in one map at most. */
+
+/* table4[g]: a generation's single IPv4 addresses when there are more
+ * than 65,536 (exact4 then stays empty; else table4 does): a hash table
+ * of our own in an array, 8 bytes a slot, at most 5/8 full, where the
+ * kernel's preallocated hash takes 81 bytes an address.  A million are
+ * 13 MiB, not 77, written in one batch of n + 1 elements, not a million
+ * updates.  Element 0 holds n, the chunks; an address is in chunk
+ * 1 + (addr * NETACL_HASH1 * n >> 32), from slot addr * NETACL_HASH2 >> 20
+ * on, at most NETACL_PROBES slots on, wrapping in the chunk, before an
+ * empty slot (set NETACL_NO_SET).  Addresses in host order. */
+#define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
+#define NETACL_PROBES 64
+#define NETACL_HASH1 0x9e3779b1u
+#define NETACL_HASH2 0x85ebca77u
+#define NETACL_NO_SET 0xffffffffu
+
+struct netacl_single {
+	__u32 addr;         /* host order */
+	__u32 set;          /* port-set index; NETACL_NO_SET: an empty slot */
+};
+
+struct netacl_chunk {
+	__u32 n;            /* element 0: the chunks */
+	__u32 pad;
+	struct netacl_single e[NETACL_CHUNK];
+};
 
 /* ports[g] is an array of __u64 words: port set s, protocol k (0 TCP,
  * 1 UDP), port p is bit p%64 of word NETACL_PORT_WORD(s, k, p). */

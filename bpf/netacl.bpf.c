@@ -60,6 +60,14 @@ struct deny6_map {
 };
 
 /* Sized per load: BPF_F_INNER_MAP lets each generation differ. */
+struct table4_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct netacl_chunk)); /* by size: BTF has it as a forward */
+};
+
 struct ports_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP);
@@ -83,6 +91,7 @@ GENERATIONS(exact6, exact6_map);
 GENERATIONS(deny4, deny4_map);
 GENERATIONS(deny6, deny6_map);
 GENERATIONS(ports, ports_map);
+GENERATIONS(table4, table4_map);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -242,19 +251,73 @@ static __always_inline int admitted(struct query *q, const struct netacl_conf *c
 			       (__u32)q->port << 16, w[0], w[1], w[2], w[3]);
 }
 
-/* The port set of the address, or 0.  Each lookup names its map itself,
- * so the verifier inlines the generation's array-of-maps lookup; and the
- * trie is not asked when the hash (most addresses) answered. */
-#define SET_OF(exact, allow, addr, key)                                   \
-	({                                                                \
-		void *m_ = bpf_map_lookup_elem(&exact, &q->g);            \
-		__u32 *s_ = m_ ? bpf_map_lookup_elem(m_, addr) : 0;       \
-		if (!s_) {                                                \
-			m_ = bpf_map_lookup_elem(&allow, &q->g);          \
-			s_ = m_ ? bpf_map_lookup_elem(m_, key) : 0;       \
-		}                                                         \
-		s_;                                                       \
-	})
+/* The port set of a single IPv4 address (host order) in generation g's
+ * table4; -1 if it is not there, -2 if table4 is not in use (exact4 is).
+ * A global function: verified once, on its own. */
+__noinline int netacl_table4(__u32 g, __u32 addr)
+{
+	void *m = bpf_map_lookup_elem(&table4, &g);
+	struct netacl_chunk *ch;
+	__u32 zero = 0, c, at;
+
+	ch = m ? bpf_map_lookup_elem(m, &zero) : 0;
+	if (!ch || ch->n == 0)
+		return -2;
+	c = 1 + (__u32)(((__u64)(__u32)(addr * NETACL_HASH1) * ch->n) >> 32);
+	ch = bpf_map_lookup_elem(m, &c);
+	if (!ch)
+		return -1;
+	at = (addr * NETACL_HASH2) >> 20;
+	for (int i = 0; i < NETACL_PROBES; i++) {
+		struct netacl_single *e = &ch->e[(at + i) & (NETACL_CHUNK - 1)];
+
+		if (e->set == NETACL_NO_SET)
+			return -1;
+		if (e->addr == addr)
+			return (int)e->set;
+	}
+	return -1;
+}
+
+/* The port set of the address, in *set; 0 if none.  Each lookup names
+ * its map itself, so the verifier inlines the generation's array-of-maps
+ * lookup; the trie is not asked when the single addresses answered. */
+static __always_inline int set_of(struct query *q, __u32 *set)
+{
+	void *m;
+	__u32 *s = 0;
+
+	if (q->v4) {
+		__u32 a;
+		int r;
+
+		__builtin_memcpy(&a, q->k4.addr, 4);
+		r = netacl_table4(q->g, bpf_ntohl(a));
+		if (r >= 0) {
+			*set = (__u32)r;
+			return 1;
+		}
+		if (r == -2) {
+			m = bpf_map_lookup_elem(&exact4, &q->g);
+			s = m ? bpf_map_lookup_elem(m, q->k4.addr) : 0;
+		}
+		if (!s) {
+			m = bpf_map_lookup_elem(&allow4, &q->g);
+			s = m ? bpf_map_lookup_elem(m, &q->k4) : 0;
+		}
+	} else {
+		m = bpf_map_lookup_elem(&exact6, &q->g);
+		s = m ? bpf_map_lookup_elem(m, q->k6.addr) : 0;
+		if (!s) {
+			m = bpf_map_lookup_elem(&allow6, &q->g);
+			s = m ? bpf_map_lookup_elem(m, &q->k6) : 0;
+		}
+	}
+	if (!s)
+		return 0;
+	*set = *s;
+	return 1;
+}
 
 /* Not in the special-purpose table (less the exemptions)?  The longest
  * prefix says: 1 denied, 0 exempt.  A generation without the map denies:
@@ -268,15 +331,11 @@ static __always_inline int admitted(struct query *q, const struct netacl_conf *c
 
 static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 {
-	__u32 *set;
+	__u32 set;
 
 	if (!c)
 		return 0; /* never loaded: fail closed */
-	if (q->v4)
-		set = SET_OF(exact4, allow4, q->k4.addr, &q->k4);
-	else
-		set = SET_OF(exact6, allow6, q->k6.addr, &q->k6);
-	if (set && port_ok(q, *set))
+	if (set_of(q, &set) && port_ok(q, set))
 		return 1;
 	if (admitted(q, c))
 		return 1;

@@ -21,6 +21,7 @@ const char *const pin_names[NPINS] = {
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
+	[PIN_TABLE4] = "table4",
 };
 
 int pins_pin(int fd, const char *dir, const char *name)

@@ -223,6 +223,41 @@ test_kernel_generations_rotate_and_large_ones_are_cleared() {
   [ "$(verdicts tcp 127.0.0.21 80 | awk '{ print $4 }')" = allow ] || fail "p1 not live after the large one"
 }
 
+# Over 65,536 single IPv4 addresses go to table4, a hash table of our own
+# in an array (netacl-api.h): every address in it is allowed, its
+# neighbours are not, inspect reads it back whole, and the kernel holds
+# less than twice the data.
+test_kernel_many_single_addresses_in_table4() {
+  need_kernel table4
+  # 70,000 loopback addresses, every other one: 127.1.0.0, .2, ...
+  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80"]\n    private: [loopback]\n' "$KT" > big.yaml
+  "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
+  load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
+  [ "$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/exact4" -j | jget /dev/stdin 'len(d)')" = 1 ] || fail "no generation"
+  # the first, an odd one, one inside, the last, one past it, another port
+  diff <(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.2.17.190 80  tcp 127.3.34.222 80  tcp 127.3.34.224 80  tcp 127.1.0.2 81) - <<'E' >&2 || fail "verdicts"
+tcp 127.1.0.0 80 allow
+tcp 127.1.0.1 80 deny
+tcp 127.2.17.190 80 allow
+tcp 127.3.34.222 80 allow
+tcp 127.3.34.224 80 deny
+tcp 127.1.0.2 81 deny
+E
+  "$NETACL" inspect --target "$KT" --json > k.json || return 1
+  python3 - big.json k.json "$KT" <<'P' || fail "inspect differs from the compiled file"
+import json, sys
+a = json.load(open(sys.argv[1]))["targets"][sys.argv[3]]["allow"]
+b = json.load(open(sys.argv[2]))["targets"][sys.argv[3]]["allow"]
+key = lambda e: (e["addr"], e["ports"], e["proto"])
+sys.exit(sorted(map(key, a)) != sorted(map(key, b)) or len(a) != 70000)
+P
+  local id mem
+  id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/table4" -j | jget /dev/stdin 'int.from_bytes(bytes(int(x, 16) for x in d[0]["value"]), "little")')
+  mem=$(bpftool map show id "$id" -j | jget /dev/stdin 'd["bytes_memlock"]')
+  [ "$mem" -le $((2 * 70000 * 8 + 65536)) ] || fail "table4 takes $mem bytes for 70,000 addresses"
+}
+
 test_kernel_failed_load_keeps_old_policy() {
   need_kernel failed
   policy "$KT" '"127.0.0.1:80"'
@@ -260,8 +295,8 @@ test_kernel_unload_leaves_nothing() {
   for f in "$dir"/*; do
     [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f")"
   done
-  # the 18 maps of netacl.bpf.c and a link per program
-  [ "$(ls "$dir" | tr '\n' ' ')" = "admit4 admit6 allow4 allow6 conf counters deny4 deny6 dns dnsev dnsorig events exact4 exact6 gen link_connect4 link_connect6 link_egress link_getpeername4 link_getpeername6 link_recvmsg4 link_recvmsg6 link_sendmsg4 link_sendmsg6 link_setsockopt link_sock_create listen meta ports " ] ||
+  # the 19 maps of netacl.bpf.c and a link per program
+  [ "$(ls "$dir" | tr '\n' ' ')" = "admit4 admit6 allow4 allow6 conf counters deny4 deny6 dns dnsev dnsorig events exact4 exact6 gen link_connect4 link_connect6 link_egress link_getpeername4 link_getpeername6 link_recvmsg4 link_recvmsg6 link_sendmsg4 link_sendmsg6 link_setsockopt link_sock_create listen meta ports table4 " ] ||
     fail "pins: $(ls "$dir" | tr '\n' ' ')"
   bpftool cgroup show "$CG2/$KCG" | grep -c netacl_ > n
   [ "$(cat n)" = 11 ] || fail "attached programs: $(cat n)"
