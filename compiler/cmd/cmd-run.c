@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h> /* clone_args, CLONE_INTO_CGROUP */
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,7 +77,8 @@ static int close_inherited(const int *keep, size_t nkeep)
 	return 0;
 }
 
-static void child(char **cmd, const char *cg, const sigset_t *mask, int report,
+/* The child, in cg already (born there), or (joined false) to join it. */
+static void child(char **cmd, const char *cg, bool joined, const sigset_t *mask, int report,
 		  const struct cli *c)
 {
 	char path[CG_FILE_MAX], pid[32];
@@ -85,13 +88,14 @@ static void child(char **cmd, const char *cg, const sigset_t *mask, int report,
 	/* join before exec: the command never runs outside the policy */
 	cgroup_file(cg, "cgroup.procs", path);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+	fd = joined ? -2 : open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1 || (fd >= 0 && write(fd, pid, strlen(pid)) < 0)) {
 		e.err = errno;
 		(void)!write(report, &e, sizeof(e));
 		_exit(EX_OSERR);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (close_inherited(c->keep_fds, c->nkeep_fds)) {
 		e = (struct child_error){ 3, errno };
 		(void)!write(report, &e, sizeof(e));
@@ -126,12 +130,36 @@ static int supervise(pid_t pid, const sigset_t *set)
 	return WIFSIGNALED(status) ? EX_SIGNAL_BASE + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+/* A child born in the cgroup (clone3 CLONE_INTO_CGROUP, Linux 5.7):
+ * moving a process into a cgroup waits for a grace period, 10 ms of a
+ * run.  -1 with errno ENOSYS, EINVAL or E2BIG: fork and join instead.
+ * The child only makes system calls until it execs (no malloc: the
+ * parent may have a DNS thread), as after fork. */
+static pid_t spawn_in(const char *cg)
+{
+	int fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				.cgroup = (__u64)fd };
+	pid_t pid;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	err = errno;
+	if (pid != 0)
+		close(fd);
+	errno = err;
+	return pid;
+}
+
 /* Start cmd in cg and wait for it: its exit status, or ours. */
 static int start(const struct cli *c, const char *cg, const sigset_t *set, const sigset_t *old)
 {
 	char **cmd = c->cmd;
 	struct child_error e;
 	int pipefd[2], status;
+	bool joined;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC)) {
@@ -139,13 +167,16 @@ static int start(const struct cli *c, const char *cg, const sigset_t *set, const
 		return EX_OSERR;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = spawn_in(cg);
+	joined = pid >= 0;
+	if (pid < 0 && (errno == ENOSYS || errno == EINVAL || errno == E2BIG))
+		pid = fork();
 	if (pid < 0) {
-		die_msg("fork: %s", strerror(errno));
+		die_msg("cannot start the command in %s: %s", cg, strerror(errno));
 		return EX_OSERR;
 	}
 	if (pid == 0)
-		child(cmd, cg, old, pipefd[1], c);
+		child(cmd, cg, joined, old, pipefd[1], c);
 	close(pipefd[1]);
 	ssize_t n = read(pipefd[0], &e, sizeof(e));
 	close(pipefd[0]);
