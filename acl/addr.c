@@ -157,9 +157,12 @@ int acl_cidr_parse(const char *s, size_t n, struct acl_cidr *out,
 		}
 	}
 	len = acl_width(fam);
-	if (slash && parse_len(slash + 1, n - an - 1, acl_width(fam), &len)) {
-		acl_errf(err, an + 1, "invalid prefix length '%.*s' (0-%u)",
-			 (int)(n - an - 1), slash + 1, acl_width(fam));
+	/* the length is what follows the slash (an no longer counts brackets) */
+	size_t ln = slash ? n - (size_t)(slash - s) - 1 : 0;
+
+	if (slash && parse_len(slash + 1, ln, acl_width(fam), &len)) {
+		acl_errf(err, (size_t)(slash - s) + 1, "invalid prefix length '%.*s' (0-%u)",
+			 (int)ln, slash + 1, acl_width(fam));
 		return -1;
 	}
 	out->family = (uint8_t)fam;

@@ -400,7 +400,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		fd[which[i]] = -1;
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && !err; i++)
-		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0)
+		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0 && !(p->legacy && PIN_OPTIONAL(which[i])))
 			err = fd[which[i]];
 	if (!err)
 		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);
@@ -427,7 +427,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 		if (!err)
 			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
 	}
-	if (!err)
+	if (!err && fd[PIN_TABLE4] >= 0)
 		err = read_table4(fd[PIN_TABLE4], on_allow, &b);
 	if (!err && b.t->allow_all)
 		err = read_private(&b, fd[PIN_DENY4], ACL_V4);

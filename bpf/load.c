@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -192,9 +193,9 @@ static int map_filled(enum bpf_map_type type, const char *name, const struct key
 #define TABLE_FROM 65536
 
 /* Put addr into chunk c; false when NETACL_PROBES slots are taken. */
-static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t set)
+static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t x, uint32_t set)
 {
-	uint32_t at = (addr * NETACL_HASH2) >> 20;
+	uint32_t at = (x * NETACL_HASH2) >> 20;
 
 	for (uint32_t i = 0; i < NETACL_PROBES; i++) {
 		struct netacl_single *e = &c->e[(at + i) & (NETACL_CHUNK - 1)];
@@ -207,48 +208,58 @@ static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t set)
 	return false;
 }
 
-/* The chunks of table4 for ks, n of them (and element 0), or NULL when
- * some address finds no slot in its first NETACL_PROBES. */
-static struct netacl_chunk *table_fill(const struct keys *ks, size_t n)
+/* The n chunks of table4 for ks (and element 0) with this seed, or false
+ * when some address finds no slot in its first NETACL_PROBES. */
+static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, uint32_t seed)
 {
-	struct netacl_chunk *c = malloc((n + 1) * sizeof(*c));
-
-	if (!c)
-		abort();
 	for (size_t i = 0; i <= n; i++) {
 		c[i].n = 0;
 		for (size_t k = 0; k < NETACL_CHUNK; k++)
 			c[i].e[k] = (struct netacl_single){ 0, NETACL_NO_SET };
 	}
 	c[0].n = (uint32_t)n;
+	c[0].seed = seed;
 	for (size_t i = 0; i < ks->n && n; i++) {
-		uint32_t be, addr;
+		uint32_t be, addr, x;
 		size_t k;
 
 		memcpy(&be, ks->k + i * ks->ksize, 4);
 		addr = ntohl(be);
-		k = 1 + (size_t)(((uint64_t)(uint32_t)(addr * NETACL_HASH1) * n) >> 32);
-		if (!table_put(&c[k], addr, ks->v[i])) {
-			free(c);
-			return NULL;
-		}
+		x = addr ^ seed;
+		k = 1 + (size_t)(((uint64_t)(uint32_t)(x * NETACL_HASH1) * n) >> 32);
+		if (!table_put(&c[k], addr, x, ks->v[i]))
+			return false;
 	}
-	return c;
+	return true;
 }
 
+static bool fault(const char *where);
+
 /* table4 of the single IPv4 addresses in ks, in one batch: at most 5/8
- * full, larger until every address is within its probes. */
+ * full, with a fresh seed or larger until every address is within its
+ * probes; -ENOSPC past twice the size (the caller uses exact4). */
 static int table4_new(const struct keys *ks)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
-	size_t n = ks->n ? (ks->n * 8 + 5 * NETACL_CHUNK - 1) / (5 * NETACL_CHUNK) : 0;
-	struct netacl_chunk *c;
-	uint32_t *keys;
+	size_t n0 = ks->n ? (ks->n * 8 + 5 * NETACL_CHUNK - 1) / (5 * NETACL_CHUNK) : 0, n = n0;
+	struct netacl_chunk *c = NULL;
+	uint32_t *keys, seed = 0;
 	__u32 count;
 	int fd, err = 0;
 
-	while (!(c = table_fill(ks, n)))
-		n += n / 8 + 1;
+	for (int tries = 0;; tries++) {
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = (uint32_t)time(NULL) * NETACL_HASH2 ^ (uint32_t)getpid();
+		c = acl_xrealloc(c, (n + 1) * sizeof(*c));
+		if (table_fill(ks, c, n, seed) && !(n && fault("table4-full")))
+			break;
+		if (tries % 4 == 3)
+			n += n / 8 + 1;
+		if (n > 2 * n0) {
+			free(c);
+			return -ENOSPC;
+		}
+	}
 	count = (__u32)(n + 1);
 	keys = malloc(count * sizeof(*keys));
 	if (!keys)
@@ -305,7 +316,14 @@ static void generation_close(struct generation *g)
 		g->fd[i] = -1;
 }
 
-static int generation_build(const struct allows *a, struct generation *g)
+/* legacy: for a target an older netacl loaded, whose programs know no
+ * table4 and read every deny entry as denied (pins.h). */
+static void keys_add_deny_cidr(const struct acl_cidr *c, void *arg)
+{
+	keys_push(arg, c, 1);
+}
+
+static int generation_build(const struct allows *a, struct generation *g, bool legacy)
 {
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
 	int err = 0;
@@ -318,18 +336,25 @@ static int generation_build(const struct allows *a, struct generation *g)
 		int *fd = g->fd;
 
 		acl_flat_cidrs(&a->flat[f], keys_add, &ak);
-		acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
+		if (legacy)
+			acl_set_to_cidrs(&a->deny[f], keys_add_deny_cidr, &deny);
+		else
+			acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		if (f == 0) { /* single IPv4 addresses: exact4, or many in table4 */
 			struct keys none = { .ksize = ak.exact.ksize };
-			bool many = ak.exact.n > TABLE_FROM;
+			bool many = !legacy && ak.exact.n > TABLE_FROM;
 
-			fd[PIN_TABLE4] = table4_new(many ? &ak.exact : &none);
+			fd[PIN_TABLE4] = legacy ? -2 : table4_new(many ? &ak.exact : &none);
+			if (fd[PIN_TABLE4] == -ENOSPC) { /* no table fits: the kernel's hash */
+				fd[PIN_TABLE4] = table4_new(&none);
+				many = false;
+			}
 			fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
 						    many ? &none : &ak.exact, 4);
 			if (fd[PIN_TABLE4] < 0) {
-				err = fd[PIN_TABLE4];
+				err = legacy ? 0 : fd[PIN_TABLE4];
 				fd[PIN_TABLE4] = -1;
 			}
 		} else {
@@ -400,6 +425,8 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 
 	for (int i = PIN_FIRST_GEN; i < NPINS; i++) {
 		w[i] = (struct slot_write){ fd[i], g ? g->fd[i] : -1, s, 0, 0, false };
+		if (fd[i] < 0) /* an older netacl's target: no such map */
+			continue;
 		w[i].started = pthread_create(&w[i].thread, NULL, slot_write, &w[i]) == 0;
 		if (!w[i].started)
 			slot_write(&w[i]); /* no thread: in line */
@@ -472,7 +499,7 @@ static int reload(struct load_req *r, struct pinned *p)
 			r->target, p->meta.cgroup, r->cgroup);
 		return EX_USAGE;
 	}
-	err = generation_build(r->a, &g);
+	err = generation_build(r->a, &g, p->legacy);
 	if (err)
 		return sys_bpf_error(err, EX_UNAVAILABLE, "cannot create the new maps");
 	memcpy(r->entries, g.entries, sizeof(r->entries));
@@ -644,7 +671,7 @@ static int fresh_load(struct load_req *r)
 	}
 	err = map_fds(f.skel, fd);
 	if (!err)
-		err = generation_build(r->a, &g);
+		err = generation_build(r->a, &g, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
 		err = generation_install(fd, 0, &g, r, r->cgroup_used);

@@ -87,10 +87,12 @@ struct netacl_key6 {
  * of our own in an array, 8 bytes a slot, at most 5/8 full, where the
  * kernel's preallocated hash takes 81 bytes an address.  A million are
  * 13 MiB, not 77, written in one batch of n + 1 elements, not a million
- * updates.  Element 0 holds n, the chunks; an address is in chunk
- * 1 + (addr * NETACL_HASH1 * n >> 32), from slot addr * NETACL_HASH2 >> 20
- * on, at most NETACL_PROBES slots on, wrapping in the chunk, before an
- * empty slot (set NETACL_NO_SET).  Addresses in host order. */
+ * updates.  Element 0 holds n, the chunks, and a seed drawn per load
+ * (names' answers cannot be made to pile up in a chunk); with
+ * x = addr ^ seed, an address is in chunk 1 + (x * NETACL_HASH1 * n >> 32),
+ * from slot x * NETACL_HASH2 >> 20 on, at most NETACL_PROBES slots on,
+ * wrapping in the chunk, before an empty slot (set NETACL_NO_SET).
+ * Addresses in host order. */
 #define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
 #define NETACL_PROBES 64
 #define NETACL_HASH1 0x9e3779b1u
@@ -104,7 +106,7 @@ struct netacl_single {
 
 struct netacl_chunk {
 	__u32 n;            /* element 0: the chunks */
-	__u32 pad;
+	__u32 seed;         /* element 0: the seed */
 	struct netacl_single e[NETACL_CHUNK];
 };
 

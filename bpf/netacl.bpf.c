@@ -258,16 +258,17 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 {
 	void *m = bpf_map_lookup_elem(&table4, &g);
 	struct netacl_chunk *ch;
-	__u32 zero = 0, c, at;
+	__u32 zero = 0, c, at, x;
 
 	ch = m ? bpf_map_lookup_elem(m, &zero) : 0;
 	if (!ch || ch->n == 0)
 		return -2;
-	c = 1 + (__u32)(((__u64)(__u32)(addr * NETACL_HASH1) * ch->n) >> 32);
+	x = addr ^ ch->seed;
+	c = 1 + (__u32)(((__u64)(__u32)(x * NETACL_HASH1) * ch->n) >> 32);
 	ch = bpf_map_lookup_elem(m, &c);
 	if (!ch)
 		return -1;
-	at = (addr * NETACL_HASH2) >> 20;
+	at = (x * NETACL_HASH2) >> 20;
 	for (int i = 0; i < NETACL_PROBES; i++) {
 		struct netacl_single *e = &ch->e[(at + i) & (NETACL_CHUNK - 1)];
 

@@ -47,7 +47,9 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 	for (int i = 0; i < NPINS && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
 		p->fd[i] = bpf_obj_get(path);
-		if (p->fd[i] < 0)
+		if (p->fd[i] < 0 && errno == ENOENT && PIN_OPTIONAL(i))
+			p->legacy = true;
+		else if (p->fd[i] < 0)
 			err = -errno;
 	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_GEN], &zero, &p->gen))
@@ -108,6 +110,8 @@ int pinned_inner(const struct pinned *p, int which)
 	uint32_t id;
 	int fd;
 
+	if (p->fd[which] < 0)
+		return -ENOENT;
 	if (bpf_map_lookup_elem(p->fd[which], &p->gen, &id))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(id);

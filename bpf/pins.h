@@ -22,6 +22,8 @@ enum {
 };
 #define PIN_FIRST_GEN PIN_ALLOW4
 extern const char *const pin_names[NPINS];
+/* A pin a target loaded by an older netacl lacks (bpf/pins.c, legacy). */
+#define PIN_OPTIONAL(i) ((i) == PIN_TABLE4)
 
 /* Every program of netacl.bpf.c is attached to the cgroup by a bpf_link
  * pinned as LINK_PREFIX and the program's name less "netacl_"
@@ -33,6 +35,8 @@ struct pinned {
 	int fd[NPINS];
 	uint32_t gen;              /* the live generation */
 	uint32_t slots;            /* NETACL_SLOTS; 2 when loaded by an older netacl */
+	bool legacy;               /* loaded by netacl before table4: no table4 pin, its
+				    * programs read every deny entry as denied */
 	struct netacl_conf conf;   /* conf[gen] */
 	struct netacl_meta meta;   /* meta[gen] */
 };

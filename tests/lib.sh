@@ -19,6 +19,7 @@ expect_rc() { [ "$rc" -eq "$1" ] || fail "exit status $rc, want $1"; }
 expect_out() { grep -qF -- "$1" "$T/out" || fail "stdout lacks: $1"; }
 expect_err() { grep -qF -- "$1" "$T/err" || fail "stderr lacks: $1"; }
 no_out() { ! grep -qF -- "$1" "$T/out" || fail "stdout has: $1"; }
+no_err() { ! grep -qF -- "$1" "$T/err" || fail "stderr has: $1"; }
 skip() { echo "    skipped: $*" >&2; exit 77; }
 # A test that needs the kernel says so first: with NETACL_REQUIRE_BPF=1
 # the runner counts its skip as a failure.

@@ -566,11 +566,7 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
 
 	if (j->skip || !welcome(j, T_STR))
 		return go(j);
-	/* a string stored whole must hold no NUL; addresses, ports and
-	 * protocols are parsed by length and refuse one */
-	if (!(l->kind == LIST && key_at(&j->st[j->depth - 1])->field == F_PORTS) &&
-	    !(l->kind != LIST && (key_at(l)->field == F_ADDR || key_at(l)->field == F_PROTO)) &&
-	    has_nul(j, us, n))
+	if (has_nul(j, us, n)) /* refused as such, not as what precedes it */
 		return go(j);
 	if (l->kind == LIST)
 		list_str(j, key_at(&j->st[j->depth - 1])->field, s, n);
@@ -924,7 +920,7 @@ int json_reader_end(struct json_reader *r)
 		j->errors++;
 	}
 	if (!j->errors) {
-		qsort(j->tpos, j->m->n, sizeof(*j->tpos), pos_cmp);
+		acl_sort(j->tpos, j->m->n, sizeof(*j->tpos), pos_cmp);
 		duplicate_targets(j);
 		model_sort_targets(j->m);
 	}

@@ -101,6 +101,10 @@ test_json_errors_have_line_and_column() {
   [ "$(grep -c error: "$T/err")" = 1 ] || fail "an unknown key's value was read: $(cat "$T/err")"
   sed 's|"via": \["|"via": ["a\\u0000|' c.json > e4.json
   run "$NETACL" diff e4.json e4.json; expect_rc 65 && expect_err 'holds \u0000' || return 1
+  sed 's|"addr": "93.184.216.40/32"|"addr": "93.184.216.40/32\\u0000x"|' c.json > e4b.json
+  run "$NETACL" diff e4b.json e4b.json; expect_rc 65 && expect_err 'holds \u0000' || return 1
+  printf '{"schema": 1, "targets": {}}' > e4c.json   # no targets: nothing to sort (UBSan)
+  run "$NETACL" diff e4c.json e4c.json; expect_rc 0 || return 1
   python3 -c 'import sys; t = open(sys.argv[1]).read(); i = t.index("\"demo/fetch\""); k = t.rindex("\n  }"); print(t[:k] + ",\n    " + t[i:k] + t[k:])' c.json > e5.json
   run "$NETACL" diff e5.json e5.json; expect_rc 65 && expect_err "duplicate target 'demo/fetch'" || return 1
   head -c 300 c.json > e6.json

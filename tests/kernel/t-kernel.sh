@@ -256,6 +256,40 @@ P
   id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/table4" -j | jget /dev/stdin 'int.from_bytes(bytes(int(x, 16) for x in d[0]["value"]), "little")')
   mem=$(bpftool map show id "$id" -j | jget /dev/stdin 'd["bytes_memlock"]')
   [ "$mem" -le $((2 * 70000 * 8 + 65536)) ] || fail "table4 takes $mem bytes for 70,000 addresses"
+  # no table that fits (never with a fresh seed each try): the kernel's hash
+  NETACL_TEST_FAULT=table4-full load_ok big.json --target "$KT" || return 1
+  [ "$(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.3.34.222 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow" ] ||
+    fail "verdicts from the kernel's hash"
+  local g; g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
+  id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/exact4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]")
+  [ "$(bpftool map show id "$id" -j | jget /dev/stdin 'd["max_entries"]')" = 70000 ] || fail "exact4 does not hold the addresses"
+  "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
+}
+
+# A target loaded by netacl before table4 has no table4 pin: it is still
+# a target (not an incomplete one to repair, which detached its programs
+# while the new ones loaded), and its reloads keep to the maps it has.
+# An older netacl's target is made here by removing that pin.
+test_kernel_target_without_table4_reloads_in_place() {
+  need_kernel legacy
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
+  load_ok p.yaml --target "$KT" --cgroup "$KCG" --offline || return 1
+  rm "$NETACL_PIN_ROOT/$KT/table4"
+  probe --loop 100 --stop stop tcp 127.0.0.2 80 > counts &
+  local pid=$!
+  load_ok p.yaml --target "$KT" --offline || { touch stop; return 1; }
+  touch stop; wait $pid
+  no_err "repaired" || return 1
+  grep -q "allow=0 " counts || fail "denied address allowed during the reload: $(cat counts)"
+  diff <(verdicts tcp 127.0.0.1 80  tcp 127.0.0.2 80  tcp 127.0.0.2 443  tcp6 ::1 443) - <<'E' >&2 || fail "verdicts"
+tcp 127.0.0.1 80 allow
+tcp 127.0.0.2 80 deny
+tcp 127.0.0.2 443 allow
+tcp6 ::1 443 allow
+E
+  [ ! -e "$NETACL_PIN_ROOT/$KT/table4" ] || fail "a table4 pin appeared"
+  run "$NETACL" inspect --target "$KT"; expect_rc 0 && expect_out "private ::1/128" || return 1
+  run "$NETACL" status; expect_rc 0 && no_err "not a complete"
 }
 
 test_kernel_failed_load_keeps_old_policy() {

@@ -300,3 +300,18 @@ Test(set, random_million_normalises_consistently)
 		cr_assert(s.iv[i].lo > s.iv[i - 1].hi + 1, "sorted, disjoint, not adjacent");
 	acl_set_free(&s);
 }
+
+/* A bracketed IPv6 address with a length: the length is what follows the
+ * slash (it was read two bytes too far, past the end of the text). */
+Test(addr, bracketed_address_with_a_length)
+{
+	struct acl_cidr c;
+	struct acl_err e;
+	char buf[16];
+
+	memcpy(buf, "[::1]/128xx", 11); /* no NUL right after the text */
+	cr_assert_eq(acl_cidr_parse(buf, 9, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c.len, 128);
+	cr_assert_eq(acl_cidr_parse("[::1]/129", 9, &c, &e), -1);
+	cr_assert(strstr(e.msg, "'129'"), "%s", e.msg);
+}
