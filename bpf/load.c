@@ -235,13 +235,13 @@ static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, 
 
 static bool fault(const char *where);
 
-/* table4 of the single IPv4 addresses in ks, in one batch: at most 5/8
+/* table4 of the single IPv4 addresses in ks, in one batch: at most 3/4
  * full, with a fresh seed or larger until every address is within its
  * probes; -ENOSPC past twice the size (the caller uses exact4). */
 static int table4_new(const struct keys *ks)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
-	size_t n0 = ks->n ? (ks->n * 8 + 5 * NETACL_CHUNK - 1) / (5 * NETACL_CHUNK) : 0, n = n0;
+	size_t n0 = ks->n ? (ks->n * 4 + 3 * NETACL_CHUNK - 1) / (3 * NETACL_CHUNK) : 0, n = n0;
 	struct netacl_chunk *c = NULL;
 	uint32_t *keys, seed = 0;
 	__u32 count;
@@ -305,6 +305,7 @@ static int ports_new(const struct acl_psets *sets)
 struct generation {
 	int fd[NPINS]; /* PIN_FIRST_GEN.. */
 	uint32_t entries[2];
+	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
 static void generation_close(struct generation *g)
@@ -328,6 +329,7 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
 	int err = 0;
 
+	g->table4 = false;
 	for (int i = 0; i < NPINS; i++)
 		g->fd[i] = -1;
 	for (int f = 0; f < 2 && !err; f++) {
@@ -351,6 +353,7 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 				fd[PIN_TABLE4] = table4_new(&none);
 				many = false;
 			}
+			g->table4 = many;
 			fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
 						    many ? &none : &ak.exact, 4);
 			if (fd[PIN_TABLE4] < 0) {
@@ -447,7 +450,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
-			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0),
+			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
 	struct netacl_meta meta = {

@@ -84,9 +84,9 @@ struct netacl_key6 {
 
 /* table4[g]: a generation's single IPv4 addresses when there are more
  * than 65,536 (exact4 then stays empty; else table4 does): a hash table
- * of our own in an array, 8 bytes a slot, at most 5/8 full, where the
+ * of our own in an array, 8 bytes a slot, at most 3/4 full, where the
  * kernel's preallocated hash takes 81 bytes an address.  A million are
- * 13 MiB, not 77, written in one batch of n + 1 elements, not a million
+ * 11 MiB, not 77, written in one batch of n + 1 elements, not a million
  * updates.  Element 0 holds n, the chunks, and a seed drawn per load
  * (names' answers cannot be made to pile up in a chunk); with
  * x = addr ^ seed, an address is in chunk 1 + (x * NETACL_HASH1 * n >> 32),
@@ -94,7 +94,7 @@ struct netacl_key6 {
  * wrapping in the chunk, before an empty slot (set NETACL_NO_SET).
  * Addresses in host order. */
 #define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
-#define NETACL_PROBES 64
+#define NETACL_PROBES 128
 #define NETACL_HASH1 0x9e3779b1u
 #define NETACL_HASH2 0x85ebca77u
 #define NETACL_NO_SET 0xffffffffu
@@ -120,6 +120,7 @@ enum {
 	NETACL_AUDIT = 1 << 1,     /* allow everything, report would-be denials */
 	NETACL_ALLOW_PING = 1 << 2, /* ICMP datagram ("ping") sockets may be created */
 	NETACL_DNS_ADMIT = 1 << 3, /* capture DNS to the forwarder; admitN counts */
+	NETACL_TABLE4 = 1 << 4,    /* table4 holds the single IPv4 addresses */
 };
 
 #define NETACL_NO_STAR 0xffffffffu

@@ -283,17 +283,18 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 /* The port set of the address, in *set; 0 if none.  Each lookup names
  * its map itself, so the verifier inlines the generation's array-of-maps
  * lookup; the trie is not asked when the single addresses answered. */
-static __always_inline int set_of(struct query *q, __u32 *set)
+static __always_inline int set_of(struct query *q, const struct netacl_conf *c, __u32 *set)
 {
 	void *m;
 	__u32 *s = 0;
 
 	if (q->v4) {
 		__u32 a;
-		int r;
+		int r = -2;
 
 		__builtin_memcpy(&a, q->k4.addr, 4);
-		r = netacl_table4(q->g, bpf_ntohl(a));
+		if (c->flags & NETACL_TABLE4)
+			r = netacl_table4(q->g, bpf_ntohl(a));
 		if (r >= 0) {
 			*set = (__u32)r;
 			return 1;
@@ -336,7 +337,7 @@ static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 
 	if (!c)
 		return 0; /* never loaded: fail closed */
-	if (set_of(q, &set) && port_ok(q, set))
+	if (set_of(q, c, &set) && port_ok(q, set))
 		return 1;
 	if (admitted(q, c))
 		return 1;

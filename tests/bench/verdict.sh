@@ -76,7 +76,7 @@ while IFS='|' read -r what tgt type addr; do
   worst=$(awk -v w="$worst" -v r="$ratio" 'BEGIN { print (r > w ? r : w) }')
   printf '%-44s %8d %8d %6s\n' "$what" "$a" "$f" "$ratio"
 done <<'PATHS'
-v4 exact, allowed (a hash of 1M)|paths|connect4|127.0.0.2
+v4 exact, allowed (1M addresses: table4)|paths|connect4|127.0.0.2
 v4 prefix, allowed (trie)|paths|connect4|127.0.1.5
 v4 denied|paths|connect4|127.0.0.3
 v6 exact, allowed|paths|connect6|::1
