@@ -432,16 +432,11 @@ static acl_u128 rnd(int family, unsigned *seed)
 	return family == ACL_V4 ? v & 0xffffffff : v;
 }
 
-/* The table less exemptions, as LPM entries, agrees with the set at
- * every edge of every entry and at random addresses, in at most max
- * entries. */
-static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t max_entries)
+/* The table less the exemptions priv (row names or CIDRs). */
+static void denied_set(int family, const char *const *priv, size_t npriv, struct acl_set *d)
 {
 	struct acl_cidr cidrs[8];
 	struct acl_private p = { .cidrs = cidrs };
-	struct acl_set d;
-	struct lpm *l = calloc(1, sizeof(*l));
-	unsigned seed = 1;
 
 	for (size_t i = 0; i < npriv; i++) {
 		int row = acl_sp_lookup(priv[i]);
@@ -452,7 +447,19 @@ static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t
 		else
 			cr_assert_eq(acl_cidr_parse(priv[i], strlen(priv[i]), &cidrs[p.n++], &e), 0);
 	}
-	acl_sp_denied_set(family, &p, &d);
+	acl_sp_denied_set(family, &p, d);
+}
+
+/* The table less exemptions, as LPM entries, agrees with the set at
+ * every edge of every entry and at random addresses, in at most max
+ * entries. */
+static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t max_entries)
+{
+	struct acl_set d;
+	struct lpm *l = calloc(1, sizeof(*l));
+	unsigned seed = 1;
+
+	denied_set(family, priv, npriv, &d);
 	acl_set_to_lpm(&d, lpm_push, l);
 	cr_assert_leq(l->n, max_entries, "%zu entries", l->n);
 	for (size_t i = 0; i < l->n; i++) {
@@ -474,22 +481,11 @@ static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t
 
 static size_t lpm_count(int family, const char *const *priv, size_t npriv)
 {
-	struct acl_cidr cidrs[8];
-	struct acl_private p = { .cidrs = cidrs };
 	struct acl_set d;
 	struct lpm *l = calloc(1, sizeof(*l));
 	size_t n;
 
-	for (size_t i = 0; i < npriv; i++) {
-		int row = acl_sp_lookup(priv[i]);
-		struct acl_err e;
-
-		if (row != ACL_SP_NONE)
-			p.rows |= 1u << row;
-		else
-			cr_assert_eq(acl_cidr_parse(priv[i], strlen(priv[i]), &cidrs[p.n++], &e), 0);
-	}
-	acl_sp_denied_set(family, &p, &d);
+	denied_set(family, priv, npriv, &d);
 	acl_set_to_lpm(&d, lpm_push, l);
 	n = l->n;
 	acl_set_free(&d);
