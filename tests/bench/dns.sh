@@ -56,7 +56,7 @@ adns_sends() { # SERVER NAMES QUERIES
   command -v strace >/dev/null || { echo "  (adnshost's resends: strace not installed)"; return; }
   local sent=0 n
   for t in a aaaa; do
-    strace -f -c -e trace=sendto -o "$tmp/adns.st" adnshost --asynch --config "nameserver $1" -t $t --pipe < "$2" > /dev/null 2>&1
+    strace -f -c -e trace=sendto -o "$tmp/adns.st" adnshost --asynch --config "nameserver $1" -t $t --pipe < "$2" > /dev/null 2>&1 || true
     n=$(awk '$NF == "sendto" { print $4 }' "$tmp/adns.st"); sent=$((sent + ${n:-0}))
   done
   echo "  a second run, under strace: adnshost sent $sent datagrams for $3 queries, $((sent - $3)) of them resends after its 2 s timeout"
