@@ -23,6 +23,8 @@ enum {
 	OPT_WATCH = 1 << 8,
 	OPT_KEEP_FD = 1 << 9,
 	OPT_DNS = 1 << 10,   /* live DNS: TTLs and caps of admissions */
+	OPT_DIGEST = 1 << 11, /* compile --digest */
+	OPT_EXPECT = 1 << 12, /* load, run: --expect-digest */
 };
 
 /* Admissions of live DNS (netacl(8), LIVE DNS). */
@@ -45,6 +47,8 @@ struct cli {
 	int keep_fds[CLI_MAX_KEEP_FDS]; /* run --keep-fd */
 	size_t nkeep_fds;
 	struct cli_dns dns;
+	bool digest;         /* compile --digest: write OUTPUT.sha256 too */
+	const char *expect_digest; /* --expect-digest HEX|FILE */
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */

@@ -34,8 +34,8 @@
 #include "compiler/exits.h"
 
 static const char usage[] =
-	"netacl run (POLICY|JSON) --target NAME [--audit] [--keep-fd N]... [resolution options]\n"
-	"       [live DNS options]\n"
+	"netacl run (POLICY|JSON) --target NAME [--audit] [--keep-fd N]... [--expect-digest HEX|FILE]\n"
+	"       [resolution options] [live DNS options]\n"
 	"       -- COMMAND [ARG...]";
 
 /* What the child reports through the close-on-exec pipe when it fails. */
@@ -240,7 +240,8 @@ static int run(struct cli *c)
 	char name[512];
 	struct model m;
 	struct enforce e = { .file = c->args[0], .target = c->targets[0], .name = name,
-			     .audit = c->audit, .transient = true, .ro = &c->ro, .keep = &m };
+			     .audit = c->audit, .transient = true, .ro = &c->ro, .keep = &m,
+			     .expect_digest = c->expect_digest };
 	struct dns_serve *dns = NULL;
 	const struct m_target *t;
 	sigset_t set, old;
@@ -278,7 +279,7 @@ static int run(struct cli *c)
 int cmd_run(int argc, char **argv)
 {
 	struct cli c;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT | OPT_KEEP_FD | OPT_DNS,
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_AUDIT | OPT_KEEP_FD | OPT_DNS | OPT_EXPECT,
 			   usage, &c);
 
 	if (!rc && c.nargs != 1)

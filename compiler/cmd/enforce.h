@@ -18,6 +18,7 @@ struct enforce {
 	bool audit;
 	bool transient;       /* run: a fresh load on netacl/NAME, whatever the policy says */
 	const struct resolve_opts *ro;
+	const char *expect_digest; /* --expect-digest: HEX, or a sha256sum FILE */
 	struct model *keep;   /* where the compiled model stays (run's forwarder
 				 reads it); NULL: freed */
 	char cgroup_used[4096]; /* out */

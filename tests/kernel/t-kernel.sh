@@ -292,6 +292,26 @@ E
   run "$NETACL" status; expect_rc 0 && no_err "not a complete"
 }
 
+# compile --digest writes FILE.sha256; load --expect-digest loads only
+# that file, else nothing (the old policy stays), and status shows it.
+test_kernel_expect_digest_loads_only_what_ci_compiled() {
+  need_kernel digest
+  policy "$KT" '"127.0.0.1:80"'
+  run "$NETACL" compile "$KT.yaml" --offline -o c.json --digest; expect_rc 0 || return 1
+  sha256sum -c c.json.sha256 >/dev/null || fail "sha256sum -c disagrees"
+  load_ok c.json --target "$KT" --cgroup "$KCG" --expect-digest c.json.sha256 || return 1
+  run "$NETACL" status; expect_out "$(cut -c1-12 c.json.sha256)" || return 1
+  sed 's/127.0.0.1/127.0.0.9/' c.json > c2.json
+  run "$NETACL" load c2.json --target "$KT" --expect-digest c.json.sha256
+  expect_rc 65 && expect_err "nothing was loaded" || return 1
+  run "$NETACL" load c2.json --target "$KT" --expect-digest "$(cut -c1-64 c.json.sha256)"; expect_rc 65 || return 1
+  [ "$(verdicts tcp 127.0.0.1 80  tcp 127.0.0.9 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny" ] ||
+    fail "a refused file changed the policy"
+  run "$NETACL" load c.json --target "$KT" --expect-digest nothex; expect_rc 64 || return 1
+  printf 'not a digest\n' > bad.sha256
+  run "$NETACL" load c.json --target "$KT" --expect-digest bad.sha256; expect_rc 65 || return 1
+}
+
 test_kernel_failed_load_keeps_old_policy() {
   need_kernel failed
   policy "$KT" '"127.0.0.1:80"'
