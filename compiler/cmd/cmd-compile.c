@@ -7,6 +7,7 @@
 
 #include "compiler/cmd/cli.h"
 #include "compiler/cmd/verbs.h"
+#include "compiler/digest.h"
 #include "compiler/model/json.h"
 #include "compiler/cmd/input.h"
 
@@ -30,9 +31,8 @@ static int write_digest(const char *file, const char *json)
 	EVP_DigestUpdate(md, "\n", 1);
 	EVP_DigestFinal_ex(md, d, &n);
 	EVP_MD_CTX_free(md);
-	for (int i = 0; i < 32; i++)
-		snprintf(line + 2 * i, 3, "%02x", d[i]);
-	snprintf(line + 64, sizeof(line) - 64, "  %s", base ? base + 1 : file);
+	digest_hex(d, line);
+	snprintf(line + DIGEST_HEX, sizeof(line) - DIGEST_HEX, "  %s", base ? base + 1 : file);
 	snprintf(path, sizeof(path), "%s.sha256", file);
 	return cli_write_output(path, line);
 }

@@ -12,6 +12,7 @@
 #include "compiler/cmd/cli.h"
 #include "compiler/cmd/verbs.h"
 #include "compiler/diag.h"
+#include "compiler/digest.h"
 #include "compiler/model/jsonw.h"
 
 static const char usage[] = "netacl status [--json]";
@@ -21,12 +22,6 @@ struct status {
 	struct jw w;  /* the "targets" array, with --json */
 	int rows;
 };
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
 
 static void iso_time(uint64_t t, char out[32])
 {
@@ -148,7 +143,7 @@ static int one(const char *dir, void *arg)
 	ok = attach_ok(&p, why, sizeof(why));
 	events_clear_stale(&p);
 	pinned_counters(&p, n);
-	hex(p.meta.digest, 32, digest);
+	digest_hex(p.meta.digest, digest);
 	iso_time(p.meta.loaded_at, when);
 	mode = p.conf.flags & NETACL_AUDIT ? "audit" : "enforce";
 	if (s->json) {

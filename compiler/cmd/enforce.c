@@ -13,6 +13,7 @@
 #include "bpf/sys.h"
 #include "compiler/cmd/input.h"
 #include "compiler/diag.h"
+#include "compiler/digest.h"
 #include "compiler/files.h"
 
 /* "netacl/<target>" with '/' as '-': where a target without a cgroup goes. */
@@ -54,55 +55,37 @@ static int cgroup_of(const struct enforce *e, const struct m_target *t, struct l
 	return rc;
 }
 
-/* --expect-digest: 64 hex digits, or a file whose first word they are
- * (what sha256sum and compile --digest write).  0 or an exit status. */
+/* --expect-digest: 64 hex digits, or a file that starts with them (what
+ * sha256sum and compile --digest write).  0 or an exit status. */
 static int expected_digest(const char *arg, uint8_t out[32])
 {
-	char hex[65] = { 0 };
+	char *text;
 	size_t len;
+	bool ok;
 
-	if (strlen(arg) == 64 && strspn(arg, "0123456789abcdefABCDEF") == 64) {
-		memcpy(hex, arg, 64);
-	} else {
-		char *text = files_read(arg, &len);
-
-		if (!text) {
-			die_msg("--expect-digest: neither 64 hex digits nor a readable file: %s: %s", arg,
-				files_strerror(errno));
-			return EX_USAGE;
-		}
-		if (len >= 64 && strspn(text, "0123456789abcdefABCDEF") == 64 &&
-		    (len == 64 || strchr(" \t\n", text[64])))
-			memcpy(hex, text, 64);
-		free(text);
-		if (!hex[0]) {
-			die_msg("--expect-digest: %s does not start with a SHA-256 (64 hex digits)", arg);
-			return EX_DATAERR;
-		}
+	if (digest_parse(arg, out))
+		return 0;
+	text = files_read(arg, &len);
+	if (!text) {
+		die_msg("--expect-digest: neither 64 hex digits nor a readable file: %s: %s", arg,
+			files_strerror(errno));
+		return EX_USAGE;
 	}
-	for (int i = 0; i < 32; i++)
-		sscanf(hex + 2 * i, "%2hhx", &out[i]);
+	ok = digest_parse(text, out);
+	free(text);
+	if (!ok) {
+		die_msg("--expect-digest: %s does not start with a SHA-256 (64 hex digits)", arg);
+		return EX_DATAERR;
+	}
 	return 0;
 }
 
-static void digest_hex(const uint8_t d[32], char out[65])
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 /* The file read must be the one expected: nothing is loaded otherwise. */
-static int check_digest(const struct enforce *e, const uint8_t got[32])
+static int check_digest(const struct enforce *e, const uint8_t want[32], const uint8_t got[32])
 {
-	uint8_t want[32];
-	char g[65], w[65];
-	int rc;
+	char g[DIGEST_HEX + 1], w[DIGEST_HEX + 1];
 
-	if (!e->expect_digest)
-		return 0;
-	if ((rc = expected_digest(e->expect_digest, want)) != 0)
-		return rc;
-	if (memcmp(want, got, 32) == 0)
+	if (!e->expect_digest || memcmp(want, got, 32) == 0)
 		return 0;
 	digest_hex(got, g);
 	digest_hex(want, w);
@@ -121,15 +104,19 @@ int enforce_file(struct enforce *e)
 		.a = &a,
 	};
 	char path[PATH_MAX], dpath[PATH_MAX];
+	uint8_t want[32];
 	bool reloaded = false;
 	int rc = sys_check_privileges();
 
+	/* a bad --expect-digest is found before any file is read or resolved */
+	if (!rc && e->expect_digest)
+		rc = expected_digest(e->expect_digest, want);
 	if (rc)
 		return rc;
 	model_init(m);
 	rc = enforce_compile(e->file, &e->target, 1, e->ro, m, r.digest);
 	if (!rc)
-		rc = check_digest(e, r.digest);
+		rc = check_digest(e, want, r.digest);
 	const struct m_target *t = rc ? NULL : model_find(m, e->target);
 	if (!rc)
 		rc = cgroup_of(e, t, &r, path, dpath);
