@@ -179,6 +179,14 @@ static __always_inline __u32 live_gen(void)
 	return g && *g < NETACL_SLOTS ? *g : 0;
 }
 
+/* The live generation's conf (0 before the first load). */
+static __always_inline struct netacl_conf *live_conf(void)
+{
+	__u32 k = live_gen();
+
+	return bpf_map_lookup_elem(&conf, &k);
+}
+
 /* One connect or send: the address as a 4-byte or 16-byte key. */
 struct query {
 	__u32 g;
@@ -280,12 +288,18 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 	return -1;
 }
 
-/* The port set of the address, in *set; 0 if none.  Each lookup names
- * its map itself, so the verifier inlines the generation's array-of-maps
- * lookup; the trie is not asked when the single addresses answered. */
+/* map[g](key): the generation's inner map, asked; 0 without one.  The
+ * outer map is named here, so the verifier inlines its lookup. */
+#define GEN_LOOKUP(map, key)                                              \
+	({                                                                \
+		void *m_ = bpf_map_lookup_elem(&map, &q->g);              \
+		m_ ? bpf_map_lookup_elem(m_, key) : 0;                    \
+	})
+
+/* The port set of the address, in *set; 0 if none.  The trie is not
+ * asked when the single addresses answered. */
 static __always_inline int set_of(struct query *q, const struct netacl_conf *c, __u32 *set)
 {
-	void *m;
 	__u32 *s = 0;
 
 	if (q->v4) {
@@ -299,21 +313,14 @@ static __always_inline int set_of(struct query *q, const struct netacl_conf *c, 
 			*set = (__u32)r;
 			return 1;
 		}
-		if (r == -2) {
-			m = bpf_map_lookup_elem(&exact4, &q->g);
-			s = m ? bpf_map_lookup_elem(m, q->k4.addr) : 0;
-		}
-		if (!s) {
-			m = bpf_map_lookup_elem(&allow4, &q->g);
-			s = m ? bpf_map_lookup_elem(m, &q->k4) : 0;
-		}
+		if (r == -2)
+			s = GEN_LOOKUP(exact4, q->k4.addr);
+		if (!s)
+			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
-		m = bpf_map_lookup_elem(&exact6, &q->g);
-		s = m ? bpf_map_lookup_elem(m, q->k6.addr) : 0;
-		if (!s) {
-			m = bpf_map_lookup_elem(&allow6, &q->g);
-			s = m ? bpf_map_lookup_elem(m, &q->k6) : 0;
-		}
+		s = GEN_LOOKUP(exact6, q->k6.addr);
+		if (!s)
+			s = GEN_LOOKUP(allow6, &q->k6);
 	}
 	if (!s)
 		return 0;
@@ -390,8 +397,7 @@ static __always_inline void report_query(struct query *q, __u8 verdict)
  * allowed, audited (allowed and reported) or denied (reported). */
 static __always_inline int verdict_other(int ok, struct netacl_event *t)
 {
-	__u32 zero = 0, k = live_gen();
-	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+	struct netacl_conf *c = live_conf();
 
 	if (ok)
 		return 1;
@@ -465,8 +471,8 @@ enum { DNS_PASS = -1 }; /* not DNS: judge the address as usual */
 
 static __always_inline struct netacl_dns *dns_served(void)
 {
-	__u32 zero = 0, k = live_gen();
-	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+	__u32 zero = 0;
+	struct netacl_conf *c = live_conf();
 
 	if (!c || !(c->flags & NETACL_DNS_ADMIT))
 		return 0;
@@ -746,8 +752,7 @@ int netacl_getpeername6(struct bpf_sock_addr *ctx)
 
 static __always_inline int socket_ok(const struct bpf_sock *sk)
 {
-	__u32 zero = 0, k = live_gen();
-	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &k);
+	struct netacl_conf *c = live_conf();
 
 	if (sk->type == SOCK_STREAM)
 		return sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP;
