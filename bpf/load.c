@@ -109,20 +109,44 @@ struct fill {
 	bool started;
 };
 
+/* n keys and values into fd: one batch, or one at a time on kernels
+ * without batch operations.  0 or -errno. */
+static int update_all(int fd, const void *keys, size_t ksize, const void *vals, size_t vsize,
+		      size_t n)
+{
+	__u32 count = (__u32)n;
+
+	if (!n || bpf_map_update_batch(fd, keys, vals, &count, NULL) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksize,
+					(const char *)vals + i * vsize, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* Elements 0..n-1 of the array map fd. */
+static int array_fill(int fd, const void *vals, size_t vsize, size_t n)
+{
+	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys));
+	int err;
+
+	if (!keys)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (uint32_t)i;
+	err = update_all(fd, keys, sizeof(*keys), vals, vsize, n);
+	free(keys);
+	return err;
+}
+
 static void *fill_range(void *arg)
 {
 	struct fill *f = arg;
 	const struct keys *ks = f->ks;
-	__u32 count = (__u32)(f->to - f->from);
 
-	if (count && bpf_map_update_batch(f->fd, ks->k + f->from * ks->ksize,
-					  f->vals + f->from * f->vsize, &count, NULL) != 0) {
-		/* kernels without batch support: one at a time */
-		for (size_t i = f->from; i < f->to && !f->err; i++)
-			if (bpf_map_update_elem(f->fd, ks->k + i * ks->ksize, f->vals + i * f->vsize,
-						BPF_ANY))
-				f->err = -errno;
-	}
+	f->err = update_all(f->fd, ks->k + f->from * ks->ksize, ks->ksize,
+			    f->vals + f->from * f->vsize, f->vsize, f->to - f->from);
 	return NULL;
 }
 
@@ -243,9 +267,8 @@ static int table4_new(const struct keys *ks)
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 	size_t n0 = ks->n ? (ks->n * 4 + 3 * NETACL_CHUNK - 1) / (3 * NETACL_CHUNK) : 0, n = n0;
 	struct netacl_chunk *c = NULL;
-	uint32_t *keys, seed = 0;
-	__u32 count;
-	int fd, err = 0;
+	uint32_t seed = 0;
+	int fd, err;
 
 	for (int tries = 0;; tries++) {
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
@@ -260,21 +283,9 @@ static int table4_new(const struct keys *ks)
 			return -ENOSPC;
 		}
 	}
-	count = (__u32)(n + 1);
-	keys = malloc(count * sizeof(*keys));
-	if (!keys)
-		abort();
-	for (size_t i = 0; i <= n; i++)
-		keys[i] = (uint32_t)i;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "table4", 4, sizeof(*c), count, &o);
-	if (fd < 0)
-		err = -errno;
-	else if (bpf_map_update_batch(fd, keys, c, &count, NULL) != 0)
-		for (size_t i = 0; i <= n && !err; i++) /* kernels without batches */
-			if (bpf_map_update_elem(fd, &keys[i], &c[i], BPF_ANY))
-				err = -errno;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "table4", 4, sizeof(*c), (__u32)(n + 1), &o);
+	err = fd < 0 ? -errno : array_fill(fd, c, sizeof(*c), n + 1);
 	free(c);
-	free(keys);
 	if (err && fd >= 0)
 		close(fd);
 	return err ? err : fd;
@@ -284,19 +295,12 @@ static int ports_new(const struct acl_psets *sets)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 	size_t words = sets->n ? sets->n * 2 * NETACL_PORT_WORDS : 1;
-	uint32_t *keys = malloc(words * sizeof(*keys));
-	__u32 count = (__u32)words;
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ports", 4, 8, (__u32)words, &o);
 	int err = fd < 0 ? -errno : 0;
 
-	if (!keys)
-		abort();
-	for (size_t i = 0; i < words; i++)
-		keys[i] = (uint32_t)i;
 	/* acl_pbits is laid out as NETACL_PORT_WORD expects: set, proto, word */
-	if (!err && sets->n && bpf_map_update_batch(fd, keys, sets->v, &count, NULL) != 0)
-		err = -errno;
-	free(keys);
+	if (!err && sets->n)
+		err = array_fill(fd, sets->v, 8, words);
 	if (err && fd >= 0)
 		close(fd);
 	return err ? err : fd;
@@ -324,6 +328,25 @@ static void keys_add_deny_cidr(const struct acl_cidr *c, void *arg)
 	keys_push(arg, c, 1);
 }
 
+/* The single IPv4 addresses of ks: many in table4 (exact4 empty), else
+ * in exact4 (table4 empty); a legacy target has no table4.  0 or -errno
+ * of table4 (exact4's failure is seen with the other maps'). */
+static int singles4(const struct keys *ks, bool legacy, struct generation *g)
+{
+	struct keys none = { .ksize = ks->ksize };
+	int fd = -1;
+
+	g->table4 = !legacy && ks->n > TABLE_FROM;
+	if (g->table4 && (fd = table4_new(ks)) == -ENOSPC)
+		g->table4 = false; /* no table fits: the kernel's hash */
+	if (!legacy && !g->table4)
+		fd = table4_new(&none);
+	g->fd[PIN_TABLE4] = fd < 0 ? -1 : fd;
+	g->fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
+				       g->table4 ? &none : ks, 4);
+	return fd < 0 && !legacy ? fd : 0;
+}
+
 static int generation_build(const struct allows *a, struct generation *g, bool legacy)
 {
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
@@ -344,25 +367,10 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 			acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
-		if (f == 0) { /* single IPv4 addresses: exact4, or many in table4 */
-			struct keys none = { .ksize = ak.exact.ksize };
-			bool many = !legacy && ak.exact.n > TABLE_FROM;
-
-			fd[PIN_TABLE4] = legacy ? -2 : table4_new(many ? &ak.exact : &none);
-			if (fd[PIN_TABLE4] == -ENOSPC) { /* no table fits: the kernel's hash */
-				fd[PIN_TABLE4] = table4_new(&none);
-				many = false;
-			}
-			g->table4 = many;
-			fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
-						    many ? &none : &ak.exact, 4);
-			if (fd[PIN_TABLE4] < 0) {
-				err = legacy ? 0 : fd[PIN_TABLE4];
-				fd[PIN_TABLE4] = -1;
-			}
-		} else {
+		if (f == 0)
+			err = singles4(&ak.exact, legacy, g);
+		else
 			fd[PIN_EXACT6] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT6], &ak.exact, 4);
-		}
 		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
 		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
 			if (fd[i] < 0) {
