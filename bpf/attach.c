@@ -97,7 +97,7 @@ static int load_on_pins(struct netacl *skel, const char *dir)
 		int fd = bpf_obj_get(path);
 
 		/* an older netacl's target has no table4: an empty one is made */
-		if (fd < 0 && errno == ENOENT && strcmp(bpf_map__name(m), pin_names[PIN_TABLE4]) == 0)
+		if (fd < 0 && errno == ENOENT && pin_optional(bpf_map__name(m)))
 			continue;
 		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
 		if (fd >= 0)

@@ -400,7 +400,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		fd[which[i]] = -1;
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && !err; i++)
-		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0 && !(p->legacy && PIN_OPTIONAL(which[i])))
+		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0 && !(p->legacy && pin_optional(pin_names[which[i]])))
 			err = fd[which[i]];
 	if (!err)
 		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);

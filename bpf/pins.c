@@ -24,6 +24,11 @@ const char *const pin_names[NPINS] = {
 	[PIN_TABLE4] = "table4",
 };
 
+bool pin_optional(const char *name)
+{
+	return strcmp(name, pin_names[PIN_TABLE4]) == 0;
+}
+
 int pins_pin(int fd, const char *dir, const char *name)
 {
 	char path[PATH_MAX + 80];
@@ -47,7 +52,7 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 	for (int i = 0; i < NPINS && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
 		p->fd[i] = bpf_obj_get(path);
-		if (p->fd[i] < 0 && errno == ENOENT && PIN_OPTIONAL(i))
+		if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
 			p->legacy = true;
 		else if (p->fd[i] < 0)
 			err = -errno;

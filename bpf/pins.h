@@ -22,8 +22,8 @@ enum {
 };
 #define PIN_FIRST_GEN PIN_ALLOW4
 extern const char *const pin_names[NPINS];
-/* A pin a target loaded by an older netacl lacks (bpf/pins.c, legacy). */
-#define PIN_OPTIONAL(i) ((i) == PIN_TABLE4)
+/* Is name a pin a target loaded by an older netacl lacks (legacy)? */
+bool pin_optional(const char *name);
 
 /* Every program of netacl.bpf.c is attached to the cgroup by a bpf_link
  * pinned as LINK_PREFIX and the program's name less "netacl_"
