@@ -114,3 +114,34 @@ void acl_set_to_lpm(const struct acl_set *d,
 	choose(&t, 0, OUT, 0, 0, &e);
 	free(t.n);
 }
+
+static int len_cmp(const void *x, const void *y)
+{
+	const struct acl_lpm_entry *a = x, *b = y;
+
+	return (a->c.len > b->c.len) - (a->c.len < b->c.len);
+}
+
+/* Shortest first, each entry adds or takes away its prefix: a longer
+ * one then overrides a shorter one around it, as the longest match. */
+void acl_lpm_to_set(struct acl_lpm_entry *e, size_t n, int family, struct acl_set *out)
+{
+	acl_set_init(out, family);
+	acl_sort(e, n, sizeof(*e), len_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct acl_set one, rest;
+
+		if (e[i].in) {
+			acl_set_add_cidr(out, &e[i].c);
+			acl_set_normalise(out);
+			continue;
+		}
+		acl_set_init(&one, family);
+		acl_set_add_cidr(&one, &e[i].c);
+		acl_set_normalise(&one);
+		acl_set_subtract(out, &one, &rest);
+		acl_set_free(&one);
+		acl_set_free(out);
+		*out = rest;
+	}
+}

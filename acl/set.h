@@ -50,6 +50,13 @@ void acl_set_to_cidrs(const struct acl_set *s,
  * lookup walks them. */
 void acl_set_to_lpm(const struct acl_set *d,
 		    void (*fn)(const struct acl_cidr *, bool in, void *), void *arg);
+/* And back: the set that longest-prefix entries stand for (e is sorted
+ * shortest first in place; entries of one length are disjoint). */
+struct acl_lpm_entry {
+	struct acl_cidr c;
+	bool in;
+};
+void acl_lpm_to_set(struct acl_lpm_entry *e, size_t n, int family, struct acl_set *out);
 
 void *acl_xrealloc(void *p, size_t n);
 /* qsort that accepts an empty (NULL) array, and returns at once when the

@@ -164,7 +164,7 @@ struct builder {
 	size_t nsets;
 	struct set_entries *dec;  /* per set */
 	struct acl_set deny;
-	struct lpm_entry *lpm; /* the deny trie as read */
+	struct acl_lpm_entry *lpm; /* the deny trie as read */
 	size_t nlpm;
 	int bad;
 };
@@ -221,53 +221,14 @@ static void add_star(const struct acl_ports *p, int proto, void *arg)
 						 .what = { .kind = ACL_RULE_ANY, .host = ACL_HOST_ANY } };
 }
 
-/* 1: denied; 0: not, inside a denied prefix (acl_set_to_lpm).  Kept
- * to be applied shortest first, as the longest match decides. */
-struct lpm_entry {
-	struct acl_cidr c;
-	bool in;
-};
-
+/* 1: denied; 0: not, inside a denied prefix (acl_set_to_lpm): kept
+ * for acl_lpm_to_set. */
 static void on_deny(const struct acl_cidr *c, const void *val, void *arg)
 {
 	struct builder *b = arg;
 
 	b->lpm = acl_xrealloc(b->lpm, (b->nlpm + 1) * sizeof(*b->lpm));
-	b->lpm[b->nlpm++] = (struct lpm_entry){ *c, *(const uint8_t *)val != 0 };
-}
-
-static int lpm_cmp(const void *x, const void *y)
-{
-	const struct lpm_entry *a = x, *b = y;
-
-	return (a->c.len > b->c.len) - (a->c.len < b->c.len);
-}
-
-/* The set the entries stand for: each entry, shortest first, adds or
- * takes away its prefix (entries of one length are disjoint). */
-static void lpm_apply(struct builder *b, int family, struct acl_set *out)
-{
-	acl_set_init(out, family);
-	acl_sort(b->lpm, b->nlpm, sizeof(*b->lpm), lpm_cmp);
-	for (size_t i = 0; i < b->nlpm; i++) {
-		struct acl_set one, rest;
-
-		if (b->lpm[i].in) {
-			acl_set_add_cidr(out, &b->lpm[i].c);
-			acl_set_normalise(out);
-			continue;
-		}
-		acl_set_init(&one, family);
-		acl_set_add_cidr(&one, &b->lpm[i].c);
-		acl_set_normalise(&one);
-		acl_set_subtract(out, &one, &rest);
-		acl_set_free(&one);
-		acl_set_free(out);
-		*out = rest;
-	}
-	free(b->lpm);
-	b->lpm = NULL;
-	b->nlpm = 0;
+	b->lpm[b->nlpm++] = (struct acl_lpm_entry){ *c, *(const uint8_t *)val != 0 };
 }
 
 static void add_private(const struct acl_cidr *c, void *arg)
@@ -303,7 +264,10 @@ static int read_private(struct builder *b, int fd, int family)
 	int err;
 
 	err = read_keys(fd, family, true, on_deny, b);
-	lpm_apply(b, family, &b->deny);
+	acl_lpm_to_set(b->lpm, b->nlpm, family, &b->deny);
+	free(b->lpm);
+	b->lpm = NULL;
+	b->nlpm = 0;
 	struct acl_private table = { .nnat64 = b->t->priv.nnat64, .nat64 = b->t->priv.nat64 };
 
 	acl_sp_denied_set(family, &table, &full);

@@ -432,6 +432,24 @@ static acl_u128 rnd(int family, unsigned *seed)
 	return family == ACL_V4 ? v & 0xffffffff : v;
 }
 
+/* The entries read back (acl_lpm_to_set, as inspect does), in any
+ * order, are d. */
+static void lpm_round_trip(const struct lpm *l, const struct acl_set *d)
+{
+	struct acl_lpm_entry *e = calloc(l->n + 1, sizeof(*e));
+	struct acl_set back;
+
+	/* in reverse: longest first, as the kernel may list a trie */
+	for (size_t i = 0; i < l->n; i++)
+		e[l->n - 1 - i] = (struct acl_lpm_entry){ l->c[i], l->in[i] };
+	acl_lpm_to_set(e, l->n, d->family, &back);
+	cr_assert_eq(back.n, d->n, "%zu intervals back, not %zu", back.n, d->n);
+	for (size_t i = 0; i < d->n; i++)
+		cr_assert(back.iv[i].lo == d->iv[i].lo && back.iv[i].hi == d->iv[i].hi, "interval %zu", i);
+	acl_set_free(&back);
+	free(e);
+}
+
 /* The table less the exemptions priv (row names or CIDRs). */
 static void denied_set(int family, const char *const *priv, size_t npriv, struct acl_set *d)
 {
@@ -461,6 +479,7 @@ static void lpm_agrees(int family, const char *const *priv, size_t npriv, size_t
 
 	denied_set(family, priv, npriv, &d);
 	acl_set_to_lpm(&d, lpm_push, l);
+	lpm_round_trip(l, &d);
 	cr_assert_leq(l->n, max_entries, "%zu entries", l->n);
 	for (size_t i = 0; i < l->n; i++) {
 		acl_u128 edge[4] = { l->c[i].v, acl_cidr_last(&l->c[i]), l->c[i].v - 1,
@@ -520,6 +539,7 @@ static void set_lpm(int family, const acl_u128 (*iv)[2], size_t n, struct lpm *l
 	acl_set_normalise(&d);
 	l->n = 0;
 	acl_set_to_lpm(&d, lpm_push, l);
+	lpm_round_trip(l, &d);
 	for (size_t i = 0; i < l->n; i++)
 		for (int k = 0; k < 4; k++) {
 			acl_u128 v = k < 2 ? (k ? acl_cidr_last(&l->c[i]) : l->c[i].v) :
