@@ -25,6 +25,8 @@ enum {
 	OPT_DNS = 1 << 10,   /* live DNS: TTLs and caps of admissions */
 	OPT_DIGEST = 1 << 11, /* compile --digest */
 	OPT_EXPECT = 1 << 12, /* load, run: --expect-digest */
+	OPT_FORMAT = 1 << 13, /* status --format text|json|prometheus */
+	OPT_JUNIT = 1 << 14,  /* test --junit FILE */
 };
 
 /* Admissions of live DNS (netacl(8), LIVE DNS). */
@@ -49,6 +51,8 @@ struct cli {
 	struct cli_dns dns;
 	bool digest;         /* compile --digest: write OUTPUT.sha256 too */
 	const char *expect_digest; /* --expect-digest HEX|FILE */
+	const char *format;  /* --format NAME, checked by the verb */
+	const char *junit;   /* test --junit FILE */
 	int nargs;           /* positional arguments */
 	char **args;
 	int ncmd;            /* after "--" */

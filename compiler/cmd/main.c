@@ -21,6 +21,8 @@ static const struct verb verbs[] = {
 	{ "trace", cmd_trace, "stream verdict events as they happen" },
 	{ "refresh", cmd_refresh, "re-resolve names and swap changed sets atomically" },
 	{ "serve", cmd_serve, "serve the live DNS of loaded targets (dns: admit)" },
+	{ "test", cmd_test, "check a policy against expectations (CI; JUnit XML)" },
+	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: load a container's target, unload it" },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -21,5 +21,7 @@ int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_oci_hook(int argc, char **argv);
 
 #endif
