@@ -1,4 +1,7 @@
-/* netacl status [--json]: what is loaded where, with counters. */
+/* netacl status [--format text|json|prometheus|openmetrics] [-o FILE]:
+ * what is loaded where, with counters.  Every target is read first, then
+ * written in the chosen format, all at once (-o replaces FILE atomically:
+ * a textfile collector never reads half a scrape). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +13,29 @@
 #include "bpf/pins.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/cli.h"
+#include "compiler/cmd/metrics.h"
 #include "compiler/cmd/verbs.h"
 #include "compiler/diag.h"
 #include "compiler/digest.h"
 #include "compiler/model/jsonw.h"
 
-static const char usage[] = "netacl status [--json]";
+static const char usage[] =
+	"netacl status [--format text|json|prometheus|openmetrics] [--json] [-o FILE]";
 
-struct status {
-	bool json;
-	struct jw w;  /* the "targets" array, with --json */
-	int rows;
+enum format { F_TEXT, F_JSON, F_PROMETHEUS, F_OPENMETRICS };
+static const char *const format_names[] = { "text", "json", "prometheus", "openmetrics" };
+
+/* One loaded target, as read from its pins. */
+struct row {
+	struct netacl_meta meta;
+	struct metrics_target m; /* its strings point into meta */
+	struct netacl_dns d;     /* the forwarder, if m.dns_served */
+	char why[256];           /* the problem, if !m.attached */
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
 };
 
 static void iso_time(uint64_t t, char out[32])
@@ -31,108 +46,39 @@ static void iso_time(uint64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
 }
 
-/* "dns": null for a static target; for live DNS, who serves it. */
-static void json_dns(struct jw *w, const struct pinned *p)
+/* ---- reading ---- */
+
+static void read_target(const struct pinned *p, struct row *r)
 {
-	struct netacl_dns d;
-	bool served;
+	uint64_t n[NETACL_NCOUNTERS];
 
-	jw_key(w, "dns");
-	if (!(p->conf.flags & NETACL_DNS_ADMIT)) {
-		jw_null(w);
-		return;
+	r->meta = p->meta;
+	r->m.target = r->meta.target;
+	r->m.acl = r->meta.acl;
+	r->m.cgroup = r->meta.cgroup;
+	r->m.attached = attach_ok(p, r->why, sizeof(r->why));
+	events_clear_stale(p);
+	pinned_counters(p, n);
+	r->m.allowed = n[NETACL_CNT_ALLOW];
+	r->m.denied = n[NETACL_CNT_DENY];
+	r->m.audited = n[NETACL_CNT_AUDIT];
+	r->m.lost = n[NETACL_CNT_LOST];
+	r->m.entries4 = p->meta.entries4;
+	r->m.entries6 = p->meta.entries6;
+	r->m.loaded_at = p->meta.loaded_at;
+	r->m.audit = p->conf.flags & NETACL_AUDIT;
+	r->m.dns = p->conf.flags & NETACL_DNS_ADMIT;
+	if (r->m.dns) {
+		r->m.dns_served = admit_served(p, &r->d);
+		r->m.dns_admitted = admit_count(p);
 	}
-	served = admit_served(p, &d);
-	jw_object(w);
-	jw_key(w, "served");
-	jw_bool(w, served);
-	if (served) {
-		jw_key(w, "pid");
-		jw_int(w, d.pid);
-		jw_key(w, "port4");
-		jw_int(w, d.port4);
-		jw_key(w, "port6");
-		jw_int(w, d.port6);
-	}
-	jw_key(w, "admitted");
-	jw_int(w, (long long)admit_count(p));
-	jw_end(w);
-}
-
-static void text_dns(const struct pinned *p)
-{
-	struct netacl_dns d;
-
-	if (!(p->conf.flags & NETACL_DNS_ADMIT))
-		return;
-	if (admit_served(p, &d))
-		printf("  dns: admit, served by pid %u on 127.0.0.1:%u and [::1]:%u, %zu addresses "
-		       "admitted\n",
-		       d.pid, d.port4, d.port6, admit_count(p));
-	else
-		printf("  dns: admit, not served: its lookups are refused, %zu addresses "
-		       "admitted\n", admit_count(p));
-}
-
-static void json_target(struct jw *w, const struct pinned *p, const uint64_t *n,
-			const char *mode, const char *when, const char *digest, const char *problem)
-{
-	static const char *const counters[] = { "allowed", "denied", "audited", "events_lost" };
-	static const int slots[] = { NETACL_CNT_ALLOW, NETACL_CNT_DENY, NETACL_CNT_AUDIT,
-				     NETACL_CNT_LOST };
-	char sha[80];
-
-	jw_object(w);
-	jw_key(w, "target");
-	jw_str(w, p->meta.target);
-	jw_key(w, "acl");
-	jw_str(w, p->meta.acl);
-	jw_key(w, "cgroup");
-	jw_str(w, p->meta.cgroup);
-	jw_key(w, "mode");
-	jw_str(w, mode);
-	jw_key(w, "state");
-	jw_str(w, problem ? "broken" : "enforced");
-	if (problem) {
-		jw_key(w, "problem");
-		jw_str(w, problem);
-	}
-	jw_key(w, "entries");
-	jw_object(w);
-	jw_key(w, "ipv4");
-	jw_int(w, p->meta.entries4);
-	jw_key(w, "ipv6");
-	jw_int(w, p->meta.entries6);
-	jw_end(w);
-	jw_key(w, "counters");
-	jw_object(w);
-	for (int i = 0; i < 4; i++) {
-		jw_key(w, counters[i]);
-		jw_int(w, (long long)n[slots[i]]);
-	}
-	jw_end(w);
-	jw_key(w, "loaded_at");
-	jw_str(w, when);
-	jw_key(w, "digest");
-	snprintf(sha, sizeof(sha), "sha256:%s", digest);
-	jw_str(w, sha);
-	jw_key(w, "min_ttl");
-	if (p->meta.min_ttl < 0)
-		jw_null(w);
-	else
-		jw_int(w, p->meta.min_ttl);
-	json_dns(w, p);
-	jw_end(w);
 }
 
 static int one(const char *dir, void *arg)
 {
-	struct status *s = arg;
+	struct rows *rs = arg;
 	struct pinned p;
-	uint64_t n[NETACL_NCOUNTERS];
-	char digest[65], when[32], why[256];
-	bool ok;
-	const char *mode;
+	struct row *r;
 	int err = pinned_open_dir(dir, &p);
 
 	if (err) {
@@ -140,56 +86,232 @@ static int one(const char *dir, void *arg)
 			     strerror(-err));
 		return 0;
 	}
-	ok = attach_ok(&p, why, sizeof(why));
-	events_clear_stale(&p);
-	pinned_counters(&p, n);
-	digest_hex(p.meta.digest, digest);
-	iso_time(p.meta.loaded_at, when);
-	mode = p.conf.flags & NETACL_AUDIT ? "audit" : "enforce";
-	if (s->json) {
-		json_target(&s->w, &p, n, mode, when, digest, ok ? NULL : why);
-	} else {
-		if (!s->rows++)
-			printf("%-20s %-7s %8s %10s %10s %10s  %-20s  %-6s %s\n", "TARGET", "MODE",
-			       "ENTRIES", "ALLOWED", "DENIED", "AUDITED", "LOADED", "DIGEST", "CGROUP");
-		if (!ok)
-			mode = "broken";
-		printf("%-20s %-7s %8u %10llu %10llu %10llu  %-20s  %.12s %s\n", p.meta.target, mode,
-		       p.meta.entries4 + p.meta.entries6, (unsigned long long)n[NETACL_CNT_ALLOW],
-		       (unsigned long long)n[NETACL_CNT_DENY], (unsigned long long)n[NETACL_CNT_AUDIT],
-		       when, digest, p.meta.cgroup);
-		text_dns(&p);
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 8;
+		rs->v = realloc(rs->v, rs->cap * sizeof(*rs->v));
+		if (!rs->v)
+			abort();
 	}
-	if (!ok)
+	r = &rs->v[rs->n++];
+	memset(r, 0, sizeof(*r));
+	read_target(&p, r);
+	if (!r->m.attached)
 		diag_warning(p.meta.target, 0, 0, "not enforced: %s; `netacl load` it again to "
-			     "repair it", why);
+			     "repair it", r->why);
 	pinned_close(&p);
 	return 0;
+}
+
+/* ---- text ---- */
+
+static void text_dns(FILE *f, const struct row *r)
+{
+	if (!r->m.dns)
+		return;
+	if (r->m.dns_served)
+		fprintf(f, "  dns: admit, served by pid %u on 127.0.0.1:%u and [::1]:%u, %llu "
+			"addresses admitted\n",
+			r->d.pid, r->d.port4, r->d.port6, (unsigned long long)r->m.dns_admitted);
+	else
+		fprintf(f, "  dns: admit, not served: its lookups are refused, %llu addresses "
+			"admitted\n", (unsigned long long)r->m.dns_admitted);
+}
+
+static void text_write(FILE *f, const struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		const char *mode = !r->m.attached ? "broken" : r->m.audit ? "audit" : "enforce";
+		char digest[65], when[32];
+
+		if (i == 0)
+			fprintf(f, "%-20s %-7s %8s %10s %10s %10s  %-20s  %-6s %s\n", "TARGET",
+				"MODE", "ENTRIES", "ALLOWED", "DENIED", "AUDITED", "LOADED",
+				"DIGEST", "CGROUP");
+		digest_hex(r->meta.digest, digest);
+		iso_time(r->meta.loaded_at, when);
+		fprintf(f, "%-20s %-7s %8u %10llu %10llu %10llu  %-20s  %.12s %s\n", r->m.target,
+			mode, r->m.entries4 + r->m.entries6, (unsigned long long)r->m.allowed,
+			(unsigned long long)r->m.denied, (unsigned long long)r->m.audited, when,
+			digest, r->m.cgroup);
+		text_dns(f, r);
+	}
+}
+
+/* ---- JSON ---- */
+
+/* "dns": null for a static target; for live DNS, who serves it. */
+static void json_dns(struct jw *w, const struct row *r)
+{
+	jw_key(w, "dns");
+	if (!r->m.dns) {
+		jw_null(w);
+		return;
+	}
+	jw_object(w);
+	jw_key(w, "served");
+	jw_bool(w, r->m.dns_served);
+	if (r->m.dns_served) {
+		jw_key(w, "pid");
+		jw_int(w, r->d.pid);
+		jw_key(w, "port4");
+		jw_int(w, r->d.port4);
+		jw_key(w, "port6");
+		jw_int(w, r->d.port6);
+	}
+	jw_key(w, "admitted");
+	jw_int(w, (long long)r->m.dns_admitted);
+	jw_end(w);
+}
+
+static void json_counters(struct jw *w, const struct metrics_target *m)
+{
+	jw_key(w, "counters");
+	jw_object(w);
+	jw_key(w, "allowed");
+	jw_int(w, (long long)m->allowed);
+	jw_key(w, "denied");
+	jw_int(w, (long long)m->denied);
+	jw_key(w, "audited");
+	jw_int(w, (long long)m->audited);
+	jw_key(w, "events_lost");
+	jw_int(w, (long long)m->lost);
+	jw_end(w);
+}
+
+static void json_target(struct jw *w, const struct row *r)
+{
+	char digest[65], sha[80], when[32];
+
+	digest_hex(r->meta.digest, digest);
+	iso_time(r->meta.loaded_at, when);
+	jw_object(w);
+	jw_key(w, "target");
+	jw_str(w, r->m.target);
+	jw_key(w, "acl");
+	jw_str(w, r->m.acl);
+	jw_key(w, "cgroup");
+	jw_str(w, r->m.cgroup);
+	jw_key(w, "mode");
+	jw_str(w, r->m.audit ? "audit" : "enforce");
+	jw_key(w, "state");
+	jw_str(w, r->m.attached ? "enforced" : "broken");
+	if (!r->m.attached) {
+		jw_key(w, "problem");
+		jw_str(w, r->why);
+	}
+	jw_key(w, "entries");
+	jw_object(w);
+	jw_key(w, "ipv4");
+	jw_int(w, r->m.entries4);
+	jw_key(w, "ipv6");
+	jw_int(w, r->m.entries6);
+	jw_end(w);
+	json_counters(w, &r->m);
+	jw_key(w, "loaded_at");
+	jw_str(w, when);
+	jw_key(w, "digest");
+	snprintf(sha, sizeof(sha), "sha256:%s", digest);
+	jw_str(w, sha);
+	jw_key(w, "min_ttl");
+	if (r->meta.min_ttl < 0)
+		jw_null(w);
+	else
+		jw_int(w, r->meta.min_ttl);
+	json_dns(w, r);
+	jw_end(w);
+}
+
+/* The document, without the newline cli_write_output adds; NULL-free. */
+static char *json_write(const struct row *rows, size_t n)
+{
+	struct jw w;
+
+	jw_init(&w, true);
+	jw_object(&w);
+	jw_key(&w, "targets");
+	jw_array(&w);
+	for (size_t i = 0; i < n; i++)
+		json_target(&w, &rows[i]);
+	jw_end(&w);
+	jw_end(&w);
+	return w.buf; /* jw_free would only free it */
+}
+
+/* ---- the verb ---- */
+
+static int parse_format(const struct cli *c, enum format *out)
+{
+	*out = c->json ? F_JSON : F_TEXT;
+	if (!c->format)
+		return 0;
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+		if (strcmp(c->format, format_names[i]) == 0) {
+			if (c->json && i != F_JSON)
+				return cli_usage_error(usage, "--json is --format json, not --format "
+						       "%s", c->format);
+			*out = (enum format)i;
+			return 0;
+		}
+	return cli_usage_error(usage, "--format takes text, json, prometheus or openmetrics, "
+			       "not '%s'", c->format);
+}
+
+/* Text and metrics, written to memory: one write at the end. */
+static char *stream_write(enum format fmt, const struct row *rows, size_t n)
+{
+	struct metrics_target *m = calloc(n ? n : 1, sizeof(*m));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f || !m)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		m[i] = rows[i].m;
+	if (fmt == F_TEXT)
+		text_write(f, rows, n);
+	else
+		metrics_write(f, fmt == F_PROMETHEUS ? METRICS_PROMETHEUS : METRICS_OPENMETRICS,
+			      m, n);
+	if (fclose(f))
+		abort(); /* only memory can fail here */
+	free(m);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = 0; /* cli_write_output ends it */
+	return buf;
+}
+
+static int status_write(const struct cli *c, enum format fmt, const struct rows *rs)
+{
+	char *text = fmt == F_JSON ? json_write(rs->v, rs->n) : stream_write(fmt, rs->v, rs->n);
+	int rc = 0;
+
+	/* no targets, as text on stdout: nothing, not an empty line */
+	if (*text || c->output)
+		rc = cli_write_output(c->output, text);
+	free(text);
+	return rc;
 }
 
 int cmd_status(int argc, char **argv)
 {
 	struct cli c;
-	struct status s = { 0 };
-	int rc = cli_parse(argc, argv, OPT_JSON, usage, &c);
+	struct rows rs = { 0 };
+	enum format fmt = F_TEXT;
+	int rc = cli_parse(argc, argv, OPT_JSON | OPT_FORMAT | OPT_OUTPUT, usage, &c);
 
 	if (!rc && c.nargs)
 		rc = cli_usage_error(usage, "status takes no arguments");
 	if (!rc)
+		rc = parse_format(&c, &fmt);
+	if (!rc)
 		rc = sys_check_privileges();
 	if (!rc) {
-		s.json = c.json;
-		jw_init(&s.w, true);
-		jw_object(&s.w);
-		jw_key(&s.w, "targets");
-		jw_array(&s.w);
-		pinned_each(one, &s);
-		jw_end(&s.w);
-		jw_end(&s.w);
-		if (s.json)
-			rc = cli_write_output(NULL, s.w.buf);
-		jw_free(&s.w);
+		pinned_each(one, &rs);
+		rc = status_write(&c, fmt, &rs);
 	}
+	free(rs.v);
 	free(c.args);
 	return rc;
 }
