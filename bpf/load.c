@@ -26,6 +26,7 @@
 
 _Static_assert(NETACL_NAT64_MAX == ACL_NAT64_MAX, "meta holds every nat64: prefix");
 #include "bpf/pins.h"
+#include "bpf/progs.h"
 #include "bpf/sys.h"
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
@@ -388,7 +389,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 	return 0;
 }
 
-/* NETACL_TEST_FAULT=install fails a load after the new generation is in
+/* NETACL_TEST_FAULT=verify fails a first load after the maps are filled;
+ * NETACL_TEST_FAULT=install fails a load after the new generation is in
  * its slot and before the switch: the tests use it to check that a late
  * failure leaves the previous state in force. */
 static bool fault(const char *where)
@@ -546,7 +548,7 @@ static int reload(struct load_req *r, struct pinned *p)
 /* Every program of netacl.bpf.c is attached, and every map pinned: the
  * object is the list, so a new program or map needs no change here. */
 struct fresh {
-	struct netacl *skel;
+	struct progs progs;
 	char dir[PATH_MAX];
 	bool made_dir;
 };
@@ -621,9 +623,7 @@ static int attach_all(struct fresh *f, int cg)
 	struct bpf_program *p;
 	int err = 0;
 
-	bpf_object__for_each_program(p, f->skel->obj) {
-		if (err)
-			break;
+	for (unsigned i = 0; !err && (p = progs_nth(&f->progs, i)); i++) {
 		err = attach_program(p, cg, f->dir);
 		fault_kill("kill-after-link");
 	}
@@ -644,7 +644,7 @@ static int attach_and_pin(struct fresh *f, const char *cgroup)
 		return sys_bpf_error(err, EX_CANTCREAT, "cannot create the pin directory");
 	}
 	f->made_dir = true;
-	err = pin_maps(f->skel->obj, f->dir);
+	err = pin_maps(f->progs.maps->obj, f->dir);
 	fault_kill("kill-after-maps");
 	if (!err)
 		err = attach_all(f, cg);
@@ -672,15 +672,14 @@ static int fresh_load(struct load_req *r)
 		 r->cgroup ? r->cgroup : r->cgroup_default);
 	if ((rc = sys_cgroup_create(r->cgroup_used, made)) != 0)
 		return rc;
-	f.skel = netacl__open();
-	err = f.skel ? netacl__load(f.skel) : -errno;
+	err = progs_create_maps(&f.progs);
 	if (err) {
-		netacl__destroy(f.skel);
+		progs_destroy(&f.progs);
 		sys_cgroup_unmake(r->cgroup_used, made);
-		return sys_bpf_error(err, EX_UNAVAILABLE,
-				     "the kernel refused the cgroup sock_addr programs");
+		return sys_bpf_error(err, EX_UNAVAILABLE, "the kernel refused the netacl maps");
 	}
-	err = map_fds(f.skel, fd);
+	progs_verify_start(&f.progs); /* while the maps are filled */
+	err = map_fds(f.progs.maps, fd);
 	if (!err)
 		err = generation_build(r->a, &g, false);
 	if (!err) {
@@ -690,15 +689,20 @@ static int fresh_load(struct load_req *r)
 	}
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))
 		err = -errno;
-	if (err)
-		rc = sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps");
-	else
+	rc = err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps") : 0;
+	err = progs_verify_wait(&f.progs);
+	if (!err && fault("verify"))
+		err = -EINVAL; /* as the verifier refusing a program */
+	if (!rc && err)
+		rc = sys_bpf_error(err, EX_UNAVAILABLE,
+				   "the kernel refused the cgroup sock_addr programs");
+	if (!rc)
 		rc = attach_and_pin(&f, r->cgroup_used);
 	if (rc) {
 		fresh_undo(&f);
 		sys_cgroup_unmake(r->cgroup_used, made);
 	}
-	netacl__destroy(f.skel);
+	progs_destroy(&f.progs);
 	return rc;
 }
 

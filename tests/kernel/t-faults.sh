@@ -114,3 +114,19 @@ test_kernel_failed_load_removes_the_cgroups_it_made() {
   NETACL_TEST_FAULT=install run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG/a"
   [ -d "$CG2/$KCG" ] && [ ! -e "$CG2/$KCG/a" ] || fail "removed too much or too little"
 }
+
+# A first load verifies the programs while it fills the maps: a program the
+# kernel refuses leaves no pin, no cgroup and nothing attached, and the
+# next load works.
+test_kernel_refused_programs_leave_nothing() {
+  need_kernel verify
+  fault_policy
+  NETACL_TEST_FAULT=verify run "$NETACL" load "$KT.yaml" --target "$KT" --offline --cgroup "$KCG/v"
+  expect_rc 69; expect_err "the kernel refused the cgroup sock_addr programs"
+  [ ! -e "$NETACL_PIN_ROOT/$KT" ] || fail "pins left: $(ls "$NETACL_PIN_ROOT/$KT")"
+  [ ! -e "$CG2/$KCG/v" ] || fail "the cgroup it made is left"
+  run "$NETACL" status; no_out "$KT"
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  [ "$(verdicts tcp 127.0.0.2 7001 tcp 127.0.0.2 7002)" = "tcp 127.0.0.2 7001 allow
+tcp 127.0.0.2 7002 deny" ] || fail "not enforced after a good load: $(verdicts tcp 127.0.0.2 7001 tcp 127.0.0.2 7002)"
+}

@@ -1,0 +1,99 @@
+/* Two objects of the same skeleton verify alternate programs on one set
+ * of maps (bpf_map__reuse_fd), so pinning and attaching see one target. */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/progs.h"
+#include "bpf/netacl.skel.h"
+
+/* Load only the programs whose index is half (0, 1) modulo 2; -1: none. */
+static void choose(struct netacl *s, int half)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, s->obj)
+		bpf_program__set_autoload(prog, half >= 0 && i++ % 2 == half);
+}
+
+int progs_create_maps(struct progs *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->maps = netacl__open();
+	if (!p->maps)
+		return -errno;
+	choose(p->maps, -1);
+	return netacl__load(p->maps);
+}
+
+static int verify(struct progs *p, int half)
+{
+	struct netacl *s = netacl__open();
+	struct bpf_map *m;
+	int err = 0;
+
+	if (!s)
+		return -errno;
+	p->half[half] = s;
+	choose(s, half);
+	bpf_object__for_each_map(m, s->obj) {
+		struct bpf_map *mine = bpf_object__find_map_by_name(p->maps->obj, bpf_map__name(m));
+
+		if (!err)
+			err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
+	}
+	return err ? err : netacl__load(s);
+}
+
+static void *verify_thread(void *arg)
+{
+	struct progs_job *j = arg;
+
+	j->p->err[j->half] = verify(j->p, j->half);
+	return NULL;
+}
+
+void progs_verify_start(struct progs *p)
+{
+	for (int h = 0; h < 2; h++) {
+		p->job[h] = (struct progs_job){ p, h };
+		p->started[h] = pthread_create(&p->thread[h], NULL, verify_thread, &p->job[h]) == 0;
+		if (!p->started[h])
+			p->err[h] = verify(p, h);
+	}
+}
+
+int progs_verify_wait(struct progs *p)
+{
+	for (int h = 0; h < 2; h++)
+		if (p->started[h]) {
+			pthread_join(p->thread[h], NULL);
+			p->started[h] = false;
+		}
+	return p->err[0] ? p->err[0] : p->err[1];
+}
+
+struct bpf_program *progs_nth(const struct progs *p, unsigned i)
+{
+	struct bpf_program *prog;
+	unsigned k = 0;
+
+	bpf_object__for_each_program(prog, p->half[0]->obj)
+		if (k++ == i)
+			return bpf_program__autoload(prog)
+				       ? prog
+				       : bpf_object__find_program_by_name(p->half[1]->obj,
+									  bpf_program__name(prog));
+	return NULL;
+}
+
+void progs_destroy(struct progs *p)
+{
+	progs_verify_wait(p);
+	for (int h = 0; h < 2; h++)
+		netacl__destroy(p->half[h]);
+	netacl__destroy(p->maps);
+	memset(p, 0, sizeof(*p));
+}
