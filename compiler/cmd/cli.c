@@ -46,7 +46,7 @@ enum {
 	L_HOSTS = 256, L_OFFLINE, L_RESOLVER, L_TIMEOUT, L_MAXADDRS, L_STRICT, L_PROTO, L_CGROUP, L_AUDIT, L_ALL, L_JSON,
 	L_WATCH, L_MIN_INTERVAL, L_MAX_INTERVAL, L_KEEP_FD,
 	L_DNS_MIN_TTL, L_DNS_MAX_TTL, L_DNS_GRACE, L_DNS_PER_NAME, L_DNS_TOTAL,
-	L_DIGEST, L_EXPECT, L_FORMAT, L_JUNIT,
+	L_DIGEST, L_EXPECT, L_FORMAT, L_JUNIT, L_BIND,
 };
 
 static const struct {
@@ -79,6 +79,7 @@ static const struct {
 	{ { "expect-digest", required_argument, NULL, L_EXPECT }, OPT_EXPECT },
 	{ { "format", required_argument, NULL, L_FORMAT }, OPT_FORMAT },
 	{ { "junit", required_argument, NULL, L_JUNIT }, OPT_JUNIT },
+	{ { "bind", no_argument, NULL, L_BIND }, OPT_BIND },
 };
 
 /* The --dns-* options: which field, its bounds. */
@@ -183,6 +184,9 @@ static int take(int opt, const char *arg, const char *usage, struct cli *c)
 		return 0;
 	case L_JUNIT:
 		c->junit = arg;
+		return 0;
+	case L_BIND:
+		c->bind = true;
 		return 0;
 	case L_KEEP_FD: {
 		unsigned fd;

@@ -27,6 +27,7 @@ enum {
 	OPT_EXPECT = 1 << 12, /* load, run: --expect-digest */
 	OPT_FORMAT = 1 << 13, /* status --format text|json|prometheus */
 	OPT_JUNIT = 1 << 14,  /* test --junit FILE */
+	OPT_BIND = 1 << 15,   /* explain --bind */
 };
 
 /* Admissions of live DNS (netacl(8), LIVE DNS). */
@@ -45,6 +46,7 @@ struct cli {
 	int proto;           /* 0: not given */
 	const char *cgroup;  /* --cgroup */
 	bool audit, all, json, watch;
+	bool bind;           /* explain --bind: the address is a local one to bind */
 	unsigned min_interval, max_interval; /* --watch wakes in between, seconds */
 	int keep_fds[CLI_MAX_KEEP_FDS]; /* run --keep-fd */
 	size_t nkeep_fds;

@@ -14,7 +14,7 @@
 #include "compiler/model/verdict.h"
 
 static const char usage[] =
-	"netacl explain (POLICY|JSON) --target NAME ADDRESS [PORT] [--proto tcp|udp]\n"
+	"netacl explain (POLICY|JSON) --target NAME ADDRESS [PORT] [--proto tcp|udp] [--bind]\n"
 	"       [resolution options]";
 
 struct query {
@@ -128,6 +128,42 @@ static int denied(const struct m_target *t, const struct query *q, const struct 
 	return EX_DENIED;
 }
 
+/* --bind: may the target bind ADDRESS (and PORT) as its local address? */
+static int explain_bind(const struct m_target *t, const struct query *q)
+{
+	struct verdict v;
+	char cidr[ACL_CIDR_STRLEN], ports[400] = "";
+
+	verdict_bind(t, &q->q, &v);
+	printf("%s: bind %s", v.allow ? "allow" : "deny", q->text);
+	if (q->q.port >= 0)
+		printf(" port %d", q->q.port);
+	printf(" for target %s\n  ", t->name);
+	switch (v.why) {
+	case VERDICT_UNRESTRICTED:
+		printf("the ACL has no bind: section, so binding is not restricted\n");
+		return 0;
+	case VERDICT_ENTRY:
+		acl_cidr_format(&v.entry->addr, cidr);
+		ports_text(v.entry->ports, ports, sizeof(ports));
+		printf("bind: entry %s ports %s proto %s\n", cidr, ports,
+		       acl_proto_name(v.entry->proto));
+		return 0;
+	case VERDICT_PORT:
+		ports_text(v.ports, ports, sizeof(ports));
+		printf("the address may be bound, but not this port (bind: lists %s)%s\n", ports,
+		       q->q.port == 0 ? "; port 0 lets the kernel pick any port, so only an "
+		       "entry with every port allows it" : "");
+		break;
+	case VERDICT_PROTO:
+		printf("the address may be bound, but not for %s\n", acl_proto_name(q->q.proto));
+		break;
+	default:
+		printf("no bind: entry covers this address\n");
+	}
+	return EX_DENIED;
+}
+
 static int explain(const struct m_target *t, const struct query *q)
 {
 	struct verdict v;
@@ -154,8 +190,10 @@ static int parse_query(const struct cli *c, struct query *q)
 		char *end;
 
 		port = (unsigned)strtoul(c->args[2], &end, 10);
-		if (*end || end == c->args[2] || port < 1 || port > 65535)
-			return cli_usage_error(usage, "'%s' is not a port (1-65535)", c->args[2]);
+		/* binding port 0 asks the kernel for any port: a question too */
+		if (*end || end == c->args[2] || port < !c->bind || port > 65535)
+			return cli_usage_error(usage, "'%s' is not a port (%d-65535)", c->args[2],
+					       !c->bind);
 		q->q.port = (int)port;
 	}
 	q->q.proto = c->proto ? c->proto : ACL_ANY_PROTO;
@@ -167,7 +205,7 @@ int cmd_explain(int argc, char **argv)
 	struct cli c;
 	struct model m;
 	struct query q;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_PROTO, usage, &c);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_RESOLVE | OPT_PROTO | OPT_BIND, usage, &c);
 
 	if (!rc && (c.nargs < 2 || c.nargs > 3))
 		rc = cli_usage_error(usage, "explain takes a policy, an address and maybe a port");
@@ -182,7 +220,7 @@ int cmd_explain(int argc, char **argv)
 	model_init(&m);
 	rc = input_load(c.args[0], &c.ro, c.targets, 1, &m);
 	if (!rc)
-		rc = explain(&m.t[0], &q);
+		rc = c.bind ? explain_bind(&m.t[0], &q) : explain(&m.t[0], &q);
 	model_free(&m);
 	free(c.args);
 	return rc;

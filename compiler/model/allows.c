@@ -74,6 +74,24 @@ int64_t allows_min_ttl(const struct m_target *t)
 	return min;
 }
 
+static void bind_of(const struct m_target *t, struct allows *a)
+{
+	struct ins in[2] = { { 0 } };
+	struct last_set last = { 0 };
+
+	a->has_bind = t->has_bind;
+	for (size_t i = 0; i < t->nbind; i++) {
+		const struct m_allow *e = &t->bind[i];
+
+		ins_push(&in[fam_ix(e->addr.family)], e->addr.v, acl_cidr_last(&e->addr),
+			 entry_set(&a->sets, &last, e));
+	}
+	for (int f = 0; f < 2; f++) {
+		acl_flat_build(f ? ACL_V6 : ACL_V4, in[f].v, in[f].n, &a->sets, &a->bind[f]);
+		free(in[f].v);
+	}
+}
+
 void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 {
 	struct ins in[2] = { { 0 } };
@@ -117,6 +135,7 @@ void allows_of(const struct m_target *t, bool fold_star, struct allows *a)
 	}
 	if (fold_star)
 		a->allow_all = false, a->star = ALLOWS_NO_STAR;
+	bind_of(t, a);
 }
 
 void allows_free(struct allows *a)
@@ -124,6 +143,7 @@ void allows_free(struct allows *a)
 	acl_psets_free(&a->sets);
 	for (int f = 0; f < 2; f++) {
 		acl_flat_free(&a->flat[f]);
+		acl_flat_free(&a->bind[f]);
 		acl_set_free(&a->deny[f]);
 	}
 }

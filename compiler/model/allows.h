@@ -18,6 +18,9 @@ struct allows {
 	bool allow_all;
 	bool ping;                /* ICMP datagram sockets may be made */
 	bool dns_admit;           /* capture the workload's DNS, admit answers */
+	bool has_bind;            /* bind: given (else binding is not restricted) */
+	struct acl_flat bind[2];  /* what may be bound, [0] IPv4, [1] IPv6; port
+				   * sets in the same table as the allow sets */
 	uint32_t star;            /* port set of the '*' rules */
 	int64_t min_ttl;          /* -1: no answer had a TTL */
 	size_t nnat64;            /* the policy's nat64:, for the record */

@@ -153,6 +153,22 @@ static void add_rules(struct model *m, struct m_target *t, const struct target *
 	}
 }
 
+/* bind: entries as written: a local address has no name to resolve and
+ * no special-purpose row to leave out. */
+static void add_bind(struct model *m, struct m_target *t, const struct policy_acl *acl)
+{
+	t->has_bind = acl->has_bind;
+	t->bind = model_alloc(m, (acl->bind.n + 1) * sizeof(*t->bind));
+	for (size_t i = 0; i < acl->bind.n; i++) {
+		struct acl_rule r;
+
+		policy_rule_get(&acl->bind, i, &r);
+		t->bind[t->nbind++] = (struct m_allow){ .addr = r.net,
+							.ports = model_ports(m, &r.ports),
+							.proto = r.proto, .ttl = -1 };
+	}
+}
+
 static void build_target(struct model *m, struct m_target *t, const struct target *tg,
 			 const struct resolution *res, const char **names, size_t nnames)
 {
@@ -176,6 +192,7 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 	if (acl->priv.nnat64)
 		memcpy(t->priv.nat64, acl->priv.nat64, acl->priv.nnat64 * sizeof(struct acl_cidr));
 	add_rules(m, t, tg);
+	add_bind(m, t, acl);
 	for (size_t i = 0; i < tg->nnames; i++) {
 		const struct resolution *r = find_res(res, names, nnames, tg->names[i].name);
 		struct acl_rule rule;

@@ -54,7 +54,7 @@ static void differences(struct acl_psets *t, struct pair_memo *memo, uint32_t a,
 
 struct printer {
 	FILE *out;
-	const char *name;
+	const char *name, *use; /* use: "" (connect, send) or "bind " */
 	char sign;
 	const struct acl_cidr *c;
 	const struct acl_psets *t;
@@ -69,7 +69,8 @@ static void print_entry(const struct acl_ports *p, int proto, void *arg)
 	acl_cidr_format(pr->c, a);
 	if (!acl_ports_is_all(p))
 		acl_ports_format(p, ports, sizeof(ports));
-	fprintf(pr->out, "%c %s: %s ports %s %s\n", pr->sign, pr->name, a, ports, acl_proto_name(proto));
+	fprintf(pr->out, "%c %s: %s%s ports %s %s\n", pr->sign, pr->name, pr->use, a, ports,
+		acl_proto_name(proto));
 }
 
 static void print_cidr(const struct acl_cidr *c, void *arg)
@@ -104,9 +105,9 @@ static void run_flush(struct run *r, int family, struct printer pr)
 
 /* Walk two flattenings together (set indices of one table). */
 static bool diff_family(const struct acl_flat *a, const struct acl_flat *b, struct acl_psets *t,
-			FILE *out, const char *name)
+			FILE *out, const char *name, const char *use)
 {
-	struct printer pr = { .out = out, .name = name, .t = t };
+	struct printer pr = { .out = out, .name = name, .use = use, .t = t };
 	struct pair_memo memo = { 0 };
 	struct run r = { 0 };
 	size_t i = 0, j = 0;
@@ -159,9 +160,12 @@ static void share_sets(struct allows *a, struct allows *b)
 		abort();
 	for (size_t s = 0; s < b->sets.n; s++)
 		map[s] = acl_psets_intern(&a->sets, &b->sets.v[s]);
-	for (int f = 0; f < 2; f++)
+	for (int f = 0; f < 2; f++) {
 		for (size_t k = 0; k < b->flat[f].n; k++)
 			b->flat[f].iv[k].set = map[b->flat[f].iv[k].set];
+		for (size_t k = 0; k < b->bind[f].n; k++)
+			b->bind[f].iv[k].set = map[b->bind[f].iv[k].set];
+	}
 	free(map);
 }
 
@@ -186,9 +190,15 @@ bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 		fprintf(out, "%c %s: dns admit\n", fa.dns_admit ? '-' : '+', name);
 		differ = true;
 	}
+	if (fa.has_bind != fb.has_bind) { /* the side without bind: binds anything */
+		fprintf(out, "%c %s: bind unrestricted\n", fa.has_bind ? '+' : '-', name);
+		differ = true;
+	}
 	share_sets(&fa, &fb);
 	for (int f = 0; f < 2; f++)
-		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, out, name);
+		differ |= diff_family(&fa.flat[f], &fb.flat[f], &fa.sets, out, name, "");
+	for (int f = 0; f < 2; f++)
+		differ |= diff_family(&fa.bind[f], &fb.bind[f], &fa.sets, out, name, "bind ");
 	allows_free(&fa);
 	allows_free(&fb);
 	return differ;

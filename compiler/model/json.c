@@ -138,6 +138,13 @@ static void put_target(struct jw *w, const struct m_target *t)
 	for (size_t i = 0; i < t->nallow; i++)
 		put_allow(w, &t->allow[i]);
 	jw_end(w);
+	if (t->has_bind) { /* written only when the ACL has bind:, as ping */
+		jw_key(w, "bind");
+		jw_array(w);
+		for (size_t i = 0; i < t->nbind; i++)
+			put_allow(w, &t->bind[i]);
+		jw_end(w);
+	}
 	if (t->nadmitted) { /* inspect's only: live, no part of the sets */
 		jw_key(w, "admitted");
 		jw_array(w);

@@ -21,13 +21,14 @@
 #include "compiler/diag.h"
 #include "compiler/model/json.h"
 
-enum kind { DOC, ROOT, TARGETS, TARGET, RULE, ALLOW, ADMITTED, DROP, UNRES, LIST, ENTRIES, KINDS };
+enum kind { DOC, ROOT, TARGETS, TARGET, RULE, ALLOW, ADMITTED, BIND, DROP, UNRES, LIST, ENTRIES,
+	    KINDS };
 enum type { T_STR, T_STRNULL, T_BOOL, T_INT, T_LIST, T_ENTRIES, T_MAP };
 
 /* Every key of the schema, one id each. */
 enum field {
 	F_SCHEMA, F_TARGETS, F_ACL, F_CGROUP, F_ALLOW_ALL, F_PING, F_DNS, F_PRIVATE, F_NAT64,
-	F_RULES, F_ALLOW, F_ADMITTED, F_DROPPED, F_UNRESOLVED, F_MATCH, F_IN, F_PORTS,
+	F_RULES, F_ALLOW, F_ADMITTED, F_BIND, F_DROPPED, F_UNRESOLVED, F_MATCH, F_IN, F_PORTS,
 	F_PROTO, F_ORIGIN, F_ADDR, F_VIA, F_TTL, F_REASON, F_HOST, F_ERROR,
 };
 
@@ -54,6 +55,7 @@ static const struct key target_keys[] = {
 	K("rules", F_RULES, T_ENTRIES, RULE, 1),
 	K("allow", F_ALLOW, T_ENTRIES, ALLOW, 1),
 	K("admitted", F_ADMITTED, T_ENTRIES, ADMITTED, 0),
+	K("bind", F_BIND, T_ENTRIES, BIND, 0),
 	K("dropped", F_DROPPED, T_ENTRIES, DROP, 1),
 	K("unresolved", F_UNRESOLVED, T_ENTRIES, UNRES, 1),
 	{ 0 }
@@ -77,7 +79,7 @@ static const struct key unres_keys[] = { K("host", F_HOST, T_STR, 0, 1),
 /* the keys of each kind of object; NULL: not an object with keys */
 static const struct key *const keys_of[KINDS] = {
 	[ROOT] = root_keys, [TARGET] = target_keys, [RULE] = rule_keys, [ALLOW] = allow_keys,
-	[ADMITTED] = allow_keys, [DROP] = drop_keys, [UNRES] = unres_keys,
+	[ADMITTED] = allow_keys, [BIND] = allow_keys, [DROP] = drop_keys, [UNRES] = unres_keys,
 };
 
 struct level {
@@ -374,10 +376,14 @@ static void end_target(struct jr *j, const struct level *l)
 	if (any != t->allow_all && (l->seen & 1u << 2 /* allow_all */))
 		jerr(j, "'allow_all' disagrees with the rules (a '*' rule means allow_all)");
 	t->allow_all = any;
+	for (size_t i = 0; target_keys[i].name; i++)
+		if (target_keys[i].field == F_BIND) /* present, even empty: bind is restricted */
+			t->has_bind = l->seen & 1u << i;
 	/* empty lists are empty arrays, never NULL */
 	t->rules = nonnull(j, t->rules);
 	t->allow = nonnull(j, t->allow);
 	t->admitted = nonnull(j, t->admitted);
+	t->bind = nonnull(j, t->bind);
 	t->dropped = nonnull(j, t->dropped);
 	t->unres = nonnull(j, t->unres);
 	t->priv.cidrs = nonnull(j, t->priv.cidrs);
@@ -391,6 +397,11 @@ static void end_entry(struct jr *j, enum kind kind)
 	case RULE: end_rule(j); break;
 	case ALLOW: end_allow(j, &j->t->allow, &j->t->nallow); break;
 	case ADMITTED: end_allow(j, &j->t->admitted, &j->t->nadmitted); break;
+	case BIND:
+		if (j->e.strs.n || j->e.ttl >= 0)
+			jerr(j, "a bind entry has no 'via' and no 'ttl': a local address is not resolved");
+		end_allow(j, &j->t->bind, &j->t->nbind);
+		break;
 	case DROP: end_drop(j); break;
 	case UNRES: end_unres(j); break;
 	default: break;

@@ -211,6 +211,14 @@ void model_canonicalise(struct model *m, struct m_target *t)
 	for (size_t i = 0; i < t->ndropped; i++)
 		acl_sort(t->dropped[i].via.v, t->dropped[i].via.n, sizeof(char *), str_cmp);
 
+	/* bind entries: in order, the same entry once (they carry no via) */
+	acl_sort(t->bind, t->nbind, sizeof(*t->bind), allow_cmp);
+	k = 0;
+	for (size_t i = 0; i < t->nbind; i++)
+		if (!k || allow_cmp(&t->bind[k - 1], &t->bind[i]) != 0)
+			t->bind[k++] = t->bind[i];
+	t->nbind = k;
+
 	acl_sort(t->unres, t->nunres, sizeof(*t->unres), unres_cmp);
 	k = 0;
 	for (size_t i = 0; i < t->nunres; i++)

@@ -59,11 +59,13 @@ struct m_target {
 	bool allow_all; /* some rule is '*' */
 	bool ping;      /* ICMP datagram ("ping") sockets may be made */
 	bool dns_admit; /* dns: admit (netacl(8), LIVE DNS) */
+	bool has_bind;  /* bind: given; else binding is not restricted */
 	struct acl_private priv;
 	struct strv priv_text;
-	size_t nrules, nallow, ndropped, nunres, nadmitted;
+	size_t nrules, nallow, ndropped, nunres, nadmitted, nbind;
 	struct m_rule *rules;
 	struct m_allow *allow;
+	struct m_allow *bind;  /* what it may bind (no via, no ttl) */
 	/* live DNS: what the workload's lookups admitted, as inspect read it
 	 * from the kernel (ttl: seconds left); no part of the sets */
 	struct m_allow *admitted;

@@ -22,12 +22,14 @@ static const struct m_rule *rule_of(const struct m_target *t, const struct m_all
 	return NULL;
 }
 
-static bool by_entry(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
+/* The first of n entries that allows the query; else why not. */
+static bool by_entry_in(const struct m_allow *v, size_t n, const struct verdict_query *q,
+			struct verdict *out)
 {
 	bool addr_seen = false, proto_seen = false;
 
-	for (size_t i = 0; i < t->nallow; i++) {
-		const struct m_allow *a = &t->allow[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct m_allow *a = &v[i];
 
 		if (!acl_cidr_contains(&a->addr, q->family, q->v))
 			continue;
@@ -36,14 +38,21 @@ static bool by_entry(const struct m_target *t, const struct verdict_query *q, st
 			continue;
 		proto_seen = true;
 		if (port_ok(a->ports, q->port)) {
-			*out = (struct verdict){ true, VERDICT_ENTRY, .entry = a,
-						 .rule = rule_of(t, a, q) };
+			*out = (struct verdict){ true, VERDICT_ENTRY, .entry = a };
 			return true;
 		}
 		out->ports = a->ports;
 	}
 	out->why = proto_seen ? VERDICT_PORT : addr_seen ? VERDICT_PROTO : VERDICT_NONE;
 	return false;
+}
+
+static bool by_entry(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
+{
+	if (!by_entry_in(t->allow, t->nallow, q, out))
+		return false;
+	out->rule = rule_of(t, out->entry, q);
+	return true;
 }
 
 /* As the kernel: after the static sets, before '*'. */
@@ -79,6 +88,15 @@ static bool by_star(const struct m_target *t, const struct verdict_query *q, str
 		return true;
 	}
 	return false;
+}
+
+void verdict_bind(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
+{
+	*out = (struct verdict){ 0 };
+	if (!t->has_bind)
+		*out = (struct verdict){ .allow = true, .why = VERDICT_UNRESTRICTED };
+	else
+		by_entry_in(t->bind, t->nbind, q, out);
 }
 
 void verdict_of(const struct m_target *t, const struct verdict_query *q, struct verdict *out)

@@ -17,6 +17,7 @@ enum verdict_why {
 	VERDICT_PORT,       /* denied: the address is allowed, not this port */
 	VERDICT_PROTO,      /* denied: the address is allowed, not this protocol */
 	VERDICT_NONE,       /* denied: nothing allows the address */
+	VERDICT_UNRESTRICTED, /* bind allowed: the ACL has no bind: section */
 };
 
 struct verdict_query {
@@ -37,5 +38,8 @@ struct verdict {
 };
 
 void verdict_of(const struct m_target *t, const struct verdict_query *q, struct verdict *out);
+/* May the target bind this local address, port (0: the kernel picks one,
+ * so only an entry with every port allows it) and protocol? */
+void verdict_bind(const struct m_target *t, const struct verdict_query *q, struct verdict *out);
 
 #endif

@@ -246,6 +246,34 @@ static int parse_rules(const struct ctx *c, const struct ynode *n, const char *w
 
 /* ---- ACLs ---- */
 
+/* bind: the rules of allow:, for addresses and ranges only: a name or a
+ * wildcard says nothing about a local address. */
+static int parse_bind(const struct ctx *c, const struct ynode *n, struct policy_acl *a)
+{
+	int rc = 0;
+
+	a->has_bind = true;
+	if (!expect(c, n, Y_SEQ, "bind"))
+		return -1;
+	policy_rules_reserve(&a->bind, n->n);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *it = n->items[i];
+		struct acl_rule r;
+
+		if (parse_rule(c, it, &r)) {
+			rc = -1;
+		} else if (r.kind != ACL_RULE_NET) {
+			diag_error(c->file, it->line, it->col, "bind takes addresses and CIDRs "
+				   "(write 0.0.0.0/0 or ::/0 for any), not %s",
+				   r.kind == ACL_RULE_ANY ? "'*'" : "a name");
+			rc = -1;
+		} else {
+			policy_rules_push(c->p->arena, &a->bind, &r);
+		}
+	}
+	return rc;
+}
+
 static int parse_private(const struct ctx *c, const struct ynode *n, struct policy_acl *a)
 {
 	int rc = 0;
@@ -335,8 +363,8 @@ static int parse_dns(const struct ctx *c, const struct ynode *n, bool *admit)
 static int parse_acl(const struct ctx *c, const struct ynode *key, const struct ynode *n,
 		     struct policy_acl *a)
 {
-	static const char *const keys[] = { "allow", "private", "ping", "dns", NULL };
-	const struct ynode *allow, *priv, *ping, *dns;
+	static const char *const keys[] = { "allow", "bind", "private", "ping", "dns", NULL };
+	const struct ynode *allow, *priv, *ping, *dns, *bind;
 	int rc = 0;
 
 	a->name = xstrdup(key->str);
@@ -352,6 +380,9 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	priv = ymap_get(n, "private");
 	ping = ymap_get(n, "ping");
 	dns = ymap_get(n, "dns");
+	bind = ymap_get(n, "bind");
+	if (bind && parse_bind(c, bind, a))
+		rc = -1;
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,
 			   "ACL '%s' needs 'allow:' (write 'allow: []' to deny everything)",
@@ -723,6 +754,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nacls; i++) {
 		free(p->acls[i].name);
 		policy_rules_free(&p->acls[i].allow);
+		policy_rules_free(&p->acls[i].bind);
 		free(p->acls[i].priv.cidrs);
 		for (size_t j = 0; p->acls[i].priv_text && p->acls[i].priv_text[j]; j++)
 			free(p->acls[i].priv_text[j]);

@@ -42,6 +42,8 @@ struct policy_acl {
 	char **priv_text; /* the private: entries as written (normalised) */
 	bool ping;        /* ping: true, ICMP datagram sockets may be made */
 	bool dns_admit;   /* dns: admit, the workload's own lookups open addresses */
+	bool has_bind;    /* bind: given; without it binding is not restricted */
+	struct rule_list bind; /* the local addresses and ports it may bind */
 	bool used;        /* by some stage */
 };
 
