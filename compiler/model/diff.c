@@ -172,7 +172,8 @@ static void share_sets(struct allows *a, struct allows *b)
 bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 {
 	const char *name = a ? a->name : b->name;
-	struct m_target none = { .name = (char *)name };
+	/* a target on one side only: the other side allows nothing, binding included */
+	struct m_target none = { .name = (char *)name, .has_bind = true };
 	struct allows fa, fb;
 	bool differ = false;
 
