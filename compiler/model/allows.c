@@ -80,6 +80,8 @@ static void bind_of(const struct m_target *t, struct allows *a)
 	struct last_set last = { 0 };
 
 	a->has_bind = t->has_bind;
+	a->max_conn = t->max_conn;
+	a->max_rate = t->max_rate;
 	for (size_t i = 0; i < t->nbind; i++) {
 		const struct m_allow *e = &t->bind[i];
 

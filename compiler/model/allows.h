@@ -19,6 +19,8 @@ struct allows {
 	bool ping;                /* ICMP datagram sockets may be made */
 	bool dns_admit;           /* capture the workload's DNS, admit answers */
 	bool has_bind;            /* bind: given (else binding is not restricted) */
+	uint32_t max_conn;        /* outbound TCP connections at once; 0: no cap */
+	uint32_t max_rate;        /* connects a second, burst as many; 0: no limit */
 	struct acl_flat bind[2];  /* what may be bound, [0] IPv4, [1] IPv6; port
 				   * sets in the same table as the allow sets */
 	uint32_t star;            /* port set of the '*' rules */

@@ -193,6 +193,8 @@ static void build_target(struct model *m, struct m_target *t, const struct targe
 		memcpy(t->priv.nat64, acl->priv.nat64, acl->priv.nnat64 * sizeof(struct acl_cidr));
 	add_rules(m, t, tg);
 	add_bind(m, t, acl);
+	t->max_conn = acl->max_conn;
+	t->max_rate = acl->max_rate;
 	for (size_t i = 0; i < tg->nnames; i++) {
 		const struct resolution *r = find_res(res, names, nnames, tg->names[i].name);
 		struct acl_rule rule;

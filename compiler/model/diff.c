@@ -169,6 +169,19 @@ static void share_sets(struct allows *a, struct allows *b)
 	free(map);
 }
 
+/* A limit on one side, or two different ones: its lines. */
+static bool diff_limit(FILE *out, const char *name, const char *what, const char *unit,
+		       uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return false;
+	if (a)
+		fprintf(out, "- %s: %s %u%s\n", name, what, a, unit);
+	if (b)
+		fprintf(out, "+ %s: %s %u%s\n", name, what, b, unit);
+	return true;
+}
+
 bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 {
 	const char *name = a ? a->name : b->name;
@@ -190,6 +203,10 @@ bool diff_target(FILE *out, const struct m_target *a, const struct m_target *b)
 	if (fa.dns_admit != fb.dns_admit) {
 		fprintf(out, "%c %s: dns admit\n", fa.dns_admit ? '-' : '+', name);
 		differ = true;
+	}
+	if (a && b) { /* a target on one side only is said once, above */
+		differ |= diff_limit(out, name, "max_connections", "", fa.max_conn, fb.max_conn);
+		differ |= diff_limit(out, name, "max_connect_rate", "/s", fa.max_rate, fb.max_rate);
 	}
 	if (fa.has_bind != fb.has_bind) { /* the side without bind: binds anything */
 		fprintf(out, "%c %s: bind unrestricted\n", fa.has_bind ? '+' : '-', name);

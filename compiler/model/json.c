@@ -115,6 +115,14 @@ static void put_target(struct jw *w, const struct m_target *t)
 		jw_key(w, "dns");
 		jw_str(w, "admit");
 	}
+	if (t->max_conn) { /* written only when set, as ping */
+		jw_key(w, "max_connections");
+		jw_int(w, t->max_conn);
+	}
+	if (t->max_rate) {
+		jw_key(w, "max_connect_rate");
+		jw_int(w, t->max_rate);
+	}
 	jw_key(w, "private");
 	put_strv(w, &t->priv_text);
 	if (t->priv.nnat64) { /* written only when set, as ping */

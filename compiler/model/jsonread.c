@@ -27,7 +27,8 @@ enum type { T_STR, T_STRNULL, T_BOOL, T_INT, T_LIST, T_ENTRIES, T_MAP };
 
 /* Every key of the schema, one id each. */
 enum field {
-	F_SCHEMA, F_TARGETS, F_ACL, F_CGROUP, F_ALLOW_ALL, F_PING, F_DNS, F_PRIVATE, F_NAT64,
+	F_SCHEMA, F_TARGETS, F_ACL, F_CGROUP, F_ALLOW_ALL, F_PING, F_DNS, F_MAX_CONN, F_MAX_RATE,
+	F_PRIVATE, F_NAT64,
 	F_RULES, F_ALLOW, F_ADMITTED, F_BIND, F_DROPPED, F_UNRESOLVED, F_MATCH, F_IN, F_PORTS,
 	F_PROTO, F_ORIGIN, F_ADDR, F_VIA, F_TTL, F_REASON, F_HOST, F_ERROR,
 };
@@ -50,6 +51,8 @@ static const struct key target_keys[] = {
 	K("allow_all", F_ALLOW_ALL, T_BOOL, 0, 1),
 	K("ping", F_PING, T_BOOL, 0, 0),
 	K("dns", F_DNS, T_STR, 0, 0),
+	K("max_connections", F_MAX_CONN, T_INT, 0, 0),
+	K("max_connect_rate", F_MAX_RATE, T_INT, 0, 0),
 	K("private", F_PRIVATE, T_LIST, 0, 1),
 	K("nat64", F_NAT64, T_LIST, 0, 0),
 	K("rules", F_RULES, T_ENTRIES, RULE, 1),
@@ -620,6 +623,17 @@ static int on_int(void *ctx, long long v)
 		return go(j);
 	if (l->kind == ROOT) {
 		j->schema = v == 1;
+		return go(j);
+	}
+	if (l->kind == TARGET) { /* max_connections, max_connect_rate */
+		const struct key *k = key_at(l);
+
+		if (v < 1 || v > 1000000)
+			jerr(j, "'%s' must be 1-1000000", k->name);
+		else if (k->field == F_MAX_CONN)
+			j->t->max_conn = (uint32_t)v;
+		else
+			j->t->max_rate = (uint32_t)v;
 		return go(j);
 	}
 	if (v < 0)

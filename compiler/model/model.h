@@ -60,6 +60,8 @@ struct m_target {
 	bool ping;      /* ICMP datagram ("ping") sockets may be made */
 	bool dns_admit; /* dns: admit (netacl(8), LIVE DNS) */
 	bool has_bind;  /* bind: given; else binding is not restricted */
+	uint32_t max_conn; /* max_connections: outbound TCP at once; 0 none */
+	uint32_t max_rate; /* max_connect_rate: connects a second (the burst too); 0 none */
 	struct acl_private priv;
 	struct strv priv_text;
 	size_t nrules, nallow, ndropped, nunres, nadmitted, nbind;

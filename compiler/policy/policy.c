@@ -3,6 +3,7 @@
 #include "compiler/policy/policy.h"
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,28 @@ static int parse_bool(const struct ctx *c, const struct ynode *n, const char *wh
 	return -1;
 }
 
+/* A count 1 to NETACL_MAX_COUNT, then the unit if there is one:
+ * max_connections: 8, max_connect_rate: 100/s. */
+#define MAX_COUNT 1000000u
+static int parse_count(const struct ctx *c, const struct ynode *n, const char *what,
+		       const char *unit, uint32_t *out)
+{
+	unsigned long v = 0;
+	char *end = NULL;
+
+	if (n->kind == Y_SCALAR && n->str[0] >= '1' && n->str[0] <= '9') {
+		errno = 0;
+		v = strtoul(n->str, &end, 10);
+	}
+	if (!end || errno || v > MAX_COUNT || strcmp(end, unit) != 0) {
+		diag_error(c->file, n->line, n->col, "'%s' takes a count 1-%u%s%s", what, MAX_COUNT,
+			   unit[0] ? " followed by " : "", unit);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* dns: static (names resolved by netacl, ahead of time) or admit (the
  * workload's own answers open addresses: netacl(8), LIVE DNS). */
 static int parse_dns(const struct ctx *c, const struct ynode *n, bool *admit)
@@ -363,8 +386,9 @@ static int parse_dns(const struct ctx *c, const struct ynode *n, bool *admit)
 static int parse_acl(const struct ctx *c, const struct ynode *key, const struct ynode *n,
 		     struct policy_acl *a)
 {
-	static const char *const keys[] = { "allow", "bind", "private", "ping", "dns", NULL };
-	const struct ynode *allow, *priv, *ping, *dns, *bind;
+	static const char *const keys[] = { "allow", "bind", "private", "ping", "dns",
+					    "max_connections", "max_connect_rate", NULL };
+	const struct ynode *allow, *priv, *ping, *dns, *bind, *cap, *rate;
 	int rc = 0;
 
 	a->name = xstrdup(key->str);
@@ -382,6 +406,12 @@ static int parse_acl(const struct ctx *c, const struct ynode *key, const struct 
 	dns = ymap_get(n, "dns");
 	bind = ymap_get(n, "bind");
 	if (bind && parse_bind(c, bind, a))
+		rc = -1;
+	cap = ymap_get(n, "max_connections");
+	if (cap && parse_count(c, cap, "max_connections", "", &a->max_conn))
+		rc = -1;
+	rate = ymap_get(n, "max_connect_rate");
+	if (rate && parse_count(c, rate, "max_connect_rate", "/s", &a->max_rate))
 		rc = -1;
 	if (!allow) {
 		diag_error(c->file, key->line, key->col,

@@ -44,6 +44,8 @@ struct policy_acl {
 	bool dns_admit;   /* dns: admit, the workload's own lookups open addresses */
 	bool has_bind;    /* bind: given; without it binding is not restricted */
 	struct rule_list bind; /* the local addresses and ports it may bind */
+	uint32_t max_conn;     /* max_connections: outbound TCP at once; 0 none */
+	uint32_t max_rate;     /* max_connect_rate: connects a second; 0 none */
 	bool used;        /* by some stage */
 };
 
