@@ -47,6 +47,9 @@ test_limits_not_loaded_until_enforced() {
   run "$NETACL" load l.yaml --target plugin --offline --cgroup netacl-test-limits-$$
   expect_rc 69; expect_err "cannot enforce yet: nothing was loaded"
   [ ! -e "$NETACL_PIN_ROOT/plugin" ] || fail "pinned"
+  sed -i '/max_connections/d' l.yaml   # a rate alone is refused too
+  run "$NETACL" load l.yaml --target plugin --offline --cgroup netacl-test-limits-$$
+  expect_rc 69; expect_err "cannot enforce yet"
   rmdir "$NETACL_PIN_ROOT" 2>/dev/null
   [ ! -e "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/netacl-test-limits-$$" ] || fail "a cgroup was made"
 }
