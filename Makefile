@@ -5,11 +5,25 @@
 #   make bench      benchmarks (tests/bench/), not part of check
 #   make fuzz       libFuzzer targets: policy parser, compiled JSON, hosts files,
 #                   DNS messages of the admission forwarder (clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, ... below;
+#                   NETACL_BIN=PATH installs that binary instead of building)
+#   make uninstall  the same variables: removes what install put there
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+# bash-completion loads completions/NAME when NAME is first completed
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR  ?= $(PREFIX)/share/doc/netacl
+# The systemd units and the OCI hook are examples, not services to start:
+# they name a site's policy (/etc/netacl/...) and a site's program, so they
+# go where Debian puts a package's examples (/usr/share/doc/PKG/examples,
+# Debian policy 12.6), not in lib/systemd/system, where systemctl would list
+# them and a package's scripts would enable them.  Copy one to
+# /etc/systemd/system and edit it.
+EXAMPLEDIR ?= $(DOCDIR)/examples
+# The binary `make install` installs; the tests give the one they built.
+NETACL_BIN ?= netacl
 CC      ?= cc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -37,7 +51,7 @@ LIB_OBJ      := $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
-.PHONY: all check test harness unit integration bench fuzz install clean
+.PHONY: all check test harness unit integration bench fuzz install uninstall clean
 all: netacl
 
 netacl: $(O)/netacl
@@ -109,11 +123,39 @@ fuzz:
 $(O)/lib.stamp: $(LIB_OBJ)
 	touch $@
 
-install: netacl
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0755 netacl $(DESTDIR)$(SBINDIR)/netacl
+# The examples name the binary as /usr/local/sbin/netacl; installed, they
+# name it where it is ($(SBINDIR)).  examples/oci/ is installed when it is
+# there, every file in it.
+EXAMPLES        := $(wildcard examples/*.yaml examples/*.hosts)
+EXAMPLES_SYSTEMD := $(wildcard examples/systemd/*)
+EXAMPLES_OCI    := $(wildcard examples/oci/*)
+SUBST_SBIN      := sed 's|/usr/local/sbin/netacl|$(SBINDIR)/netacl|g'
+
+install: $(NETACL_BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(EXAMPLEDIR)/systemd
+	install -m 0755 $(NETACL_BIN) $(DESTDIR)$(SBINDIR)/netacl
 	install -m 0644 man/netacl-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/netacl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/netacl.bash $(DESTDIR)$(BASHCOMPDIR)/netacl
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+	for f in $(EXAMPLES_SYSTEMD) $(EXAMPLES_OCI); do \
+	  if [ -f "$$f" ]; then \
+	    install -d $(DESTDIR)$(EXAMPLEDIR)/$$(basename $$(dirname $$f)) && \
+	    $(SUBST_SBIN) "$$f" > $(DESTDIR)$(EXAMPLEDIR)/$${f#examples/} && \
+	    chmod 0644 $(DESTDIR)$(EXAMPLEDIR)/$${f#examples/} || exit 1; \
+	  fi; \
+	done
+
+# What install put there, and the directories that are netacl's own.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/netacl $(DESTDIR)$(MANDIR)/man5/netacl-policy.5 \
+	    $(DESTDIR)$(MANDIR)/man8/netacl.8 $(DESTDIR)$(BASHCOMPDIR)/netacl \
+	    $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(patsubst examples/%,%,$(EXAMPLES) \
+	        $(EXAMPLES_SYSTEMD) $(EXAMPLES_OCI)))
+	for d in $(EXAMPLEDIR)/systemd $(EXAMPLEDIR)/oci $(EXAMPLEDIR) $(DOCDIR); do \
+	  if [ -d $(DESTDIR)$$d ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$$d || exit 1; fi; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz netacl
