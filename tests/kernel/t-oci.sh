@@ -194,7 +194,8 @@ test_kernel_oci_container_without_annotations_is_untouched() {
 # and a missing one are refused, and a missing one is not made.
 test_kernel_oci_hook_cgroup_from_config() {
   need_kernel ocicfg; oci_policy || return 1
-  mkdir -p b "$CG2/$KCG/cfg"
+  trap 'kill $SLEEPER 2>/dev/null && wait $SLEEPER; rmdir "$CG2/$KCG/cfg" "$CG2/$KCG/live" 2>/dev/null; kernel_cleanup' EXIT
+  mkdir -p b "$CG2/$KCG/cfg" "$CG2/$KCG/live"
   local st="{\"ociVersion\":\"1.0.2\",\"id\":\"cfg\",\"bundle\":\"$T/b\",\"pid\":999999999,\"annotations\":{\"io.netacl.target\":\"$KT\",\"io.netacl.policy\":\"p.json\"}"
   echo "{\"linux\":{\"cgroupsPath\":\"/$KCG/cfg\"}}" > b/config.json
   hook createRuntime "$st}"
@@ -209,15 +210,26 @@ test_kernel_oci_hook_cgroup_from_config() {
   hook createRuntime "$st}"
   expect_rc 66 && expect_err "cgroup $CG2/$KCG/cfg does not exist" || return 1
   [ ! -e "$CG2/$KCG/cfg" ] || fail "the missing cgroup was made"
-  # the root: refused
+  # the root: refused (the digest is wrong too: were the check gone,
+  # nothing would be loaded on the whole host all the same)
   echo '{"linux":{"cgroupsPath":"/"}}' > b/config.json
-  hook createRuntime "$st}"
+  hook createRuntime "${st%\}},\"io.netacl.digest\":\"$(printf '0%.0s' $(seq 64))\"}}"
   expect_rc 65 && expect_err "is the cgroup2 root" || return 1
   # systemd's form, for a slice that is not there
   echo '{"linux":{"cgroupsPath":"netacl-test-none.slice:oci:cfg"}}' > b/config.json
   hook createRuntime "$st}"
   expect_rc 66 && expect_err "netacl-test.slice/netacl-test-none.slice/oci-cfg.scope does not exist"
   [ -z "$(ls -A "$NETACL_PIN_ROOT" 2>/dev/null)" ] || fail "something was loaded"
+  # a live pid: its cgroup, whatever config.json says
+  sleep 60 & SLEEPER=$!
+  echo $SLEEPER > "$CG2/$KCG/live/cgroup.procs" || return 1
+  mkdir "$CG2/$KCG/cfg"
+  echo "{\"linux\":{\"cgroupsPath\":\"/$KCG/cfg\"}}" > b/config.json
+  hook createRuntime "${st/999999999/$SLEEPER}}"
+  expect_rc 0 && expect_err "loaded $KT@oci-cfg on $CG2/$KCG/live" || return 1
+  kill $SLEEPER; wait $SLEEPER
+  hook poststop "$st}"
+  expect_rc 0 && expect_err "unloaded $KT@oci-cfg"
 }
 
 test_kernel_oci_hook_input_errors() {
