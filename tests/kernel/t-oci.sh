@@ -194,7 +194,8 @@ test_kernel_oci_container_without_annotations_is_untouched() {
 # and a missing one are refused, and a missing one is not made.
 test_kernel_oci_hook_cgroup_from_config() {
   need_kernel ocicfg; oci_policy || return 1
-  trap 'kill $SLEEPER 2>/dev/null && wait $SLEEPER; rmdir "$CG2/$KCG/cfg" "$CG2/$KCG/live" 2>/dev/null; kernel_cleanup' EXIT
+  SLEEPER=
+  trap '[ -z "$SLEEPER" ] || { kill $SLEEPER; wait $SLEEPER; } 2>/dev/null; rmdir "$CG2/$KCG/cfg" "$CG2/$KCG/live" 2>/dev/null; kernel_cleanup' EXIT
   mkdir -p b "$CG2/$KCG/cfg" "$CG2/$KCG/live"
   local st="{\"ociVersion\":\"1.0.2\",\"id\":\"cfg\",\"bundle\":\"$T/b\",\"pid\":999999999,\"annotations\":{\"io.netacl.target\":\"$KT\",\"io.netacl.policy\":\"p.json\"}"
   echo "{\"linux\":{\"cgroupsPath\":\"/$KCG/cfg\"}}" > b/config.json
