@@ -26,7 +26,8 @@ EXAMPLEDIR ?= $(DOCDIR)/examples
 NETACL_BIN ?= netacl
 CC      ?= cc
 CLANG   ?= clang
-BPFTOOL ?= bpftool
+# Debian installs bpftool in /usr/sbin, which is not in a user's PATH
+BPFTOOL ?= $(or $(shell command -v bpftool),/usr/sbin/bpftool)
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
