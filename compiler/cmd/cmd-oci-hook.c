@@ -239,12 +239,15 @@ static int hook(const char *stage_arg, const char *dir)
 	free(text);
 	if (rc)
 		return hook_error(rc, "%s", err);
-	rc = oci_stage(stage_arg, st.status, &stage, err);
-	if (rc)
-		hook_error(rc, "%s", err);
-	/* a container that does not ask for netacl is none of its business */
-	else if (st.target)
-		rc = stage == OCI_CREATE ? create(&st, dir) : poststop(&st);
+	/* a container that does not ask for netacl is none of its business,
+	 * whatever stage the hook was run at */
+	if (st.target) {
+		rc = oci_stage(stage_arg, st.status, &stage, err);
+		if (rc)
+			hook_error(rc, "%s", err);
+		else
+			rc = stage == OCI_CREATE ? create(&st, dir) : poststop(&st);
+	}
 	oci_state_free(&st);
 	return rc;
 }

@@ -184,7 +184,7 @@ test_kernel_oci_container_without_annotations_is_untouched() {
   no_out "Operation not permitted"; expect_out "Connection refused"
   [ -z "$(ls -A "$NETACL_PIN_ROOT" 2>/dev/null)" ] || fail "something was loaded"
   # and the hook, by hand, says nothing at either stage
-  for s in creating stopped; do
+  for s in creating stopped created; do
     hook "" "{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"$s\",\"pid\":1,\"annotations\":{\"other\":\"v\"}}"
     expect_rc 0 && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "$s: not silent"
   done

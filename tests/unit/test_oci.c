@@ -343,6 +343,9 @@ Test(oci, config_cgroups_path)
 	cr_assert_str_eq(out, "");
 	put(p, "{\"linux\": {\"cgroupsPath\": 3}}");
 	cr_assert_eq(oci_config_cgroups_path(tmp, out, sizeof(out), err), EX_DATAERR);
+	put(p, "{\"linux\": 3}");
+	cr_assert_eq(oci_config_cgroups_path(tmp, out, sizeof(out), err), EX_DATAERR);
+	cr_assert(strstr(err, "linux.cgroupsPath is not a string"), "%s", err);
 	put(p, "{\"linux\": ");
 	cr_assert_eq(oci_config_cgroups_path(tmp, out, sizeof(out), err), EX_DATAERR);
 	cr_assert_eq(oci_config_cgroups_path("rel/bundle", out, sizeof(out), err), EX_DATAERR);
