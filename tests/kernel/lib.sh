@@ -29,7 +29,8 @@ kernel_cleanup() {
   "$NETACL" unload --all >/dev/null 2>&1
   rmdir "$NETACL_PIN_ROOT" 2>/dev/null || [ ! -e "$NETACL_PIN_ROOT" ] ||
     fail "pins left after unload --all: $(ls "$NETACL_PIN_ROOT")"
-  rmdir "$CG2/$KCG" 2>/dev/null
+  # the test's cgroup and what a load made under it, deepest first
+  [ -d "$CG2/$KCG" ] && find "$CG2/$KCG" -depth -type d -exec rmdir {} + 2>/dev/null
   rmdir "$CG2/netacl-test" 2>/dev/null
   true
 }
