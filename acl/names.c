@@ -39,9 +39,18 @@ bool acl_loaded_name_valid(const char *s)
 	if (!at)
 		return acl_target_name_valid(s);
 	n = (size_t)(at - s);
-	digits = strspn(at + 5, "0123456789");
-	if (n >= sizeof(name) || strncmp(at, "@run-", 5) != 0 || digits == 0 || digits > 10 ||
-	    at[5 + digits] != 0)
+	if (strncmp(at, "@oci-", 5) == 0) {
+		/* a container's (netacl(8), OCI HOOK): 1-128 of what runc allows in ids */
+		digits = strspn(at + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789_-.+");
+		if (digits == 0 || digits > 128 || at[5 + digits] != 0)
+			return false;
+	} else {
+		digits = strspn(at + 5, "0123456789");
+		if (strncmp(at, "@run-", 5) != 0 || digits == 0 || digits > 10 || at[5 + digits] != 0)
+			return false;
+	}
+	if (n >= sizeof(name))
 		return false;
 	memcpy(name, s, n);
 	name[n] = 0;

@@ -13,8 +13,8 @@
 bool acl_ident_valid(const char *s);
 /* An ACL name, or PIPELINE/STAGE. */
 bool acl_target_name_valid(const char *s);
-/* A target name as loaded: a target name, or one run made of it,
- * NAME@run-PID (what inspect --json prints). */
+/* A target name as loaded: a target name, one run made of it,
+ * NAME@run-PID, or one container's, NAME@oci-ID (what inspect --json prints). */
 bool acl_loaded_name_valid(const char *s);
 /* NULL if a cgroup path is fine (relative to the cgroup2 mount, or under
  * /sys/fs/cgroup/, never climbing with ".."), else why, with *off the
