@@ -24,6 +24,15 @@ void attach_link_name(const struct bpf_program *p, char out[64])
 	snprintf(out, 64, "%s%s", LINK_PREFIX, name);
 }
 
+/* Is prog one of p's programs?  A target loaded before bind rules has
+ * no bind programs, and is repaired in its own layout (pins.h). */
+static bool in_layout(const struct pinned *p, const struct bpf_program *prog)
+{
+	enum bpf_attach_type t = bpf_program__expected_attach_type(prog);
+
+	return !(p->no_bind && (t == BPF_CGROUP_INET4_BIND || t == BPF_CGROUP_INET6_BIND));
+}
+
 /* The cgroup id of path (its inode on cgroup2), or 0 if it is gone. */
 static unsigned long long cgroup_id(const char *path)
 {
@@ -75,6 +84,8 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!ok)
 			break;
+		if (!in_layout(p, prog))
+			continue;
 		attach_link_name(prog, name);
 		snprintf(path, sizeof(path), "%s/%s", p->dir, name);
 		ok = link_ok(path, want, why, size);
@@ -83,20 +94,23 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 	return ok;
 }
 
-/* The programs, loaded on the maps pinned in dir. */
-static int load_on_pins(struct netacl *skel, const char *dir)
+/* p's programs, loaded on the maps pinned in p->dir. */
+static int load_on_pins(struct netacl *skel, const struct pinned *p)
 {
+	struct bpf_program *prog;
 	struct bpf_map *m;
 	char path[PATH_MAX + 80];
 	int err = 0;
 
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, in_layout(p, prog));
 	bpf_object__for_each_map(m, skel->obj) {
 		if (err || bpf_map__is_internal(m))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		snprintf(path, sizeof(path), "%s/%s", p->dir, bpf_map__name(m));
 		int fd = bpf_obj_get(path);
 
-		/* an older netacl's target has no table4: an empty one is made */
+		/* an older netacl's target has no table4 (or bindN): an empty one is made */
 		if (fd < 0 && errno == ENOENT && pin_optional(bpf_map__name(m)))
 			continue;
 		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
@@ -136,7 +150,7 @@ int attach_repair(const struct pinned *p)
 {
 	struct netacl *skel = netacl__open();
 	struct bpf_program *prog;
-	int err = skel ? load_on_pins(skel, p->dir) : -errno, cg = -1, rc;
+	int err = skel ? load_on_pins(skel, p) : -errno, cg = -1, rc;
 
 	if (!err && (rc = sys_cgroup_create(p->meta.cgroup, NULL)) != 0) {
 		netacl__destroy(skel);
@@ -146,7 +160,7 @@ int attach_repair(const struct pinned *p)
 		err = -errno;
 	if (!err)
 		bpf_object__for_each_program(prog, skel->obj)
-			if (!err)
+			if (!err && in_layout(p, prog))
 				err = attach_program(prog, cg, p->dir);
 	if (cg >= 0)
 		close(cg);

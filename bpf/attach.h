@@ -1,4 +1,5 @@
-/* Is a loaded target enforced?  Every program of netacl.bpf.c must be
+/* Is a loaded target enforced?  Every program of netacl.bpf.c (but the
+ * bind programs, for a target loaded before them: pins.h) must be
  * attached, by the link pinned for it, to the cgroup now at the target's
  * path: a SIGKILL halfway through a load or an unload, or a cgroup removed
  * and made again (every restart of a systemd service), leaves maps that

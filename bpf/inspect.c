@@ -1,6 +1,7 @@
 /* The kernel's maps -> a model target.  Port sets become allow entries
- * (one per protocol unless both protocols have the same ports); the deny
- * tries become the `private:` exemptions that carved them. */
+ * (one per protocol unless both protocols have the same ports), and bind
+ * entries from the bind tries; the deny tries become the `private:`
+ * exemptions that carved them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,7 @@ struct set_entries {
 struct builder {
 	struct model *m;
 	struct m_target *t;
+	bool bind;                 /* on_allow adds to t->bind, not t->allow */
 	const struct acl_pbits *sets;
 	size_t nsets;
 	struct set_entries *dec;  /* per set */
@@ -204,10 +206,28 @@ static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 		d->done = true;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		t->allow = model_grow(b->m, t->allow, t->nallow, sizeof(*t->allow));
-		t->allow[t->nallow++] = (struct m_allow){ .addr = *c, .ports = d->e[i].ports,
-							  .proto = d->e[i].proto, .ttl = -1 };
+		struct m_allow **v = b->bind ? &t->bind : &t->allow;
+		size_t *n = b->bind ? &t->nbind : &t->nallow;
+
+		*v = model_grow(b->m, *v, *n, sizeof(**v));
+		(*v)[(*n)++] = (struct m_allow){ .addr = *c, .ports = d->e[i].ports,
+						 .proto = d->e[i].proto, .ttl = -1 };
 	}
+}
+
+/* bind: the bindN tries, read like allowN (a target loaded before bind
+ * rules has none, and restricts no bind). */
+static int read_bind(struct builder *b, const int *fd)
+{
+	int err = 0;
+
+	b->t->bind = model_alloc(b->m, sizeof(*b->t->bind)); /* an empty list is not NULL */
+	b->bind = true;
+	for (int f = 0; f < 2 && !err; f++)
+		if (fd[PIN_BIND4 + f] >= 0)
+			err = read_keys(fd[PIN_BIND4 + f], f ? ACL_V6 : ACL_V4, true, on_allow, b);
+	b->bind = false;
+	return err;
 }
 
 static void add_star(const struct acl_ports *p, int proto, void *arg)
@@ -355,8 +375,8 @@ static int read_admitted(const struct pinned *p, struct model *m, struct m_targe
 
 int inspect_target(const struct pinned *p, struct model *m)
 {
-	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4,
-				     PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_TABLE4 };
+	static const int which[] = { PIN_PORTS, PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6,
+				     PIN_DENY4, PIN_DENY6, PIN_TABLE4, PIN_BIND4, PIN_BIND6 };
 	int fd[NPINS], err = 0;
 	struct acl_pbits *sets = NULL;
 	struct builder b = { .m = m };
@@ -364,7 +384,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		fd[which[i]] = -1;
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && !err; i++)
-		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0 && !(p->legacy && pin_optional(pin_names[which[i]])))
+		/* an optional pin an older netacl's target lacks (p->fd -1) has no inner map */
+		if ((fd[which[i]] = pinned_inner(p, which[i])) < 0 && p->fd[which[i]] >= 0)
 			err = fd[which[i]];
 	if (!err)
 		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);
@@ -381,6 +402,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->allow_all = p->conf.flags & NETACL_ALLOW_ALL;
 	b.t->ping = p->conf.flags & NETACL_ALLOW_PING;
 	b.t->dns_admit = p->conf.flags & NETACL_DNS_ADMIT;
+	b.t->has_bind = p->conf.flags & NETACL_BIND;
 	read_nat64(&p->meta, m, b.t);
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
@@ -393,6 +415,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 	}
 	if (!err && fd[PIN_TABLE4] >= 0)
 		err = read_table4(fd[PIN_TABLE4], on_allow, &b);
+	if (!err && b.t->has_bind)
+		err = read_bind(&b, fd);
 	if (!err && b.t->allow_all)
 		err = read_private(&b, fd[PIN_DENY4], ACL_V4);
 	if (!err && b.t->allow_all)

@@ -86,6 +86,12 @@ struct allow_keys {
 	struct keys lpm, exact;
 };
 
+/* Every prefix to one trie (bindN). */
+static void keys_lpm(const struct acl_cidr *c, uint32_t set, void *arg)
+{
+	keys_push(arg, c, set);
+}
+
 static void keys_add(const struct acl_cidr *c, uint32_t set, void *arg)
 {
 	struct allow_keys *ak = arg;
@@ -348,7 +354,30 @@ static int singles4(const struct keys *ks, bool legacy, struct generation *g)
 	return fd < 0 && !legacy ? fd : 0;
 }
 
-static int generation_build(const struct allows *a, struct generation *g, bool legacy)
+/* The bind4 and bind6 tries of a (netacl-api.h), even empty: the
+ * programs look only when conf has NETACL_BIND, but every slot of a
+ * generation map holds a map.  A target without bind pins gets none. */
+static int binds_build(const struct allows *a, struct generation *g, bool no_bind)
+{
+	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
+	int err = 0;
+
+	for (int f = 0; f < 2 && !no_bind && !err; f++) {
+		struct keys ks = { .ksize = ksize[f] };
+		int fd;
+
+		acl_flat_cidrs(&a->bind[f], keys_lpm, &ks);
+		fd = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_BIND4 + f], &ks, 4);
+		g->fd[PIN_BIND4 + f] = fd < 0 ? -1 : fd;
+		err = fd < 0 ? fd : 0;
+		keys_free(&ks);
+	}
+	return err;
+}
+
+/* legacy: no table4, deny entries all 1 (pins.h); no_bind: no bindN. */
+static int generation_build(const struct allows *a, struct generation *g, bool legacy,
+			    bool no_bind)
 {
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
 	int err = 0;
@@ -382,6 +411,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 	}
 	if (!err)
 		err = g->fd[PIN_PORTS] = ports_new(&a->sets);
+	if (err >= 0)
+		err = binds_build(a, g, no_bind);
 	if (err < 0) {
 		generation_close(g);
 		return err;
@@ -460,7 +491,8 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
-			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0),
+			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
+			 (r->a->has_bind ? NETACL_BIND : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
 	struct netacl_meta meta = {
@@ -512,7 +544,13 @@ static int reload(struct load_req *r, struct pinned *p)
 			r->target, p->meta.cgroup, r->cgroup);
 		return EX_USAGE;
 	}
-	err = generation_build(r->a, &g, p->legacy);
+	/* its programs would not look: never load bind rules that are not enforced */
+	if (p->no_bind && r->a->has_bind) {
+		die_msg("target '%s' was loaded by an older netacl, whose programs cannot enforce "
+			"bind:; nothing was changed (unload it and load it again)", r->target);
+		return EX_UNAVAILABLE;
+	}
+	err = generation_build(r->a, &g, p->legacy, p->no_bind);
 	if (err)
 		return sys_bpf_error(err, EX_UNAVAILABLE, "cannot create the new maps");
 	memcpy(r->entries, g.entries, sizeof(r->entries));
@@ -681,7 +719,7 @@ static int fresh_load(struct load_req *r)
 	progs_verify_start(&f.progs); /* while the maps are filled */
 	err = map_fds(f.progs.maps, fd);
 	if (!err)
-		err = generation_build(r->a, &g, false);
+		err = generation_build(r->a, &g, false, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
 		err = generation_install(fd, 0, &g, r, r->cgroup_used);

@@ -55,7 +55,29 @@
  *   ok  |= admitN(address) unexpired, (proto, port) in its ranges
  *
  * admitN and dns are no generation's: the forwarder writes them (before
- * it releases an answer), and reloads leave them as they are. */
+ * it releases an answer), and reloads leave them as they are.
+ *
+ * Bind rules (cgroup/bind4, bind6; conf.flags & NETACL_BIND: the ACL has
+ * `bind:`, else every bind is allowed, unjudged and uncounted):
+ *
+ *   set  = bindN[g](local address)     LPM trie: prefix -> port-set index
+ *   ok   = ports[g][set] has (proto, port)    MPTCP as TCP; port 0 (the
+ *                                      kernel picks one) is bit 0, which
+ *                                      only an every-port set has
+ *   ok  &= bind4[g](0.0.0.0) likewise, when the address is ::
+ *
+ * IPv4-mapped addresses bind IPv4 (Linux runs only bind6 for them): they
+ * are looked up in bind4.  A socket bound to :: without IPV6_V6ONLY (the
+ * default) receives IPv4 too, and the hook cannot see that option, so ::
+ * must be allowed for both families.  Denied: EPERM.  Autobinds (connect,
+ * sendto or listen on an unbound socket) and ping sockets (their own
+ * bind) do not run these hooks.  bind4 and bind6 are tries of their own,
+ * not allowN (their sets are another list) and not one trie keyed as
+ * IPv6 (an IPv6 entry over ::ffff:0:0/96 would then allow IPv4, where
+ * every other hook reads such entries as dead, as inspect does); their
+ * port sets are in ports[g] with the allow sets.  Targets loaded by
+ * netacl before bind rules have no bindN and no bind programs: a reload
+ * that brings `bind:` to one is refused. */
 #ifndef NETACL_API_H
 #define NETACL_API_H
 
@@ -80,7 +102,9 @@ struct netacl_key6 {
  * exactN hashes instead, keyed by the bare address (the addr bytes of
  * the keys above): a hash insert is several times cheaper than a trie
  * insert, and resolved names are mostly single addresses.  The loader
- * splits disjoint intervals, so an address is in one map at most. */
+ * splits disjoint intervals, so an address is in one map at most.
+ * The bindN tries map to a port-set index like allowN, whole-width
+ * prefixes included (a few entries: no hash). */
 
 /* table4[g]: a generation's single IPv4 addresses when there are more
  * than 65,536 (exact4 then stays empty; else table4 does): a hash table
@@ -121,6 +145,7 @@ enum {
 	NETACL_ALLOW_PING = 1 << 2, /* ICMP datagram ("ping") sockets may be created */
 	NETACL_DNS_ADMIT = 1 << 3, /* capture DNS to the forwarder; admitN counts */
 	NETACL_TABLE4 = 1 << 4,    /* table4 holds the single IPv4 addresses */
+	NETACL_BIND = 1 << 5,      /* bind: given: bindN decides every bind */
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -202,6 +227,7 @@ enum {
 	NETACL_EV_SOCKET = 1,  /* socket(family, type in port, proto) */
 	NETACL_EV_SOCKOPT = 2, /* setsockopt(level in proto, optname in port) */
 	NETACL_EV_PACKET = 3,  /* a packet (family 4: IPv4 options; 6: routing header) */
+	NETACL_EV_BIND = 4,    /* bind to local addr:port */
 };
 
 /* One verdict, to the events ring buffer.  Denials and audits are

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The cgroup programs: four sock_addr hooks judge every address a socket
  * connects or sends to; sock_create and setsockopt keep a workload from
- * getting around them.  The whole contract with the loader is
+ * getting around them; bind4 and bind6 judge the local address of every
+ * explicit bind when the ACL has bind rules.  The whole contract with the loader is
  * bpf/netacl-api.h; read its comment first. */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -92,6 +93,8 @@ GENERATIONS(deny4, deny4_map);
 GENERATIONS(deny6, deny6_map);
 GENERATIONS(ports, ports_map);
 GENERATIONS(table4, table4_map);
+GENERATIONS(bind4, allow4_map); /* bind: (netacl-api.h), tries like allowN */
+GENERATIONS(bind6, allow6_map);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -381,9 +384,9 @@ static __always_inline void report(const struct netacl_event *t)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void report_query(struct query *q, __u8 verdict)
+static __always_inline void report_query(struct query *q, __u8 kind, __u8 verdict)
 {
-	struct netacl_event t = { .kind = NETACL_EV_ADDRESS, .verdict = verdict,
+	struct netacl_event t = { .kind = kind, .verdict = verdict,
 				  .family = q->family, .port = q->port, .proto = q->proto };
 
 	if (q->v4 && q->family == 4)
@@ -413,30 +416,39 @@ static __always_inline int verdict_other(int ok, struct netacl_event *t)
 	return 0;
 }
 
-static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
+/* Count and report the verdict ok on q: allowed (reported while a trace
+ * listens), audited (allowed and reported) or denied (reported). */
+static __always_inline int conclude(struct query *q, const struct netacl_conf *c, int ok,
+				    __u8 kind)
 {
 	__u32 zero = 0;
+
+	if (ok) {
+		__u32 *l = bpf_map_lookup_elem(&listen, &zero);
+
+		count(NETACL_CNT_ALLOW);
+		if (l && *l)
+			report_query(q, kind, NETACL_V_ALLOW);
+		return 1;
+	}
+	if (c && (c->flags & NETACL_AUDIT)) {
+		count(NETACL_CNT_AUDIT);
+		report_query(q, kind, NETACL_V_AUDIT);
+		return 1;
+	}
+	count(NETACL_CNT_DENY);
+	report_query(q, kind, NETACL_V_DENY);
+	return 0;
+}
+
+static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
+{
 	struct netacl_conf *c;
 
 	q->g = live_gen();
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
-	if (allowed(q, c)) {
-		__u32 *l = bpf_map_lookup_elem(&listen, &zero);
-
-		count(NETACL_CNT_ALLOW);
-		if (l && *l)
-			report_query(q, NETACL_V_ALLOW);
-		return 1;
-	}
-	if (c && (c->flags & NETACL_AUDIT)) {
-		count(NETACL_CNT_AUDIT);
-		report_query(q, NETACL_V_AUDIT);
-		return 1;
-	}
-	count(NETACL_CNT_DENY);
-	report_query(q, NETACL_V_DENY);
-	return 0;
+	return conclude(q, c, allowed(q, c), NETACL_EV_ADDRESS);
 }
 
 static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 addr, __u16 port)
@@ -483,7 +495,7 @@ static __always_inline int dns_refused(struct query *q, struct bpf_sock_addr *ct
 {
 	q->proto = ctx->protocol;
 	count(NETACL_CNT_DENY);
-	report_query(q, NETACL_V_DENY);
+	report_query(q, NETACL_EV_ADDRESS, NETACL_V_DENY);
 	return 0;
 }
 
@@ -745,6 +757,72 @@ int netacl_getpeername6(struct bpf_sock_addr *ctx)
 {
 	restore6(ctx);
 	return 1;
+}
+
+/* ---- bind: (netacl-api.h) ---- */
+
+/* May q's local address be bound, its port in its protocol?  Its set in
+ * the generation's bind trie; none: no. */
+static __always_inline int bind_ok(struct query *q)
+{
+	__u32 *s = q->v4 ? GEN_LOOKUP(bind4, &q->k4) : GEN_LOOKUP(bind6, &q->k6);
+
+	return s && port_ok(q, *s);
+}
+
+/* The live conf if it restricts binds, else 0: the bind goes ahead. */
+static __always_inline struct netacl_conf *bind_conf(struct query *q, struct bpf_sock_addr *ctx)
+{
+	struct netacl_conf *c;
+
+	q->g = live_gen();
+	c = bpf_map_lookup_elem(&conf, &q->g);
+	if (!c || !(c->flags & NETACL_BIND))
+		return 0;
+	/* an MPTCP socket binds its TCP subflow, with the TCP ports */
+	q->proto = ctx->protocol == IPPROTO_MPTCP ? IPPROTO_TCP : ctx->protocol;
+	return c;
+}
+
+SEC("cgroup/bind4")
+int netacl_bind4(struct bpf_sock_addr *ctx)
+{
+	struct query q = { .v4 = 1, .family = 4, .port = bpf_ntohs(ctx->user_port) };
+	struct netacl_conf *c = bind_conf(&q, ctx);
+	__u32 a = ctx->user_ip4;
+
+	if (!c)
+		return 1;
+	q.k4.prefixlen = 32;
+	__builtin_memcpy(q.k4.addr, &a, 4);
+	return conclude(&q, c, bind_ok(&q), NETACL_EV_BIND);
+}
+
+SEC("cgroup/bind6")
+int netacl_bind6(struct bpf_sock_addr *ctx)
+{
+	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	struct query q = { .family = 6, .port = bpf_ntohs(ctx->user_port) };
+	struct netacl_conf *c = bind_conf(&q, ctx);
+	int any = (a[0] | a[1] | a[2] | a[3]) == 0, ok;
+
+	if (!c)
+		return 1;
+	q.k6.prefixlen = 128;
+	__builtin_memcpy(q.k6.addr, a, 16);
+	q.k4.prefixlen = 32;
+	/* ::ffff:a.b.c.d binds a.b.c.d: the IPv4 rules apply */
+	q.v4 = is_mapped(a);
+	__builtin_memcpy(q.k4.addr, &a[3], 4);
+	ok = bind_ok(&q);
+	/* :: receives IPv4 too unless IPV6_V6ONLY, which is not to be seen
+	 * here: 0.0.0.0 must be allowed as well */
+	if (ok && any) {
+		q.v4 = 1;
+		ok = bind_ok(&q);
+		q.v4 = 0;
+	}
+	return conclude(&q, c, ok, NETACL_EV_BIND);
 }
 
 #define SOCK_STREAM 1

@@ -21,12 +21,13 @@ const char *const pin_names[NPINS] = {
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
-	[PIN_TABLE4] = "table4",
+	[PIN_TABLE4] = "table4", [PIN_BIND4] = "bind4", [PIN_BIND6] = "bind6",
 };
 
 bool pin_optional(const char *name)
 {
-	return strcmp(name, pin_names[PIN_TABLE4]) == 0;
+	return strcmp(name, pin_names[PIN_TABLE4]) == 0 || strcmp(name, pin_names[PIN_BIND4]) == 0 ||
+	       strcmp(name, pin_names[PIN_BIND6]) == 0;
 }
 
 int pins_pin(int fd, const char *dir, const char *name)
@@ -52,8 +53,10 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 	for (int i = 0; i < NPINS && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
 		p->fd[i] = bpf_obj_get(path);
-		if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
+		if (p->fd[i] < 0 && errno == ENOENT && i == PIN_TABLE4)
 			p->legacy = true;
+		else if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
+			p->no_bind = true;
 		else if (p->fd[i] < 0)
 			err = -errno;
 	}

@@ -17,12 +17,13 @@ enum {
 	PIN_GEN, PIN_CONF, PIN_META, PIN_COUNTERS, PIN_EVENTS, PIN_LISTEN,
 	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, PIN_DNSEV, /* live DNS: the forwarder's */
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
-	PIN_TABLE4, /* ^ by generation */
+	PIN_TABLE4, PIN_BIND4, PIN_BIND6, /* ^ by generation */
 	NPINS
 };
 #define PIN_FIRST_GEN PIN_ALLOW4
 extern const char *const pin_names[NPINS];
-/* Is name a pin a target loaded by an older netacl lacks (legacy)? */
+/* Is name a pin a target loaded by an older netacl lacks (legacy,
+ * no_bind below)? */
 bool pin_optional(const char *name);
 
 /* Every program of netacl.bpf.c is attached to the cgroup by a bpf_link
@@ -37,6 +38,9 @@ struct pinned {
 	uint32_t slots;            /* NETACL_SLOTS; 2 when loaded by an older netacl */
 	bool legacy;               /* loaded by netacl before table4: no table4 pin, its
 				    * programs read every deny entry as denied */
+	bool no_bind;              /* loaded by netacl before bind rules: no bind4 and
+				    * bind6 pins, no bind programs; it cannot enforce
+				    * bind: (a legacy target has none either) */
 	struct netacl_conf conf;   /* conf[gen] */
 	struct netacl_meta meta;   /* meta[gen] */
 };

@@ -89,7 +89,7 @@ struct tracer {
 static void json_event(struct jw *w, const char *target, const struct netacl_event *e,
 		       const char *when, const char *comm, const char *proto, const char *addr)
 {
-	static const char *const kinds[] = { "address", "socket", "setsockopt", "packet" };
+	static const char *const kinds[] = { "address", "socket", "setsockopt", "packet", "bind" };
 
 	jw_reset(w);
 	jw_object(w);
@@ -102,7 +102,7 @@ static void json_event(struct jw *w, const char *target, const struct netacl_eve
 	jw_key(w, "comm");
 	jw_str(w, comm);
 	jw_key(w, "event");
-	jw_str(w, kinds[e->kind <= NETACL_EV_PACKET ? e->kind : 0]);
+	jw_str(w, kinds[e->kind <= NETACL_EV_BIND ? e->kind : 0]);
 	jw_key(w, "proto");
 	jw_str(w, proto);
 	if (e->kind == NETACL_EV_SOCKET) {
@@ -159,8 +159,9 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 		snprintf(where, sizeof(where), "setsockopt(%s)", option_name(e->port, e->proto));
 	else if (e->kind == NETACL_EV_PACKET)
 		snprintf(where, sizeof(where), "packet(%s)", packet_header(e));
-	else
-		snprintf(where, sizeof(where), e->family == 4 ? "%s:%u" : "[%s]:%u", addr, e->port);
+	else /* a connect or send, or a bind: the local address */
+		snprintf(where, sizeof(where), e->family == 4 ? "%s%s:%u" : "%s[%s]:%u",
+			 e->kind == NETACL_EV_BIND ? "bind " : "", addr, e->port);
 	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, target, e->pid, comm, proto,
 	       where, verdict_name(e->verdict));
 }

@@ -19,6 +19,13 @@
  *     compat setsockopt, which skips the cgroup setsockopt hook; x86-64),
  *     retopts (IPv4: an IP_RETOPTS control message with a loose source
  *     route through 127.0.0.1, root);
+ *     tcpbind, udpbind, mptcpbind (bind ADDR:PORT, the local address),
+ *     with a word after "bind" for an option set first: reuse
+ *     (SO_REUSEADDR and SO_REUSEPORT), free (IP_FREEBIND, IPV6_FREEBIND),
+ *     noport (IP_BIND_ADDRESS_NO_PORT), v6only and dual (IPV6_V6ONLY 1
+ *     and 0), unspec (the name's family AF_UNSPEC: tcpbindunspec 0.0.0.0);
+ *     tcplisten (listen() on an unbound socket, which binds it to a port
+ *     the kernel picks, as connect and sendto do; ADDR gives the family);
  *     a "6" suffix uses an AF_INET6 socket, turning an IPv4 ADDR into
  *     ::ffff:ADDR.  Every payload is "netacl-probe".
  * --user UID drops to that uid (and gid) after joining the cgroup.
@@ -189,6 +196,29 @@ static int send_rthdr_cmsg(int fd, const struct sockaddr *sa, socklen_t len)
 	return (int)sendmsg(fd, &m, 0);
 }
 
+/* bind sa, after the option the op names (the usage above) */
+static int bind_op(int fd, const char *op, int v6, struct sockaddr *sa, socklen_t len)
+{
+	int one = 1, zero = 0, r = 0;
+
+	if (strstr(op, "reuse"))
+		r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+			    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))
+			    ? -1
+			    : 0;
+	else if (strstr(op, "free"))
+		r = setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND,
+			       &one, sizeof(one));
+	else if (strstr(op, "noport"))
+		r = setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	else if (strstr(op, "v6only") || strstr(op, "dual"))
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, strstr(op, "dual") ? &zero : &one,
+			       sizeof(one));
+	else if (strstr(op, "unspec"))
+		sa->sa_family = AF_UNSPEC;
+	return r ? r : bind(fd, sa, len);
+}
+
 static int open_socket(const char *op, int family)
 {
 	int v6 = family == AF_INET6;
@@ -220,7 +250,11 @@ static int attempt(const char *op, const char *addr, unsigned port)
 
 	if (fd < 0)
 		return errno;
-	if (is(op, "tfo")) {
+	if (strstr(op, "bind")) {
+		r = bind_op(fd, op, v6, sa, len);
+	} else if (is(op, "tcplisten")) {
+		r = listen(fd, 1);
+	} else if (is(op, "tfo")) {
 		r = (int)sendto(fd, payload, sizeof(payload), MSG_FASTOPEN, sa, len);
 	} else if (is(op, "ping")) {
 		struct icmphdr h = { .type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO };
