@@ -222,7 +222,7 @@ static void json_target(struct jw *w, const struct row *r)
 	jw_end(w);
 }
 
-/* The document, without the newline cli_write_output adds; NULL-free. */
+/* The document (cli_write_output ends it with a newline); the caller frees it. */
 static char *json_write(const struct row *rows, size_t n)
 {
 	struct jw w;
