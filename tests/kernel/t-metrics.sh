@@ -97,7 +97,6 @@ loaded_at() { awk '$1 == "netacl_loaded_timestamp_seconds" { print $2 }' "$1"; }
 # family's samples must come together.
 test_kernel_metrics_count_connects_entries_and_health() {
   need_kernel metrics
-  trap 'kernel_cleanup; rmdir "$CG2/$KCG/b" "$CG2/$KCG" "$CG2/netacl-test" 2>/dev/null; true' EXIT
   policy "$KT" '"127.0.0.1:80"' '"127.0.0.5:80"' '"[::1]:80"'
   local before after
   before=$(date +%s)
