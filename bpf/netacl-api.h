@@ -61,9 +61,10 @@
  * `bind:`, else every bind is allowed, unjudged and uncounted):
  *
  *   set  = bindN[g](local address)     LPM trie: prefix -> port-set index
- *   ok   = ports[g][set] has (proto, port)    MPTCP as TCP; port 0 (the
- *                                      kernel picks one) is bit 0, which
- *                                      only an every-port set has
+ *   ok   = ports[g][set] has (proto, port)    MPTCP binds a TCP subflow,
+ *                                      judged as TCP; port 0 (the kernel
+ *                                      picks one) is bit 0, which only an
+ *                                      every-port set has
  *   ok  &= bind4[g](0.0.0.0) likewise, when the address is ::
  *
  * IPv4-mapped addresses bind IPv4 (Linux runs only bind6 for them): they

@@ -779,8 +779,9 @@ static __always_inline struct netacl_conf *bind_conf(struct query *q, struct bpf
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (!c || !(c->flags & NETACL_BIND))
 		return 0;
-	/* an MPTCP socket binds its TCP subflow, with the TCP ports */
-	q->proto = ctx->protocol == IPPROTO_MPTCP ? IPPROTO_TCP : ctx->protocol;
+	/* an MPTCP socket binds its first subflow: the hook sees TCP (were
+	 * it ever IPPROTO_MPTCP, port_ok would refuse it: fail closed) */
+	q->proto = ctx->protocol;
 	return c;
 }
 

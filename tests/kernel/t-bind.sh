@@ -258,9 +258,11 @@ test_kernel_bind_inspect_matches_compiled() {
 # keeps them; a reload without bind: stops restricting.
 test_kernel_bind_reload_is_atomic_and_can_drop_bind() {
   need_kernel bindreload
-  # both allow 8080; A also 8090, B also 8091; neither 8092
+  # both allow 8080; A also 8090, B also 8091; neither 8092.  B's port
+  # sets are numbered from 2, A's from 1: a trie of one with the ports of
+  # the other would judge the wrong set
   bind_policy a '["127.0.0.1:8080", "127.0.0.1:8090", "[::1]:8080"]'
-  bind_policy b '["127.0.0.1:8080", "127.0.0.1:8091", "[::1]:8080"]'
+  bind_policy b '["127.0.0.1:8080", "127.0.0.1:8091", "[::1]:8080"]' '"127.0.0.1:80", "127.0.0.3:81"'
   "$NETACL" compile a.yaml --offline -o a.json && "$NETACL" compile b.yaml --offline -o b.json || return 1
   sed -i "s#\"a\"#\"$KT\"#" a.json; sed -i "s#\"b\"#\"$KT\"#" b.json
   load_ok a.json --target "$KT" --cgroup "$KCG" || return 1
