@@ -16,4 +16,16 @@ int floor_connect6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+SEC("cgroup/bind4")
+int floor_bind4(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
+
+SEC("cgroup/bind6")
+int floor_bind6(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

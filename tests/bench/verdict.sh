@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cost per verdict, as the kernel measures it (bpf_stats): netacl's
-# connect4/connect6 programs on every path, against programs that only
-# return 1 (the floor), measured in the same run.  A UDP connect() runs the
-# hook and sends nothing; everything happens in a private network namespace.
+# connect4/connect6 and bind4/bind6 programs on every path, against
+# programs that only return 1 (the floor), measured in the same run.  A UDP
+# connect() runs the hook and sends nothing, a bind() of a bound socket runs
+# it and binds nothing; everything happens in a private network namespace.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 NETACL=${NETACL:-$root/netacl}
@@ -13,7 +14,7 @@ tmp=$(mktemp -d) PIN=/sys/fs/bpf/netacl-bench-floor
 stats0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 cleanup() {
   for t in paths star starex; do "$NETACL" unload --target bench-$t >/dev/null 2>&1 || true; done
-  for p in connect4 connect6; do
+  for p in connect4 connect6 bind4 bind6; do
     bpftool cgroup detach "$CG2/netacl-bench-floor" $p pinned "$PIN/floor_$p" 2>/dev/null || true
   done
   rm -rf "$PIN"
@@ -26,7 +27,7 @@ cc -O2 -o "$tmp/loop" "$root/tests/bench/verdict_loop.c"
 clang -O2 -g -target bpf -idirafter "/usr/include/$(clang -print-multiarch)" -c -o "$tmp/floor.o" "$root/tests/bench/floor.bpf.c"
 mkdir -p "$CG2/netacl-bench-floor"
 bpftool prog loadall "$tmp/floor.o" "$PIN"
-for p in connect4 connect6; do bpftool cgroup attach "$CG2/netacl-bench-floor" $p pinned "$PIN/floor_$p"; done
+for p in connect4 connect6 bind4 bind6; do bpftool cgroup attach "$CG2/netacl-bench-floor" $p pinned "$PIN/floor_$p"; done
 
 # 1,000,000 addresses behind one name (127.0.0.2 among them): the exact hash is big
 python3 "$root/tests/bench/gen_big.py" 1000000 bench-paths 127.0.0.2 "$tmp/addrs" > /dev/null
@@ -36,6 +37,7 @@ version: 1
 acls:
   bench-paths:
     allow: ["many.bench.example:9", "127.0.1.0/24:9", "[::1]:9"]
+    bind: ["127.0.0.1:9", "127.0.2.0/24:9", "[::1]:9"]
     private: [loopback]
   bench-star:
     allow: ["*:9"]
@@ -49,20 +51,20 @@ for t in paths star starex; do
 done
 sysctl -qw kernel.bpf_stats_enabled=1
 
-prog_id() { # CGROUP TYPE (connect4, connect6)
-  bpftool cgroup show "$1" -j | python3 -c "import json,sys; print([p['id'] for p in json.load(sys.stdin) if p['attach_type'] == 'cgroup_inet' + sys.argv[1][-1] + '_connect'][0])" "$2"
+prog_id() { # CGROUP TYPE (connect4, connect6, bind4, bind6)
+  bpftool cgroup show "$1" -j | python3 -c "import json,sys; t = sys.argv[1]; print([p['id'] for p in json.load(sys.stdin) if p['attach_type'] == 'cgroup_inet' + t[-1] + '_' + t[:-1]][0])" "$2"
 }
 stat_of() { bpftool prog show id "$1" -j | python3 -c 'import json,sys; p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'; }
 once() { # CGROUP TYPE ADDR: ns per run of the program
   local id s0 c0 s1 c1
   id=$(prog_id "$1" "$2"); read -r s0 c0 <<<"$(stat_of "$id")"
-  unshare -n sh -c "ip link set lo up; ip addr add 93.184.216.34/32 dev lo; \"$tmp/loop\" \"$1\" \"$3\" 9 $N"
+  unshare -n sh -c "ip link set lo up; ip addr add 93.184.216.34/32 dev lo; \"$tmp/loop\" \"$1\" \"$3\" 9 $N ${2%[46]}"
   read -r s1 c1 <<<"$(stat_of "$id")"
   echo $(( (s1 - s0) / (c1 - c0) ))
 }
 median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "== verdicts: ns per run of the connect program (bpf_stats, warm, median of $ROUNDS x $N)"
+echo "== verdicts: ns per run of the connect or bind program (bpf_stats, warm, median of $ROUNDS x $N)"
 printf '%-44s %8s %8s %6s\n' path netacl floor ratio
 worst=0
 while IFS='|' read -r what tgt type addr; do
@@ -85,5 +87,11 @@ v6 denied|paths|connect6|::2
 * allowed, no exemptions|star|connect4|93.184.216.34
 * denied by the table|star|connect4|10.0.0.1
 * v6, ::1 exempted by private: [loopback]|starex|connect6|::1
+bind v4, allowed (one address)|paths|bind4|127.0.0.1
+bind v4, allowed (a prefix)|paths|bind4|127.0.2.7
+bind v4, denied|paths|bind4|127.0.0.3
+bind v6, allowed|paths|bind6|::1
+bind v4-mapped, denied|paths|bind6|::ffff:127.0.0.3
+bind, no bind: (not restricted)|star|bind4|127.0.0.1
 PATHS
 echo "ratio: the worst path is ${worst}x the floor (goal <= 2)"

@@ -1,8 +1,11 @@
 /* verdict_loop: N connect() calls of one UDP socket to ADDR:PORT from
  * inside CGROUP, to have the connect4/6 programs judge N times.  A UDP
  * connect sends nothing; a denied one fails with EPERM, which is fine.
+ * With "bind", N bind() calls instead: the bind4/6 program runs before
+ * the kernel looks at the socket, so every call after the first that
+ * succeeds is judged too (and then fails with EINVAL, already bound).
  *
- *   verdict_loop CGROUP ADDR PORT N */
+ *   verdict_loop CGROUP ADDR PORT N [connect|bind] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,8 +24,11 @@ int main(int argc, char **argv)
 	FILE *f;
 	int fd;
 
-	if (argc != 5)
-		return fprintf(stderr, "usage: verdict_loop CGROUP ADDR PORT N\n"), 2;
+	const char *how = argc == 6 ? argv[5] : "connect";
+	int bind_ = strcmp(how, "bind") == 0;
+
+	if ((argc != 5 && argc != 6) || (!bind_ && strcmp(how, "connect") != 0))
+		return fprintf(stderr, "usage: verdict_loop CGROUP ADDR PORT N [connect|bind]\n"), 2;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
 	if (!(f = fopen(path, "w")) || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
 		return perror(path), 2;
@@ -41,6 +47,9 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return perror("socket"), 2;
 	for (long i = atol(argv[4]); i > 0; i--)
-		connect(fd, (struct sockaddr *)&ss, len);
+		if (bind_)
+			bind(fd, (struct sockaddr *)&ss, len);
+		else
+			connect(fd, (struct sockaddr *)&ss, len);
 	return 0;
 }
