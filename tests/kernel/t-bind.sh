@@ -3,20 +3,20 @@
 # Only loopback addresses are bound; a bind sends nothing.  The probe says
 # "allow" for any outcome but EPERM (a port in use elsewhere is no denial).
 
-# bind_policy NAME BIND [ALLOW]: an ACL with bind: BIND (a YAML flow list,
+# kbind_policy NAME BIND [ALLOW]: an ACL with bind: BIND (a YAML flow list,
 # or "" for no bind: at all) and allow: ALLOW (127.0.0.1:80 by default)
-bind_policy() {
+kbind_policy() {
   { printf 'version: 1\nacls:\n  %s:\n    allow: [%s]\n' "$1" "${3:-"127.0.0.1:80"}"
     [ -z "$2" ] || printf '    bind: %s\n' "$2"; } > "$1.yaml"
 }
 
 # The rules of most tests: one port, a UDP range, a CIDR, every port of
 # 127.0.0.5 (so port 0 there), TCP on [::1]:8443
-BIND_RULES='["127.0.0.1:8080", {to: 127.0.0.2, ports: [9000-9010], proto: udp}, "127.0.1.0/24:7000", "127.0.0.5", {to: "::1", ports: [8443], proto: tcp}]'
+KBIND_RULES='["127.0.0.1:8080", {to: 127.0.0.2, ports: [9000-9010], proto: udp}, "127.0.1.0/24:7000", "127.0.0.5", {to: "::1", ports: [8443], proto: tcp}]'
 
-# attached N: N programs are attached to the test's cgroup (a link whose
+# kbind_attached N: N programs are attached to the test's cgroup (a link whose
 # last pin went is released a moment later)
-attached() {
+kbind_attached() {
   local i
   for i in $(seq 50); do
     [ "$(bpftool cgroup show "$CG2/$KCG" | grep -c netacl_)" = "$1" ] && return 0
@@ -26,13 +26,13 @@ attached() {
 }
 
 # Is MPTCP there to try?  (socket(IPPROTO_MPTCP) works outside the cgroup)
-have_mptcp() { [ "$("$PROBE" mptcpbind 127.0.0.1 0 | awk '{ print $4, $5 }')" = "allow (ok)" ]; }
+kbind_mptcp() { [ "$("$PROBE" mptcpbind 127.0.0.1 0 | awk '{ print $4, $5 }')" = "allow (ok)" ]; }
 
 test_kernel_bind_verdicts_address_port_protocol() {
   need_kernel bind
-  bind_policy "$KT" "$BIND_RULES"
+  kbind_policy "$KT" "$KBIND_RULES"
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
-  attached 13 || fail "not every program is attached: $(bpftool cgroup show "$CG2/$KCG")"
+  kbind_attached 13 || fail "not every program is attached: $(bpftool cgroup show "$CG2/$KCG")"
   bpftool cgroup show "$CG2/$KCG" > cg.txt
   grep -q "inet4_bind .*netacl_bind4" cg.txt && grep -q "inet6_bind .*netacl_bind6" cg.txt || fail "no bind programs: $(cat cg.txt)"
   diff <(verdicts tcpbind 127.0.0.1 8080  udpbind 127.0.0.1 8080  tcpbind 127.0.0.1 8081  tcpbind 127.0.0.9 8080 \
@@ -85,7 +85,7 @@ E
 # an unbound socket that connects, sends or listens are no bind().
 test_kernel_bind_empty_list_denies_explicit_binds_only() {
   need_kernel bindnone
-  bind_policy "$KT" '[]' '"127.0.0.1:80", "[::1]:80"'
+  kbind_policy "$KT" '[]' '"127.0.0.1:80", "[::1]:80"'
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
   diff <(verdicts tcpbind 127.0.0.1 8080  udpbind 127.0.0.1 8080  tcpbind 127.0.0.1 0  udpbind6 ::1 0 \
                   tcpbind6 :: 0  udpbind 0.0.0.0 0  tcpbind6 127.0.0.1 0 \
@@ -113,7 +113,7 @@ E
 # Without bind: nothing about binding changes (and nothing is counted).
 test_kernel_bind_absent_restricts_nothing() {
   need_kernel bindfree
-  bind_policy "$KT" ""
+  kbind_policy "$KT" ""
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
   diff <(verdicts tcpbind 127.0.0.9 8081  udpbind 127.0.0.1 0  tcpbind6 ::1 0  udpbind6 127.0.0.9 0 \
                   tcpbind 0.0.0.0 0  tcpbind6 :: 0  mptcpbind 127.0.0.9 0  tcp 127.0.0.1 81) - <<'E' >&2 || fail "verdicts"
@@ -137,7 +137,7 @@ E
 # as nobody.
 test_kernel_bind_attacker_tricks() {
   need_kernel bindtricks
-  bind_policy "$KT" '["127.0.0.1:8080", {to: "::/0", ports: [8081]}, "0.0.0.0:8083", "[::]:8083"]'
+  kbind_policy "$KT" '["127.0.0.1:8080", {to: "::/0", ports: [8081]}, "0.0.0.0:8083", "[::]:8083"]'
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
   # ::/0 covers ::ffff:0:0/96, but a mapped address binds IPv4
   local ops="tcpbind6 127.0.0.2 8080 udpbind6 127.0.0.2 8080 tcpbind6 ::ffff:127.0.0.1 8081
@@ -172,7 +172,7 @@ tcpbindfree6 ::1 8081 allow'
   diff <(verdicts $ops) - <<<"$want" >&2 || fail "as root"
   # shellcheck disable=SC2086
   diff <(verdicts --user 65534 $ops) - <<<"$want" >&2 || fail "as nobody"
-  if have_mptcp; then
+  if kbind_mptcp; then
     diff <(verdicts mptcpbind 127.0.0.1 8080  mptcpbind 127.0.0.1 8081  mptcpbind6 ::1 8081 \
                     mptcpbind6 127.0.0.2 8080  mptcpbind6 127.0.0.1 8080  mptcpbind 127.0.0.1 0) - <<'E' >&2 || fail "mptcp"
 mptcpbind 127.0.0.1 8080 allow
@@ -191,7 +191,7 @@ E
 # reported as bind events; audit mode allows them and reports "audit".
 test_kernel_bind_trace_counters_and_audit() {
   need_kernel bindtrace; trap run_cleanup EXIT
-  bind_policy "$KT" "$BIND_RULES"
+  kbind_policy "$KT" "$KBIND_RULES"
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
   "$NETACL" trace --target "$KT" > trace.txt 2> trace.err &
   local tp=$!
@@ -229,8 +229,8 @@ udpbind6 ::1 8443 allow" ] || fail "audit mode denied a bind"
 test_kernel_bind_inspect_matches_compiled() {
   need_kernel bindinspect
   local b
-  for b in "$BIND_RULES" '["0.0.0.0/0", {to: "::/0", ports: [5353], proto: udp}]' '[]' ''; do
-    bind_policy "$KT" "$b"
+  for b in "$KBIND_RULES" '["0.0.0.0/0", {to: "::/0", ports: [5353], proto: udp}]' '[]' ''; do
+    kbind_policy "$KT" "$b"
     "$NETACL" compile "$KT.yaml" --offline -o c.json || return 1
     if [ ! -e "$NETACL_PIN_ROOT/$KT" ]; then
       load_ok c.json --target "$KT" --cgroup "$KCG" || return 1
@@ -244,12 +244,12 @@ test_kernel_bind_inspect_matches_compiled() {
       fail "bind key for bind: $b"
   done
   # a file with other bind rules does differ
-  bind_policy "$KT" '["127.0.0.1:8080"]'
+  kbind_policy "$KT" '["127.0.0.1:8080"]'
   "$NETACL" compile "$KT.yaml" --offline -o c.json || return 1
   run "$NETACL" diff c.json i.json; expect_rc 1 && expect_out "bind unrestricted"
   load_ok c.json --target "$KT" || return 1
   "$NETACL" inspect --target "$KT" --json > i.json
-  bind_policy "$KT" '["127.0.0.1:8081"]'
+  kbind_policy "$KT" '["127.0.0.1:8081"]'
   "$NETACL" compile "$KT.yaml" --offline -o d.json || return 1
   run "$NETACL" diff d.json i.json; expect_rc 1 && expect_out "bind 127.0.0.1/32 ports 8080"
 }
@@ -261,8 +261,8 @@ test_kernel_bind_reload_is_atomic_and_can_drop_bind() {
   # both allow 8080; A also 8090, B also 8091; neither 8092.  B's port
   # sets are numbered from 2, A's from 1: a trie of one with the ports of
   # the other would judge the wrong set
-  bind_policy a '["127.0.0.1:8080", "127.0.0.1:8090", "[::1]:8080"]'
-  bind_policy b '["127.0.0.1:8080", "127.0.0.1:8091", "[::1]:8080"]' '"127.0.0.1:80", "127.0.0.3:81"'
+  kbind_policy a '["127.0.0.1:8080", "127.0.0.1:8090", "[::1]:8080"]'
+  kbind_policy b '["127.0.0.1:8080", "127.0.0.1:8091", "[::1]:8080"]' '"127.0.0.1:80", "127.0.0.3:81"'
   "$NETACL" compile a.yaml --offline -o a.json && "$NETACL" compile b.yaml --offline -o b.json || return 1
   sed -i "s#\"a\"#\"$KT\"#" a.json; sed -i "s#\"b\"#\"$KT\"#" b.json
   load_ok a.json --target "$KT" --cgroup "$KCG" || return 1
@@ -282,7 +282,7 @@ test_kernel_bind_reload_is_atomic_and_can_drop_bind() {
   NETACL_TEST_FAULT=install run "$NETACL" load a.json --target "$KT"; [ "$rc" -ne 0 ] || fail "fault did not fail"
   [ "$(verdicts tcpbind 127.0.0.1 8090  tcpbind 127.0.0.1 8091 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] || fail "a failed load changed the bind rules"
   # without bind: again, binding is not restricted
-  bind_policy "$KT" ""
+  kbind_policy "$KT" ""
   load_ok "$KT.yaml" --target "$KT" --offline || return 1
   [ "$(verdicts tcpbind 127.0.0.1 8092  tcpbind6 :: 0  tcp 127.0.0.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow allow allow" ] ||
     fail "bind still restricted after a reload without bind:"
@@ -295,11 +295,11 @@ test_kernel_bind_reload_is_atomic_and_can_drop_bind() {
 # made here by removing those pins and links.
 test_kernel_bind_target_without_bind_pins() {
   need_kernel bindlegacy
-  bind_policy "$KT" ""
+  kbind_policy "$KT" ""
   load_ok "$KT.yaml" --target "$KT" --cgroup "$KCG" --offline || return 1
   local d=$NETACL_PIN_ROOT/$KT
   rm "$d/bind4" "$d/bind6" "$d/link_bind4" "$d/link_bind6" || return 1
-  attached 11 || fail "bind programs still attached: $(bpftool cgroup show "$CG2/$KCG")"
+  kbind_attached 11 || fail "bind programs still attached: $(bpftool cgroup show "$CG2/$KCG")"
   probe --loop 100 --stop stop tcp 127.0.0.1 81 > counts &
   local pid=$!
   load_ok "$KT.yaml" --target "$KT" --offline || { touch stop; return 1; }
@@ -314,7 +314,7 @@ test_kernel_bind_target_without_bind_pins() {
   "$NETACL" inspect --target "$KT" --json > i.json || fail "inspect failed"
   run "$NETACL" diff c.json i.json; expect_rc 0 || fail "inspect differs"
   # bind: cannot be enforced there: refused, nothing changed
-  bind_policy "$KT" '["127.0.0.1:8080"]' '"127.0.0.1:81"'
+  kbind_policy "$KT" '["127.0.0.1:8080"]' '"127.0.0.1:81"'
   run "$NETACL" load "$KT.yaml" --target "$KT" --offline
   expect_rc 69 && expect_err "unload it and load it again" || return 1
   "$NETACL" inspect --target "$KT" --json > i2.json
@@ -324,7 +324,7 @@ test_kernel_bind_target_without_bind_pins() {
   # repaired in its own layout: the bind programs do not come back
   rm "$d/link_connect4"
   run "$NETACL" load c.json --target "$KT"; expect_rc 0 && expect_err "repaired $KT: link_connect4 is missing" || return 1
-  attached 11 || fail "attached: $(bpftool cgroup show "$CG2/$KCG")"
+  kbind_attached 11 || fail "attached: $(bpftool cgroup show "$CG2/$KCG")"
   [ ! -e "$d/link_bind4" ] && [ ! -e "$d/bind4" ] || fail "bind pins after the repair: $(ls "$d")"
   [ "$(verdicts tcp 127.0.0.1 81)" = "tcp 127.0.0.1 81 deny" ] || fail "not enforced after the repair"
   # unloaded and loaded again: the new layout, which enforces bind:
