@@ -158,6 +158,10 @@ static int explain_bind(const struct m_target *t, const struct query *q)
 	case VERDICT_PROTO:
 		printf("the address may be bound, but not for %s\n", acl_proto_name(q->q.proto));
 		break;
+	case VERDICT_DUAL:
+		printf(":: takes IPv4 connections too (unless IPV6_V6ONLY, which the kernel's hook "
+		       "cannot see), so 0.0.0.0 must be allowed as well, and is not\n");
+		break;
 	default:
 		printf("no bind: entry covers this address\n");
 	}

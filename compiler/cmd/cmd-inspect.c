@@ -51,6 +51,13 @@ static void print_text(const struct m_target *t)
 		printf("  admitted %s via %s, %lld s left,", a, e->via.v[0], (long long)e->ttl);
 		print_ports(e->ports, e->proto);
 	}
+	if (t->has_bind && !t->nbind)
+		printf("  bind none\n");
+	for (size_t i = 0; i < t->nbind; i++) {
+		acl_cidr_format(&t->bind[i].addr, a);
+		printf("  bind %s", a);
+		print_ports(t->bind[i].ports, t->bind[i].proto);
+	}
 }
 
 int cmd_inspect(int argc, char **argv)

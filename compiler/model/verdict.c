@@ -93,10 +93,22 @@ static bool by_star(const struct m_target *t, const struct verdict_query *q, str
 void verdict_bind(const struct m_target *t, const struct verdict_query *q, struct verdict *out)
 {
 	*out = (struct verdict){ 0 };
-	if (!t->has_bind)
+	if (!t->has_bind) {
 		*out = (struct verdict){ .allow = true, .why = VERDICT_UNRESTRICTED };
-	else
-		by_entry_in(t->bind, t->nbind, q, out);
+		return;
+	}
+	if (!by_entry_in(t->bind, t->nbind, q, out) || q->family != ACL_V6 || q->v != 0)
+		return;
+	/* '::' takes IPv4 too unless the socket is IPV6_V6ONLY, which the
+	 * kernel's hook cannot see: as there, 0.0.0.0 must be allowed too */
+	struct verdict_query v4 = *q;
+	struct verdict four;
+
+	v4.family = ACL_V4;
+	if (!by_entry_in(t->bind, t->nbind, &v4, &four)) {
+		*out = four;
+		out->why = VERDICT_DUAL;
+	}
 }
 
 void verdict_of(const struct m_target *t, const struct verdict_query *q, struct verdict *out)

@@ -18,6 +18,7 @@ enum verdict_why {
 	VERDICT_PROTO,      /* denied: the address is allowed, not this protocol */
 	VERDICT_NONE,       /* denied: nothing allows the address */
 	VERDICT_UNRESTRICTED, /* bind allowed: the ACL has no bind: section */
+	VERDICT_DUAL,       /* bind denied: '::' is allowed, 0.0.0.0 (which it takes too) not */
 };
 
 struct verdict_query {

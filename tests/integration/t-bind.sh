@@ -94,3 +94,13 @@ test_bind_diff() {
   [ "$(grep -c '' "$T/out")" = 5 ] || fail "5 lines: $(cat "$T/out")"
   run "$NETACL" diff a.json a.json; expect_rc 0
 }
+
+# '::' takes IPv4 too (unless IPV6_V6ONLY, which the kernel's hook cannot
+# see): explain says what the kernel does, 0.0.0.0 must be allowed as well
+test_bind_explain_dual_stack_any() {
+  printf 'version: 1\nacls:\n  a:\n    allow: []\n    bind: ["[::]:8080", "0.0.0.0:9090", "[::]:9090"]\n' > d.yaml
+  run "$NETACL" explain d.yaml --offline --target a --bind :: 8080; expect_rc 1
+  expect_out "so 0.0.0.0 must be allowed as well, and is not"
+  run "$NETACL" explain d.yaml --offline --target a --bind :: 9090; expect_rc 0
+  run "$NETACL" explain d.yaml --offline --target a --bind 0.0.0.0 8080; expect_rc 1
+}
