@@ -102,7 +102,7 @@ void verdict_bind(const struct m_target *t, const struct verdict_query *q, struc
 	/* '::' takes IPv4 too unless the socket is IPV6_V6ONLY, which the
 	 * kernel's hook cannot see: as there, 0.0.0.0 must be allowed too */
 	struct verdict_query v4 = *q;
-	struct verdict four;
+	struct verdict four = { 0 };
 
 	v4.family = ACL_V4;
 	if (!by_entry_in(t->bind, t->nbind, &v4, &four)) {
