@@ -30,9 +30,13 @@ struct tests {
 };
 
 static const struct {
-	const char *key;
-	bool reach;
-} verbs[] = { { "reaches", true }, { "does_not_reach", false } };
+	const char *key, *says, *expected;
+	bool reach, bind;
+} verbs[] = { { "reaches", "reaches", "to reach", true, false },
+	      { "does_not_reach", "does not reach", "not to reach", false, false },
+	      { "binds", "binds", "to bind", true, true },
+	      { "does_not_bind", "does not bind", "not to bind", false, true } };
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 static bool is(const struct tests *ts, const struct ynode *n, enum ynode_kind k, const char *what)
 {
@@ -43,14 +47,14 @@ static bool is(const struct tests *ts, const struct ynode *n, enum ynode_kind k,
 	return false;
 }
 
-static void add(struct tests *ts, const char *target, const struct ynode *n, bool reach)
+static void add(struct tests *ts, const char *target, const struct ynode *n, size_t verb)
 {
 	struct acl_err err = { 0 };
 	struct expect e;
 
 	if (!is(ts, n, Y_SCALAR, "an expectation"))
 		return;
-	if (expect_parse(n->str, n->len, reach, &e, &err)) {
+	if (expect_parse(n->str, n->len, verbs[verb].reach, verbs[verb].bind, &e, &err)) {
 		diag_error(ts->file, n->line, n->col + (unsigned)err.off, "%s", err.msg);
 		return;
 	}
@@ -60,7 +64,8 @@ static void add(struct tests *ts, const char *target, const struct ynode *n, boo
 		abort();
 	ts->e[ts->n] = e;
 	ts->c[ts->n] = (struct junit_case){ .suite = target, .text = n->str, .file = ts->file,
-					    .line = n->line, .col = n->col, .reach = reach };
+					    .line = n->line, .col = n->col,
+					    .says = verbs[verb].says, .expected = verbs[verb].expected };
 	ts->n++;
 }
 
@@ -72,22 +77,22 @@ static void add_target(struct tests *ts, const struct ynode *key, const struct y
 	for (size_t i = 0; i < v->n; i++) {
 		size_t k = 0;
 
-		while (k < 2 && strcmp(v->keys[i]->str, verbs[k].key) != 0)
+		while (k < NVERBS && strcmp(v->keys[i]->str, verbs[k].key) != 0)
 			k++;
-		if (k == 2) {
+		if (k == NVERBS) {
 			diag_error(ts->file, v->keys[i]->line, v->keys[i]->col,
-				   "unknown key '%s' (expected reaches or does_not_reach)",
-				   v->keys[i]->str);
+				   "unknown key '%s' (expected reaches, does_not_reach, binds or "
+				   "does_not_bind)", v->keys[i]->str);
 			continue;
 		}
 		if (v->items[i]->kind == Y_SCALAR) {
-			add(ts, key->str, v->items[i], verbs[k].reach);
+			add(ts, key->str, v->items[i], k);
 			continue;
 		}
 		if (!is(ts, v->items[i], Y_SEQ, verbs[k].key))
 			continue;
 		for (size_t j = 0; j < v->items[i]->n; j++)
-			add(ts, key->str, v->items[i]->items[j], verbs[k].reach);
+			add(ts, key->str, v->items[i]->items[j], k);
 	}
 }
 
@@ -153,13 +158,12 @@ static void judge(struct tests *ts, const struct model *m)
 		struct junit_case *c = &ts->c[i];
 
 		c->pass = expect_holds(model_find(m, c->suite), &ts->e[i], c->why, sizeof(c->why));
-		printf("%-4s %s %s %s\n", c->pass ? "ok" : "FAIL", c->suite,
-		       c->reach ? "reaches" : "does not reach", c->text);
+		printf("%-4s %s %s %s\n", c->pass ? "ok" : "FAIL", c->suite, c->says, c->text);
 		if (c->pass)
 			continue;
 		ts->failed++;
 		diag_error(ts->file, c->line, c->col, "expected %s %s %s, but %s", c->suite,
-			   c->reach ? "to reach" : "not to reach", c->text, c->why);
+			   c->expected, c->text, c->why);
 	}
 	printf("%zu expectations: %zu passed, %zu failed\n", ts->n, ts->n - ts->failed, ts->failed);
 	fflush(stdout);

@@ -40,7 +40,8 @@ static void one_case(FILE *f, const struct junit_case *c)
 	fputs("    <testcase classname=\"", f);
 	esc(f, c->suite);
 	fputs("\" name=\"", f);
-	fputs(c->reach ? "reaches " : "does not reach ", f);
+	esc(f, c->says);
+	fputc(' ', f);
 	esc(f, c->text);
 	fputs("\" file=\"", f);
 	esc(f, c->file);

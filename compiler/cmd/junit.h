@@ -9,9 +9,11 @@
 struct junit_case {
 	const char *suite;  /* the target */
 	const char *text;   /* the expectation as written */
+	const char *says;   /* "reaches", "does not reach", "binds", "does not bind" */
+	const char *expected; /* "to reach", "not to reach", ... */
 	const char *file;
 	unsigned line, col;
-	bool reach, pass;
+	bool pass;
 	char why[600];      /* on failure */
 };
 

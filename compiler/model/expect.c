@@ -14,7 +14,8 @@
 
 static const int protos[] = { ACL_TCP, ACL_UDP };
 
-int expect_parse(const char *s, size_t n, bool reach, struct expect *out, struct acl_err *err)
+int expect_parse(const char *s, size_t n, bool reach, bool bind, struct expect *out,
+		 struct acl_err *err)
 {
 	const char *slash = memrchr(s, '/', n);
 	int proto = ACL_ANY_PROTO;
@@ -42,8 +43,13 @@ int expect_parse(const char *s, size_t n, bool reach, struct expect *out, struct
 		acl_errf(err, 0, "a test names one address, not a range");
 		return -1;
 	}
+	if (bind && out->to.kind != ACL_RULE_NET) {
+		acl_errf(err, 0, "a bind test names a local address, not a name");
+		return -1;
+	}
 	out->to.proto = proto;
 	out->reach = reach;
+	out->bind = bind;
 	return 0;
 }
 
@@ -55,9 +61,21 @@ static void port_text(int port, int proto, char *buf, size_t size)
 		snprintf(buf, size, "port %d/%s", port, acl_proto_name(proto));
 }
 
-static void deny_text(const struct verdict *v, char *why, size_t size)
+static void deny_text(const struct verdict *v, bool bind, char *why, size_t size)
 {
+	static const char *const bind_why[] = { [VERDICT_NONE] = "no bind: entry covers it",
+						[VERDICT_PORT] = "the address may be bound, not this port",
+						[VERDICT_PROTO] = "the address may be bound, not for this "
+								  "protocol" };
+
+	if (bind && v->why < sizeof(bind_why) / sizeof(bind_why[0]) && bind_why[v->why]) {
+		snprintf(why, size, "%s", bind_why[v->why]);
+		return;
+	}
 	switch (v->why) {
+	case VERDICT_DUAL:
+		snprintf(why, size, ":: takes IPv4 too, and 0.0.0.0 may not be bound");
+		break;
 	case VERDICT_SPECIAL:
 		snprintf(why, size, "'*' leaves out the special-purpose row %s", acl_sp_name(v->row));
 		break;
@@ -85,14 +103,19 @@ static void rule_text(const struct m_rule *r, char *buf, size_t size)
 			 r->origin.n ? r->origin.v[0] : "", r->origin.n ? ")" : "");
 }
 
-/* The ports an allowing verdict holds for, so the walk can skip them. */
+/* The ports an allowing verdict holds for, so the walk can skip them;
+ * NULL: every port (binding not restricted). */
 static const struct acl_ports *allowed_ports(const struct verdict *v)
 {
+	if (v->why == VERDICT_UNRESTRICTED)
+		return NULL;
 	return v->why == VERDICT_ALL ? v->rule->ports : v->entry->ports;
 }
 
 static unsigned run_end(const struct acl_ports *p, unsigned port)
 {
+	if (!p)
+		return 65535;
 	for (unsigned i = 0; i < p->n; i++)
 		if (p->r[i].lo <= port && port <= p->r[i].hi)
 			return p->r[i].hi;
@@ -108,19 +131,46 @@ static void say(char *why, size_t size, const char *addr, int port, int proto,
 	snprintf(why, size, "%s %s is %s%s", addr, pt, verb, reason);
 }
 
-/* Every port of ports, for proto, is allowed to the address. */
-static bool addr_reaches(const struct m_target *t, struct verdict_query q,
-			 const struct acl_ports *ports, const char *addr, char *why, size_t size)
+/* The verdict engine the expectation asks: connects and sends, or binds. */
+static void judge(const struct m_target *t, const struct expect *e, const struct verdict_query *q,
+		  struct verdict *v)
 {
+	if (e->bind)
+		verdict_bind(t, q, v);
+	else
+		verdict_of(t, q, v);
+}
+
+static void allow_text(const struct expect *e, const struct verdict *v, char *buf, size_t size)
+{
+	char cidr[ACL_CIDR_STRLEN];
+
+	if (v->why == VERDICT_UNRESTRICTED) {
+		snprintf(buf, size, "nothing: the ACL has no bind:");
+	} else if (e->bind) {
+		acl_cidr_format(&v->entry->addr, cidr);
+		snprintf(buf, size, "the bind: entry %s", cidr);
+	} else if (v->why == VERDICT_ADMITTED) {
+		snprintf(buf, size, "the workload's own lookup");
+	} else {
+		rule_text(v->rule, buf, size);
+	}
+}
+
+/* Every port of e, for proto, is allowed to the address. */
+static bool addr_reaches(const struct m_target *t, const struct expect *e, struct verdict_query q,
+			 const char *addr, char *why, size_t size)
+{
+	const struct acl_ports *ports = &e->to.ports;
 	struct verdict v;
 	char reason[200];
 
 	for (unsigned i = 0; i < ports->n; i++)
 		for (unsigned p = ports->r[i].lo; p <= ports->r[i].hi; p++) {
 			q.port = (int)p;
-			verdict_of(t, &q, &v);
+			judge(t, e, &q, &v);
 			if (!v.allow) {
-				deny_text(&v, reason, sizeof(reason));
+				deny_text(&v, e->bind, reason, sizeof(reason));
 				say(why, size, addr, q.port, q.proto, "denied: ", reason);
 				return false;
 			}
@@ -129,11 +179,12 @@ static bool addr_reaches(const struct m_target *t, struct verdict_query q,
 	return true;
 }
 
-/* No port of ports, for proto, is allowed to the address.  Every port is
+/* No port of e, for proto, is allowed to the address.  Every port is
  * one question: the engine's port -1 is "some port". */
-static bool addr_refuses(const struct m_target *t, struct verdict_query q,
-			 const struct acl_ports *ports, const char *addr, char *why, size_t size)
+static bool addr_refuses(const struct m_target *t, const struct expect *e, struct verdict_query q,
+			 const char *addr, char *why, size_t size)
 {
+	const struct acl_ports *ports = &e->to.ports;
 	struct verdict v;
 	char reason[300];
 	bool all = acl_ports_is_all(ports);
@@ -141,11 +192,10 @@ static bool addr_refuses(const struct m_target *t, struct verdict_query q,
 	for (unsigned i = 0; i < ports->n; i++)
 		for (unsigned p = ports->r[i].lo; p <= ports->r[i].hi; p++) {
 			q.port = all ? -1 : (int)p;
-			verdict_of(t, &q, &v);
+			judge(t, e, &q, &v);
 			if (v.allow) {
-				rule_text(v.rule, reason, sizeof(reason));
-				say(why, size, addr, q.port, q.proto, "allowed by ",
-				    v.why == VERDICT_ADMITTED ? "the workload's own lookup" : reason);
+				allow_text(e, &v, reason, sizeof(reason));
+				say(why, size, addr, q.port, q.proto, "allowed by ", reason);
 				return false;
 			}
 			if (all)
@@ -165,8 +215,8 @@ static bool addr_holds(const struct m_target *t, const struct expect *e, const s
 
 		if (!(e->to.proto & protos[i]))
 			continue;
-		if (e->reach ? !addr_reaches(t, q, &e->to.ports, text, why, size)
-			     : !addr_refuses(t, q, &e->to.ports, text, why, size))
+		if (e->reach ? !addr_reaches(t, e, q, text, why, size)
+			     : !addr_refuses(t, e, q, text, why, size))
 			return false;
 	}
 	return true;

@@ -15,12 +15,14 @@
  * /tcp or /udp), and whether it is reached or not. */
 struct expect {
 	bool reach;
+	bool bind;           /* binds / does_not_bind: a local address (BIND) */
 	struct acl_rule to;  /* kind NET (one address), EXACT or WILD; ports; proto */
 };
 
 /* Parse "DEST[:PORTS][/PROTO]".  -1 with err set for anything else: a
- * range, '*', a bad port. */
-int expect_parse(const char *s, size_t n, bool reach, struct expect *out, struct acl_err *err);
+ * range, '*', a bad port, a name to bind. */
+int expect_parse(const char *s, size_t n, bool reach, bool bind, struct expect *out,
+		 struct acl_err *err);
 
 /* Does t meet e?  On false, why says what broke it (one line). */
 bool expect_holds(const struct m_target *t, const struct expect *e, char *why, size_t size);

@@ -108,3 +108,60 @@ test_test_usage() {
   run "$NETACL" test "$EX/pipeline.yaml" /nonexistent.yaml; expect_rc 66
   run "$NETACL" test --help; expect_rc 0; expect_out "--junit FILE"
 }
+
+# binds / does_not_bind: the local addresses of bind: (netacl-policy(5), BIND)
+test_test_binds() {
+  cat > b.yaml <<'Y'
+version: 1
+acls:
+  plugin:
+    allow: ["127.0.0.1:8080"]
+    bind: ["127.0.0.1:8000-8099", "[::1]:9000/tcp", { to: 0.0.0.0/0, ports: [5353], proto: udp }, 127.0.0.2]
+  free:
+    allow: []
+  closed:
+    allow: []
+    bind: []
+Y
+  sed -i 's|"\[::1\]:9000/tcp"|{ to: "::1", ports: [9000], proto: tcp }|' b.yaml
+  cat > t.yaml <<'Y'
+version: 1
+expect:
+  plugin:
+    binds:
+      - 127.0.0.1:8000-8099/tcp
+      - "[::1]:9000/tcp"
+      - 127.0.0.2                  # every port, 0 too
+      - 0.0.0.0:5353/udp
+    does_not_bind:
+      - 127.0.0.1:8100
+      - "[::1]:9000/udp"
+      - 10.0.0.1:80/tcp
+    reaches: 127.0.0.1:8080
+  free:
+    binds: ["::", 0.0.0.0]
+  closed:
+    does_not_bind: ["::", 127.0.0.1]
+Y
+  run "$NETACL" test b.yaml t.yaml --offline --junit r.xml; expect_rc 0
+  expect_out "ok   plugin binds 127.0.0.2"; expect_out "ok   plugin does not bind 127.0.0.1:8100"
+  expect_out "12 expectations: 12 passed, 0 failed"
+  grep -q 'name="does not bind 127.0.0.1:8100"' r.xml || fail "junit: $(grep 8100 r.xml)"
+  cat > f.yaml <<'Y'
+version: 1
+expect:
+  plugin:
+    binds: [127.0.0.1:8100/tcp, 10.0.0.1:80/tcp]
+    does_not_bind: 0.0.0.0:5353
+  free:
+    does_not_bind: 127.0.0.1
+Y
+  run "$NETACL" test b.yaml f.yaml --offline; expect_rc 1
+  expect_err "f.yaml:4:13: error: expected plugin to bind 127.0.0.1:8100/tcp, but 127.0.0.1 port 8100/tcp is denied: the address may be bound, not this port"
+  expect_err "f.yaml:4:33: error: expected plugin to bind 10.0.0.1:80/tcp, but 10.0.0.1 port 80/tcp is denied: the address may be bound, not for this protocol"
+  expect_err "f.yaml:5:20: error: expected plugin not to bind 0.0.0.0:5353, but 0.0.0.0 port 5353/udp is allowed by the bind: entry 0.0.0.0/0"
+  expect_err "f.yaml:7:20: error: expected free not to bind 127.0.0.1, but 127.0.0.1 any port/tcp is allowed by nothing: the ACL has no bind:"
+  printf 'version: 1\nexpect:\n  plugin:\n    binds: [db.example.com]\n' > n.yaml
+  run "$NETACL" test b.yaml n.yaml --offline; expect_rc 65
+  expect_err "n.yaml:4:13: error: a bind test names a local address, not a name"
+}

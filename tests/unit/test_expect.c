@@ -34,7 +34,7 @@ static bool holds(const struct m_target *t, bool reach, const char *text, char *
 	struct acl_err err = { 0 };
 
 	why[0] = 0;
-	cr_assert_eq(expect_parse(text, strlen(text), reach, &e, &err), 0, "%s: %s", text, err.msg);
+	cr_assert_eq(expect_parse(text, strlen(text), reach, false, &e, &err), 0, "%s: %s", text, err.msg);
 	return expect_holds(t, &e, why, 400);
 }
 
@@ -53,14 +53,14 @@ Test(expect, parse_takes_one_destination_with_ports_and_protocol)
 	struct expect e;
 	struct acl_err err = { 0 };
 
-	cr_assert_eq(expect_parse("db.example.com:5432/tcp", 23, true, &e, &err), 0);
+	cr_assert_eq(expect_parse("db.example.com:5432/tcp", 23, true, false, &e, &err), 0);
 	cr_assert_eq(e.to.kind, ACL_RULE_EXACT);
 	cr_assert_eq(e.to.proto, ACL_TCP);
 	cr_assert(acl_ports_contains(&e.to.ports, 5432) && !acl_ports_contains(&e.to.ports, 5433));
-	cr_assert_eq(expect_parse("[2001:db8::1]:80-90/udp", 23, false, &e, &err), 0);
+	cr_assert_eq(expect_parse("[2001:db8::1]:80-90/udp", 23, false, false, &e, &err), 0);
 	cr_assert_eq(e.to.proto, ACL_UDP);
 	cr_assert(!e.reach);
-	cr_assert_eq(expect_parse("*.cdn.example.com", 17, true, &e, &err), 0);
+	cr_assert_eq(expect_parse("*.cdn.example.com", 17, true, false, &e, &err), 0);
 	cr_assert_eq(e.to.kind, ACL_RULE_WILD);
 	cr_assert(acl_ports_is_all(&e.to.ports) && e.to.proto == ACL_ANY_PROTO);
 }
@@ -75,7 +75,7 @@ Test(expect, parse_refuses_ranges_star_and_bad_ports)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct acl_err err = { 0 };
 
-		cr_assert_eq(expect_parse(bad[i], strlen(bad[i]), true, &e, &err), -1, "%s", bad[i]);
+		cr_assert_eq(expect_parse(bad[i], strlen(bad[i]), true, false, &e, &err), -1, "%s", bad[i]);
 		cr_assert(err.msg[0], "%s: no message", bad[i]);
 	}
 }
