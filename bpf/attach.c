@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/progs.h"
 #include "bpf/sys.h"
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
@@ -25,12 +26,15 @@ void attach_link_name(const struct bpf_program *p, char out[64])
 }
 
 /* Is prog one of p's programs?  A target loaded before bind rules has
- * no bind programs, and is repaired in its own layout (pins.h). */
+ * no bind programs, one loaded before limits no sockops and sock_release
+ * programs, and each is repaired in its own layout (pins.h). */
 static bool in_layout(const struct pinned *p, const struct bpf_program *prog)
 {
 	enum bpf_attach_type t = bpf_program__expected_attach_type(prog);
 
-	return !(p->no_bind && (t == BPF_CGROUP_INET4_BIND || t == BPF_CGROUP_INET6_BIND));
+	if (p->no_bind && (t == BPF_CGROUP_INET4_BIND || t == BPF_CGROUP_INET6_BIND))
+		return false;
+	return !(p->no_limits && (t == BPF_CGROUP_SOCK_OPS || t == BPF_CGROUP_INET_SOCK_RELEASE));
 }
 
 /* The cgroup id of path (its inode on cgroup2), or 0 if it is gone. */
@@ -110,13 +114,15 @@ static int load_on_pins(struct netacl *skel, const struct pinned *p)
 		snprintf(path, sizeof(path), "%s/%s", p->dir, bpf_map__name(m));
 		int fd = bpf_obj_get(path);
 
-		/* an older netacl's target has no table4 (or bindN): an empty one is made */
+		/* an older netacl's target has no table4 (or bindN, or the limit
+		 * maps): an empty one is made, which its conf never asks */
 		if (fd < 0 && errno == ENOENT && pin_optional(bpf_map__name(m)))
 			continue;
 		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
 		if (fd >= 0)
 			close(fd);
 	}
+	skel->rodata->have_mptcp_cast = progs_mptcp_cast(); /* .rodata is made anew */
 	return err ? err : netacl__load(skel);
 }
 

@@ -1,7 +1,8 @@
 /* The kernel's maps -> a model target.  Port sets become allow entries
  * (one per protocol unless both protocols have the same ports), and bind
  * entries from the bind tries; the deny tries become the `private:`
- * exemptions that carved them. */
+ * exemptions that carved them; max_connections and max_connect_rate come
+ * from limit[g]. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +404,14 @@ int inspect_target(const struct pinned *p, struct model *m)
 	b.t->ping = p->conf.flags & NETACL_ALLOW_PING;
 	b.t->dns_admit = p->conf.flags & NETACL_DNS_ADMIT;
 	b.t->has_bind = p->conf.flags & NETACL_BIND;
+	if (!err && (p->conf.flags & NETACL_LIMITS)) { /* max_connections, max_connect_rate */
+		struct netacl_limits l;
+		int64_t n;
+
+		err = pinned_limits(p, &l, &n);
+		b.t->max_conn = l.max_conn;
+		b.t->max_rate = l.max_rate;
+	}
 	read_nat64(&p->meta, m, b.t);
 	if (!err && p->conf.star != NETACL_NO_STAR && p->conf.star < b.nsets)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);

@@ -484,17 +484,21 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 	return err;
 }
 
-/* Put g into slot s of the generation maps, with its conf and meta. */
+/* Put g into slot s of the generation maps, with its conf, limits and
+ * meta.  A target without the limit maps (pins.h) counts nothing. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup)
 {
+	bool counts = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
 			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
-			 (r->a->has_bind ? NETACL_BIND : 0),
+			 (r->a->has_bind ? NETACL_BIND : 0) | (counts ? NETACL_COUNT : 0) |
+			 (counts && limits ? NETACL_LIMITS : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
+	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
 	struct netacl_meta meta = {
 		.loaded_at = (uint64_t)time(NULL),
 		.min_ttl = r->a->min_ttl,
@@ -515,7 +519,8 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 	if (err)
 		return err;
-	if (bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
+	if ((counts && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
+	    bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
 	return fault("install") ? -EIO : 0;
@@ -548,6 +553,13 @@ static int reload(struct load_req *r, struct pinned *p)
 	if (p->no_bind && r->a->has_bind) {
 		die_msg("target '%s' was loaded by an older netacl, whose programs cannot enforce "
 			"bind:; nothing was changed (unload it and load it again)", r->target);
+		return EX_UNAVAILABLE;
+	}
+	/* nor limits that are not: such a target's programs count nothing */
+	if (p->no_limits && (r->a->max_conn || r->a->max_rate)) {
+		die_msg("target '%s' was loaded by an older netacl, whose programs cannot enforce "
+			"max_connections or max_connect_rate; nothing was changed (unload it and "
+			"load it again)", r->target);
 		return EX_UNAVAILABLE;
 	}
 	err = generation_build(r->a, &g, p->legacy, p->no_bind);

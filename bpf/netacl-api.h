@@ -78,11 +78,71 @@
  * every other hook reads such entries as dead, as inspect does); their
  * port sets are in ports[g] with the allow sets.  Targets loaded by
  * netacl before bind rules have no bindN and no bind programs: a reload
- * that brings `bind:` to one is refused. */
+ * that brings `bind:` to one is refused.
+ *
+ * Connection caps and connect rates (max_connections, max_connect_rate;
+ * conf.flags & NETACL_COUNT on every target this netacl loads,
+ * NETACL_LIMITS when limit[g] has either):
+ *
+ *   connect4/6, TCP (TCP Fast Open's sendto and MPTCP's subflows run the
+ *   same hook, as TCP), once the policy allowed it:
+ *     owner   = the socket, or for an MPTCP subflow its MPTCP socket
+ *     counted = connsk(owner).counted      counted already: not again
+ *     cap:  !counted: n = conns.n++ (atomic fetch-and-add); n >= max_conn
+ *           gives the slot back and refuses
+ *     rate: a token from conns' bucket (under conns.lock), else refuses
+ *     refused: errno NETACL_LIMIT_ERRNO (EMFILE, by bpf_set_retval;
+ *     connect never fails with it otherwise), counted CAPPED or RATED,
+ *     reported with event.limit.  Audit mode lets it through, counted
+ *     (the count may pass the cap), as AUDIT and CAPPED or RATED.
+ *   sockops  TCP_CONNECT_CB of a counted socket asks for STATE_CB; its
+ *            move to TCP_CLOSE (refused, reset, timed out, or closed and
+ *            done; TIME_WAIT is no socket of the workload's) gives the
+ *            slot back
+ *   cgroup/sock_release  so does the socket's close (its last reference),
+ *            whichever comes first: what never reached its SYN (no route,
+ *            no local port, a Fast Open connect waiting for data) too
+ *
+ * What is counted: TCP connections the workload opened, from the connect
+ * the policy let through (in progress included: else many non-blocking
+ * connects would all pass an empty count) until they end or the
+ * workload closes them.  A socket counts once however often it connects;
+ * connsk.counted is taken back with an atomic exchange, so a state change
+ * (softirq) and the release (the closing process) cannot both give it
+ * back.  Adding before looking makes concurrent connects near the cap
+ * refuse too many, never admit too many.  An MPTCP socket counts once,
+ * whatever its subflows, until it is closed: subflows are the kernel's
+ * sockets, which no release hook sees, so one that fails before its SYN
+ * could never give a slot of its own back.  Where the kernel has no
+ * bpf_skc_to_mptcp_sock (before 5.19, or without MPTCP or BTF: the
+ * loader sets have_mptcp_cast), a subflow counts as a TCP socket.  UDP is
+ * not counted: a connected UDP socket is a default address, unconnected
+ * sends reach the same peers, and counting it would limit nothing.
+ * Connects the live-DNS capture sends to the forwarder are netacl's own:
+ * neither counted nor limited.  In audit mode a connect the policy would
+ * deny is counted (it is a connection) but not judged by the limits.
+ *
+ * The rate is a token bucket kept as a theoretical arrival time (GCRA):
+ * step = 1 s / max_rate; a connect at now may go when
+ * max(tat, now) - now <= (max_rate - 1) * step, and then tat becomes
+ * max(tat, now) + step: max_rate at once after a quiet second (the burst
+ * is one second's worth), then one every step.  Refused connects take
+ * no token; every TCP connect the hook sees takes one, a socket's
+ * reconnects and MPTCP's further subflows too.
+ *
+ * conns and connsk are no generation's: reloads keep the count and the
+ * bucket, while limit[g] (the values) switches with conf[g].  A fresh
+ * load starts from 0: what an unloaded target counted is not carried
+ * over.  Targets loaded by netacl before limits have no limit, conns or
+ * connsk and neither of the two programs, and their conf has no
+ * NETACL_COUNT: they count nothing, and a reload that brings a limit to
+ * one is refused.  bpf_set_retval in sock_addr programs needs Linux
+ * 5.18: the object as a whole does. */
 #ifndef NETACL_API_H
 #define NETACL_API_H
 
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 
 #define NETACL_SLOTS 3
 
@@ -147,6 +207,8 @@ enum {
 	NETACL_DNS_ADMIT = 1 << 3, /* capture DNS to the forwarder; admitN counts */
 	NETACL_TABLE4 = 1 << 4,    /* table4 holds the single IPv4 addresses */
 	NETACL_BIND = 1 << 5,      /* bind: given: bindN decides every bind */
+	NETACL_COUNT = 1 << 6,     /* TCP connections are counted in conns */
+	NETACL_LIMITS = 1 << 7,    /* limit[g] has a cap or a rate */
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -155,6 +217,28 @@ struct netacl_conf {
 	__u32 flags;
 	__u32 star; /* port set of the '*' rules, or NETACL_NO_STAR */
 };
+
+/* limit[g]: the generation's max_connections and max_connect_rate. */
+struct netacl_limits {
+	__u32 max_conn;    /* TCP connections at once; 0: no cap */
+	__u32 max_rate;    /* TCP connects a second, burst as many; 0: no limit */
+};
+
+/* conns[0]: the target's count and bucket, no generation's. */
+struct netacl_conns {
+	struct bpf_spin_lock lock; /* guards tat_ns */
+	__u32 pad;
+	__u64 tat_ns;      /* CLOCK_MONOTONIC: the bucket's theoretical arrival time */
+	__s64 n;           /* TCP connections counted now */
+};
+
+/* connsk (socket storage): 1 while the socket is counted in conns.n */
+struct netacl_connsk {
+	__u64 counted;
+};
+
+/* A connect a limit refuses fails with this errno (EMFILE). */
+#define NETACL_LIMIT_ERRNO 24
 
 /* admitN: an address the workload's DNS answered, keyed like exactN, and
  * the ports of the rules that allowed the name, per protocol. */
@@ -217,7 +301,9 @@ enum {
 	NETACL_CNT_DENY,
 	NETACL_CNT_AUDIT, /* would have been denied */
 	NETACL_CNT_LOST,  /* events the full ring buffer refused */
-	NETACL_NCOUNTERS
+	NETACL_CNT_CAPPED, /* TCP connects over max_connections (audit: let through) */
+	NETACL_CNT_RATED,  /* TCP connects over max_connect_rate (audit: let through) */
+	NETACL_NCOUNTERS  /* a target loaded before limits has the first four */
 };
 
 enum { NETACL_V_ALLOW = 1, NETACL_V_DENY = 2, NETACL_V_AUDIT = 3 };
@@ -230,6 +316,9 @@ enum {
 	NETACL_EV_PACKET = 3,  /* a packet (family 4: IPv4 options; 6: routing header) */
 	NETACL_EV_BIND = 4,    /* bind to local addr:port */
 };
+
+/* Which limit refused (or, audited, would have refused) a connect. */
+enum { NETACL_LIMIT_CONN = 1, NETACL_LIMIT_RATE = 2 };
 
 /* One verdict, to the events ring buffer.  Denials and audits are
  * always reported; allowed verdicts only while listen[0] is nonzero,
@@ -245,7 +334,8 @@ struct netacl_event {
 	__u8 proto;      /* IPPROTO_*; SOCKOPT: the level */
 	__u8 verdict;    /* NETACL_V_* */
 	__u8 kind;       /* NETACL_EV_* */
-	__u8 pad[6];
+	__u8 limit;      /* NETACL_LIMIT_*, 0: the policy's verdict */
+	__u8 pad[5];
 	__u8 addr[16];   /* network order; IPv4 in the first 4 bytes */
 	char comm[16];
 };

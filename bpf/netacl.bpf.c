@@ -2,8 +2,10 @@
 /* The cgroup programs: four sock_addr hooks judge every address a socket
  * connects or sends to; sock_create and setsockopt keep a workload from
  * getting around them; bind4 and bind6 judge the local address of every
- * explicit bind when the ACL has bind rules.  The whole contract with the loader is
- * bpf/netacl-api.h; read its comment first. */
+ * explicit bind when the ACL has bind rules; connect4/6 count TCP
+ * connections against max_connections and max_connect_rate, and sockops
+ * and sock_release give the count back.  The whole contract with the
+ * loader is bpf/netacl-api.h; read its comment first. */
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
@@ -173,6 +175,34 @@ struct {
 	__uint(max_entries, NETACL_DNSEV_MAX);
 	__uint(value_size, sizeof(struct netacl_dnsev));
 } dnsev SEC(".maps");
+
+/* Set by the loader (bpf/progs.c) when the kernel has a usable
+ * bpf_skc_to_mptcp_sock (Linux 5.19, with MPTCP and BTF): the verifier
+ * refuses a call to it elsewhere, so it is dead code there. */
+const volatile __u32 have_mptcp_cast = 0;
+
+/* Limits: limit[g] by generation, like conf; conns and connsk no
+ * generation's (netacl-api.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETACL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct netacl_limits);
+} limit SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct netacl_conns);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct netacl_connsk);
+} connsk SEC(".maps");
 
 /* The live generation's slot. */
 static __always_inline __u32 live_gen(void)
@@ -384,9 +414,9 @@ static __always_inline void report(const struct netacl_event *t)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void report_query(struct query *q, __u8 kind, __u8 verdict)
+static __always_inline void report_query(struct query *q, __u8 kind, __u8 verdict, __u8 limit)
 {
-	struct netacl_event t = { .kind = kind, .verdict = verdict,
+	struct netacl_event t = { .kind = kind, .verdict = verdict, .limit = limit,
 				  .family = q->family, .port = q->port, .proto = q->proto };
 
 	if (q->v4 && q->family == 4)
@@ -428,39 +458,148 @@ static __always_inline int conclude(struct query *q, const struct netacl_conf *c
 
 		count(NETACL_CNT_ALLOW);
 		if (l && *l)
-			report_query(q, kind, NETACL_V_ALLOW);
+			report_query(q, kind, NETACL_V_ALLOW, 0);
 		return 1;
 	}
 	if (c && (c->flags & NETACL_AUDIT)) {
 		count(NETACL_CNT_AUDIT);
-		report_query(q, kind, NETACL_V_AUDIT);
+		report_query(q, kind, NETACL_V_AUDIT, 0);
 		return 1;
 	}
 	count(NETACL_CNT_DENY);
-	report_query(q, kind, NETACL_V_DENY);
+	report_query(q, kind, NETACL_V_DENY, 0);
 	return 0;
 }
 
-static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q)
+/* ---- max_connections, max_connect_rate (netacl-api.h) ---- */
+
+enum { LIM_COUNT, LIM_ENFORCE, LIM_AUDIT }; /* netacl_limit's how */
+
+/* A token from the bucket of max_rate a second, burst max_rate: 1 if
+ * there was one (taken), else 0 (none taken). */
+static __always_inline int take_token(struct netacl_conns *cn, __u32 rate)
+{
+	__u64 now = bpf_ktime_get_ns(), step = 1000000000ull / rate;
+	__u64 burst = (__u64)(rate - 1) * step, tat;
+	int ok;
+
+	bpf_spin_lock(&cn->lock);
+	tat = cn->tat_ns > now ? cn->tat_ns : now;
+	ok = tat - now <= burst;
+	if (ok)
+		cn->tat_ns = tat + step;
+	bpf_spin_unlock(&cn->lock);
+	return ok;
+}
+
+/* Count the TCP connect of ctx's socket (once per socket) and judge it
+ * against generation g's limits: LIM_COUNT only counts; LIM_ENFORCE
+ * gives the slot back when a limit refuses; LIM_AUDIT keeps it (the
+ * connect goes ahead).  The limit hit (NETACL_LIMIT_*), or 0.  A global
+ * function: verified once, on its own. */
+__noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
+{
+	__u32 zero = 0;
+	struct netacl_conns *cn = bpf_map_lookup_elem(&conns, &zero);
+	struct netacl_limits *l = how != LIM_COUNT ? bpf_map_lookup_elem(&limit, &g) : 0;
+	__u32 cap = l ? l->max_conn : 0, rate = l ? l->max_rate : 0;
+	struct bpf_sock *sk = ctx->sk;
+	struct netacl_connsk *m;
+	int hit = 0, counted;
+
+	struct mptcp_sock *msk;
+
+	if (!cn || !sk)
+		return 0;
+	/* an MPTCP subflow: its MPTCP socket is what is counted */
+	msk = have_mptcp_cast ? bpf_skc_to_mptcp_sock(sk) : 0;
+	if (msk)
+		m = bpf_sk_storage_get(&connsk, msk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	else
+		m = bpf_sk_storage_get(&connsk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!m) /* no memory: it could not be given back, so it is not counted */
+		return cap && how == LIM_ENFORCE ? NETACL_LIMIT_CONN : 0;
+	counted = m->counted != 0;
+	/* add first, then look: concurrent connects near the cap refuse too
+	 * many, never admit too many */
+	if (!counted && __sync_fetch_and_add(&cn->n, 1) >= (__s64)cap && cap)
+		hit = NETACL_LIMIT_CONN;
+	if (!hit && rate && !take_token(cn, rate))
+		hit = NETACL_LIMIT_RATE;
+	if (hit && how == LIM_ENFORCE) {
+		if (!counted)
+			__sync_fetch_and_add(&cn->n, -1);
+		return hit;
+	}
+	m->counted = 1; /* connect runs under the socket lock: no one gives it back now */
+	return hit;
+}
+
+/* A connect a limit refused (reported with the limit), or in audit mode
+ * let through. */
+static __always_inline int limited(struct query *q, const struct netacl_conf *c, int hit)
+{
+	count(hit == NETACL_LIMIT_CONN ? NETACL_CNT_CAPPED : NETACL_CNT_RATED);
+	if (c->flags & NETACL_AUDIT) {
+		count(NETACL_CNT_AUDIT);
+		report_query(q, NETACL_EV_ADDRESS, NETACL_V_AUDIT, (__u8)hit);
+		return 1;
+	}
+	report_query(q, NETACL_EV_ADDRESS, NETACL_V_DENY, (__u8)hit);
+	bpf_set_retval(-NETACL_LIMIT_ERRNO);
+	return 0;
+}
+
+/* Give the count of a counted socket back, once: the state change and
+ * the release may race (softirq and process), the exchange decides. */
+static __always_inline void uncount(void *sk)
+{
+	struct netacl_connsk *m = bpf_sk_storage_get(&connsk, sk, 0, 0);
+	struct netacl_conns *cn;
+	__u32 zero = 0;
+
+	if (!m || !__sync_lock_test_and_set(&m->counted, 0))
+		return;
+	cn = bpf_map_lookup_elem(&conns, &zero);
+	if (cn)
+		__sync_fetch_and_add(&cn->n, -1);
+}
+
+static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q, int connect)
 {
 	struct netacl_conf *c;
+	int ok, how, hit;
 
 	q->g = live_gen();
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
-	return conclude(q, c, allowed(q, c), NETACL_EV_ADDRESS);
+	ok = allowed(q, c);
+	if (connect && q->proto == IPPROTO_TCP && c && (c->flags & NETACL_COUNT) &&
+	    (ok || (c->flags & NETACL_AUDIT))) {
+		/* limits judge what the policy allows; an audited denial is
+		 * a connection all the same, and counts */
+		how = !ok || !(c->flags & NETACL_LIMITS) ? LIM_COUNT
+		      : c->flags & NETACL_AUDIT	   ? LIM_AUDIT
+						   : LIM_ENFORCE;
+		hit = netacl_limit(ctx, q->g, how);
+		if (hit)
+			return limited(q, c, hit);
+	}
+	return conclude(q, c, ok, NETACL_EV_ADDRESS);
 }
 
-static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 addr, __u16 port)
+static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 addr, __u16 port,
+				   int connect)
 {
 	struct query q = { .v4 = 1, .family = 4, .port = port };
 
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &addr, 4);
-	return decide(ctx, &q);
+	return decide(ctx, &q, connect);
 }
 
-static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
+static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port,
+				   int connect)
 {
 	struct query q = { .family = 6, .port = port };
 
@@ -472,7 +611,7 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], 
 		q.k4.prefixlen = 32;
 		__builtin_memcpy(q.k4.addr, &a[3], 4);
 	}
-	return decide(ctx, &q);
+	return decide(ctx, &q, connect);
 }
 
 /* ---- live DNS: capture to the forwarder, and back ---- */
@@ -495,7 +634,7 @@ static __always_inline int dns_refused(struct query *q, struct bpf_sock_addr *ct
 {
 	q->proto = ctx->protocol;
 	count(NETACL_CNT_DENY);
-	report_query(q, NETACL_EV_ADDRESS, NETACL_V_DENY);
+	report_query(q, NETACL_EV_ADDRESS, NETACL_V_DENY, 0);
 	return 0;
 }
 
@@ -597,21 +736,22 @@ static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u
 	return 1;
 }
 
-static __always_inline int addr4(struct bpf_sock_addr *ctx)
+/* connect: a connect (the limits count TCP ones), else a send */
+static __always_inline int addr4(struct bpf_sock_addr *ctx, int connect)
 {
 	__u16 port = bpf_ntohs(ctx->user_port);
 	int r = dns4(ctx, ctx->user_ip4, port, 0, 1);
 
-	return r != DNS_PASS ? r : decide4(ctx, ctx->user_ip4, port);
+	return r != DNS_PASS ? r : decide4(ctx, ctx->user_ip4, port, connect);
 }
 
-static __always_inline int addr6(struct bpf_sock_addr *ctx)
+static __always_inline int addr6(struct bpf_sock_addr *ctx, int connect)
 {
 	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 	__u16 port = bpf_ntohs(ctx->user_port);
 	int r = dns6(ctx, a, port, 1);
 
-	return r != DNS_PASS ? r : decide6(ctx, a, port);
+	return r != DNS_PASS ? r : decide6(ctx, a, port, connect);
 }
 
 /* A connected socket's peer: nothing to rewrite (dns4/dns6 above). */
@@ -619,7 +759,7 @@ static __always_inline int peer4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 po
 {
 	int r = dns4(ctx, ip_n, port, 0, 0);
 
-	return r != DNS_PASS ? r : decide4(ctx, ip_n, port);
+	return r != DNS_PASS ? r : decide4(ctx, ip_n, port, 0);
 }
 
 static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
@@ -629,7 +769,7 @@ static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __
 	if (is_mapped(a))
 		return peer4(ctx, a[3], port);
 	r = dns6(ctx, a, port, 0);
-	return r != DNS_PASS ? r : decide6(ctx, a, port);
+	return r != DNS_PASS ? r : decide6(ctx, a, port, 0);
 }
 
 /* A send that names no address goes to the socket's peer (a connected
@@ -643,7 +783,7 @@ static __always_inline int send4(struct bpf_sock_addr *ctx)
 	struct bpf_sock *sk = ctx->sk;
 
 	if (ctx->user_family == AF_INET || ctx->user_port != 0 || !sk)
-		return addr4(ctx);
+		return addr4(ctx, 0);
 	return peer4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
 }
 
@@ -655,7 +795,7 @@ static __always_inline int send6(struct bpf_sock_addr *ctx)
 	__u32 a[4];
 
 	if (ctx->user_family == AF_INET6 || !sk)
-		return addr6(ctx);
+		return addr6(ctx, 0);
 	a[0] = sk->dst_ip6[0];
 	a[1] = sk->dst_ip6[1];
 	a[2] = sk->dst_ip6[2];
@@ -666,7 +806,7 @@ static __always_inline int send6(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect4")
 int netacl_connect4(struct bpf_sock_addr *ctx)
 {
-	return addr4(ctx);
+	return addr4(ctx, 1);
 }
 
 SEC("cgroup/sendmsg4")
@@ -678,7 +818,7 @@ int netacl_sendmsg4(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int netacl_connect6(struct bpf_sock_addr *ctx)
 {
-	return addr6(ctx);
+	return addr6(ctx, 1);
 }
 
 SEC("cgroup/sendmsg6")
@@ -922,6 +1062,40 @@ int netacl_egress(struct __sk_buff *skb)
 		return 1;
 	}
 	return verdict_other(0, &t);
+}
+
+/* ---- giving the count back (netacl-api.h) ---- */
+
+/* A counted socket's SYN: be told of its state changes, and give its
+ * count back when it is closed (refused, reset, timed out, or closed and
+ * done).  Every other operation is left as it is (return 1, no reply). */
+SEC("sockops")
+int netacl_sockops(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct netacl_connsk *m;
+
+	if (!sk)
+		return 1;
+	if (ops->op == BPF_SOCK_OPS_TCP_CONNECT_CB) {
+		m = bpf_sk_storage_get(&connsk, sk, 0, 0);
+		if (m && m->counted)
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
+							       BPF_SOCK_OPS_STATE_CB_FLAG);
+	} else if (ops->op == BPF_SOCK_OPS_STATE_CB && ops->args[1] == BPF_TCP_CLOSE) {
+		uncount(sk);
+	}
+	return 1;
+}
+
+/* The last reference to a socket closed: a counted one that never
+ * reached its SYN (or whose state change is still to come) gives its
+ * count back here. */
+SEC("cgroup/sock_release")
+int netacl_sock_release(struct bpf_sock *sk)
+{
+	uncount(sk);
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

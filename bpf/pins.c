@@ -18,16 +18,27 @@ const char *const pin_names[NPINS] = {
 	[PIN_COUNTERS] = "counters", [PIN_EVENTS] = "events", [PIN_LISTEN] = "listen",
 	[PIN_ADMIT4] = "admit4", [PIN_ADMIT6] = "admit6", [PIN_DNS] = "dns",
 	[PIN_DNSEV] = "dnsev",
+	[PIN_LIMIT] = "limit", [PIN_CONNS] = "conns", [PIN_CONNSK] = "connsk",
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
 	[PIN_TABLE4] = "table4", [PIN_BIND4] = "bind4", [PIN_BIND6] = "bind6",
 };
 
+static bool is_limit_pin(int i)
+{
+	return i == PIN_LIMIT || i == PIN_CONNS || i == PIN_CONNSK;
+}
+
 bool pin_optional(const char *name)
 {
-	return strcmp(name, pin_names[PIN_TABLE4]) == 0 || strcmp(name, pin_names[PIN_BIND4]) == 0 ||
-	       strcmp(name, pin_names[PIN_BIND6]) == 0;
+	static const int optional[] = { PIN_TABLE4, PIN_BIND4, PIN_BIND6,
+					PIN_LIMIT, PIN_CONNS, PIN_CONNSK };
+
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (strcmp(name, pin_names[optional[i]]) == 0)
+			return true;
+	return false;
 }
 
 int pins_pin(int fd, const char *dir, const char *name)
@@ -55,6 +66,8 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 		p->fd[i] = bpf_obj_get(path);
 		if (p->fd[i] < 0 && errno == ENOENT && i == PIN_TABLE4)
 			p->legacy = true;
+		else if (p->fd[i] < 0 && errno == ENOENT && is_limit_pin(i))
+			p->no_limits = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
 			p->no_bind = true;
 		else if (p->fd[i] < 0)
@@ -111,6 +124,22 @@ void pinned_counters(const struct pinned *p, uint64_t out[NETACL_NCOUNTERS])
 				out[k] += v[c];
 	}
 	free(v);
+}
+
+int pinned_limits(const struct pinned *p, struct netacl_limits *l, int64_t *conns)
+{
+	struct netacl_conns c;
+	uint32_t zero = 0;
+
+	memset(l, 0, sizeof(*l));
+	*conns = 0;
+	if (p->no_limits)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(p->fd[PIN_LIMIT], &p->gen, l) ||
+	    bpf_map_lookup_elem(p->fd[PIN_CONNS], &zero, &c))
+		return -errno;
+	*conns = c.n;
+	return 0;
 }
 
 int pinned_inner(const struct pinned *p, int which)

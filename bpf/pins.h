@@ -16,6 +16,7 @@
 enum {
 	PIN_GEN, PIN_CONF, PIN_META, PIN_COUNTERS, PIN_EVENTS, PIN_LISTEN,
 	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, PIN_DNSEV, /* live DNS: the forwarder's */
+	PIN_LIMIT, PIN_CONNS, PIN_CONNSK, /* max_connections, max_connect_rate */
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
 	PIN_TABLE4, PIN_BIND4, PIN_BIND6, /* ^ by generation */
 	NPINS
@@ -23,7 +24,7 @@ enum {
 #define PIN_FIRST_GEN PIN_ALLOW4
 extern const char *const pin_names[NPINS];
 /* Is name a pin a target loaded by an older netacl lacks (legacy,
- * no_bind below)? */
+ * no_bind, no_limits below)? */
 bool pin_optional(const char *name);
 
 /* Every program of netacl.bpf.c is attached to the cgroup by a bpf_link
@@ -41,6 +42,10 @@ struct pinned {
 	bool no_bind;              /* loaded by netacl before bind rules: no bind4 and
 				    * bind6 pins, no bind programs; it cannot enforce
 				    * bind: (a legacy target has none either) */
+	bool no_limits;            /* loaded by netacl before limits: no limit, conns
+				    * and connsk pins, no sockops and sock_release
+				    * programs; it counts nothing and cannot enforce
+				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
 	struct netacl_meta meta;   /* meta[gen] */
 };
@@ -52,8 +57,12 @@ int pins_pin(int fd, const char *dir, const char *name);
 int pinned_open(const char *target, struct pinned *p);
 int pinned_open_dir(const char *dir, struct pinned *p);
 void pinned_close(struct pinned *p);
-/* Sum the per-CPU counters. */
+/* Sum the per-CPU counters (a target loaded before limits has no
+ * CAPPED and RATED: 0). */
 void pinned_counters(const struct pinned *p, uint64_t out[NETACL_NCOUNTERS]);
+/* The live generation's limits, and the count of TCP connections now
+ * (conns.n).  0, or -ENOENT for a target loaded before limits, or -errno. */
+int pinned_limits(const struct pinned *p, struct netacl_limits *l, int64_t *conns);
 /* The inner map of a generation map for the live generation: a new fd or -errno. */
 int pinned_inner(const struct pinned *p, int which);
 

@@ -1,8 +1,11 @@
 /* Two objects of the same skeleton verify alternate programs on one set
  * of maps (bpf_map__reuse_fd), so pinning and attaching see one target. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/progs.h"
@@ -18,6 +21,37 @@ static void choose(struct netacl *s, int half)
 		bpf_program__set_autoload(prog, half >= 0 && i++ % 2 == half);
 }
 
+/* A cgroup/connect4 program that asks for ctx->sk's MPTCP socket: the
+ * kernel loads it only when the helper works (a kernel without MPTCP or
+ * BTF has no type for its result). */
+static bool mptcp_cast_loads(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_1,
+		  .off = offsetof(struct bpf_sock_addr, sk) },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_skc_to_mptcp_sock },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_CGROUP_INET4_CONNECT);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, "netacl_probe", "Dual BSD/GPL",
+			       insns, sizeof(insns) / sizeof(insns[0]), &o);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+bool progs_mptcp_cast(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = mptcp_cast_loads();
+	return known;
+}
+
 int progs_create_maps(struct progs *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -25,6 +59,8 @@ int progs_create_maps(struct progs *p)
 	if (!p->maps)
 		return -errno;
 	choose(p->maps, -1);
+	/* the halves reuse this object's .rodata, frozen by this load */
+	p->maps->rodata->have_mptcp_cast = progs_mptcp_cast();
 	return netacl__load(p->maps);
 }
 

@@ -26,6 +26,11 @@ struct progs {
 	} job[2];
 };
 
+/* Can the programs ask for a subflow's MPTCP socket here (the helper
+ * bpf_skc_to_mptcp_sock: Linux 5.19 with MPTCP and BTF)?  Probed once;
+ * the object's have_mptcp_cast must say so before it is loaded. */
+bool progs_mptcp_cast(void);
+
 /* Create the maps: 0 or -errno. */
 int progs_create_maps(struct progs *p);
 /* Verify the programs on p's maps, in the background. */

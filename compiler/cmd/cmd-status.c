@@ -30,6 +30,7 @@ struct row {
 	struct netacl_meta meta;
 	struct metrics_target m; /* its strings point into meta */
 	struct netacl_dns d;     /* the forwarder, if m.dns_served */
+	struct netacl_limits lim; /* the live generation's */
 	char why[256];           /* the problem, if !m.attached */
 };
 
@@ -63,6 +64,11 @@ static void read_target(const struct pinned *p, struct row *r)
 	r->m.denied = n[NETACL_CNT_DENY];
 	r->m.audited = n[NETACL_CNT_AUDIT];
 	r->m.lost = n[NETACL_CNT_LOST];
+	r->m.capped = n[NETACL_CNT_CAPPED];
+	r->m.rated = n[NETACL_CNT_RATED];
+	r->m.counts = pinned_limits(p, &r->lim, &r->m.connections) == 0;
+	r->m.max_conn = r->lim.max_conn;
+	r->m.max_rate = r->lim.max_rate;
 	r->m.entries4 = p->meta.entries4;
 	r->m.entries6 = p->meta.entries6;
 	r->m.loaded_at = p->meta.loaded_at;
@@ -117,6 +123,18 @@ static void text_dns(FILE *f, const struct row *r)
 			"admitted\n", (unsigned long long)r->m.dns_admitted);
 }
 
+/* A line per limit the target has: its value, the count, the connects
+ * over it (refused, or in audit mode let through). */
+static void text_limits(FILE *f, const struct row *r)
+{
+	if (r->m.max_conn)
+		fprintf(f, "  max_connections %u: %lld connections now, %llu connects over it\n",
+			r->m.max_conn, (long long)r->m.connections, (unsigned long long)r->m.capped);
+	if (r->m.max_rate)
+		fprintf(f, "  max_connect_rate %u/s, burst %u: %llu connects over it\n", r->m.max_rate,
+			r->m.max_rate, (unsigned long long)r->m.rated);
+}
+
 static void text_write(FILE *f, const struct row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -135,6 +153,7 @@ static void text_write(FILE *f, const struct row *rows, size_t n)
 			(unsigned long long)r->m.denied, (unsigned long long)r->m.audited, when,
 			digest, r->m.cgroup);
 		text_dns(f, r);
+		text_limits(f, r);
 	}
 }
 
@@ -176,7 +195,34 @@ static void json_counters(struct jw *w, const struct metrics_target *m)
 	jw_int(w, (long long)m->audited);
 	jw_key(w, "events_lost");
 	jw_int(w, (long long)m->lost);
+	jw_key(w, "capped");
+	jw_int(w, (long long)m->capped);
+	jw_key(w, "rate_limited");
+	jw_int(w, (long long)m->rated);
 	jw_end(w);
+}
+
+/* n, or null for 0 (none) */
+static void json_limit(struct jw *w, const char *key, uint32_t n)
+{
+	jw_key(w, key);
+	if (n)
+		jw_int(w, n);
+	else
+		jw_null(w);
+}
+
+/* "connections": the count (null: a target loaded before limits counts
+ * nothing), then the limits, null when not set. */
+static void json_limits(struct jw *w, const struct metrics_target *m)
+{
+	jw_key(w, "connections");
+	if (m->counts)
+		jw_int(w, m->connections);
+	else
+		jw_null(w);
+	json_limit(w, "max_connections", m->max_conn);
+	json_limit(w, "max_connect_rate", m->max_rate);
 }
 
 static void json_target(struct jw *w, const struct row *r)
@@ -208,6 +254,7 @@ static void json_target(struct jw *w, const struct row *r)
 	jw_int(w, r->m.entries6);
 	jw_end(w);
 	json_counters(w, &r->m);
+	json_limits(w, &r->m);
 	jw_key(w, "loaded_at");
 	jw_str(w, when);
 	jw_key(w, "digest");

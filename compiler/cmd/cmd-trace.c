@@ -32,6 +32,14 @@ static const char *verdict_name(uint8_t v)
 	return v == NETACL_V_ALLOW ? "allow" : v == NETACL_V_DENY ? "deny" : "audit";
 }
 
+/* The limit that refused (or, audited, would have refused) a connect:
+ * the policy key; NULL for the policy's own verdict. */
+static const char *limit_name(uint8_t l)
+{
+	return l == NETACL_LIMIT_CONN ? "max_connections" : l == NETACL_LIMIT_RATE ? "max_connect_rate"
+										   : NULL;
+}
+
 static const char *proto_name(const struct netacl_event *e, char buf[16])
 {
 	static const struct { uint8_t p; const char *name; } names[] = {
@@ -122,6 +130,10 @@ static void json_event(struct jw *w, const char *target, const struct netacl_eve
 	}
 	jw_key(w, "verdict");
 	jw_str(w, verdict_name(e->verdict));
+	if (limit_name(e->limit)) {
+		jw_key(w, "limit");
+		jw_str(w, limit_name(e->limit));
+	}
 	jw_key(w, "cgroup_id");
 	jw_int(w, (long long)e->cgroup_id);
 	jw_end(w);
@@ -162,8 +174,9 @@ static void on_event(const char *target, const struct netacl_event *e, int64_t r
 	else /* a connect or send, or a bind: the local address */
 		snprintf(where, sizeof(where), e->family == 4 ? "%s%s:%u" : "%s[%s]:%u",
 			 e->kind == NETACL_EV_BIND ? "bind " : "", addr, e->port);
-	printf("%s %-16s %7u %-16s %-4s %-22s %s\n", when, target, e->pid, comm, proto,
-	       where, verdict_name(e->verdict));
+	printf("%s %-16s %7u %-16s %-4s %-22s %s%s%s%s\n", when, target, e->pid, comm, proto,
+	       where, verdict_name(e->verdict), limit_name(e->limit) ? " (" : "",
+	       limit_name(e->limit) ? limit_name(e->limit) : "", limit_name(e->limit) ? ")" : "");
 }
 
 /* What a target's forwarder did: a name refused, an address admitted or not. */

@@ -118,13 +118,6 @@ int enforce_file(struct enforce *e)
 	if (!rc)
 		rc = check_digest(e, want, r.digest);
 	const struct m_target *t = rc ? NULL : model_find(m, e->target);
-	if (!rc && (t->max_conn || t->max_rate)) {
-		/* until the kernel side counts them, such a target is refused:
-		 * loading it would leave connections unlimited against what it says */
-		die_msg("%s: target %s has max_connections or max_connect_rate, which this "
-			"netacl cannot enforce yet: nothing was loaded", e->file, e->target);
-		rc = EX_UNAVAILABLE;
-	}
 	if (!rc)
 		rc = cgroup_of(e, t, &r, path, dpath);
 	if (!rc) {

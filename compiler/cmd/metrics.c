@@ -7,6 +7,8 @@
 
 /* A family's value for target t; i picks the value of its extra label. */
 typedef uint64_t (*metric_get)(const struct metrics_target *t, size_t i);
+/* Whether target t has the family's samples. */
+typedef bool (*metric_has)(const struct metrics_target *t);
 
 struct family {
 	const char *name; /* OpenMetrics' family name: a counter's lacks _total */
@@ -17,7 +19,7 @@ struct family {
 	 * The values are fixed, so the label keeps the series bounded. */
 	const char *label;
 	const char *const *values;
-	bool dns_only; /* only targets with dns: admit have it */
+	metric_has has; /* NULL: every target has it */
 	metric_get get;
 };
 
@@ -70,7 +72,51 @@ static uint64_t get_served(const struct metrics_target *t, size_t i)
 	return t->dns_served;
 }
 
+static uint64_t get_connections(const struct metrics_target *t, size_t i)
+{
+	(void)i;
+	return t->connections > 0 ? (uint64_t)t->connections : 0; /* never below 0 */
+}
+
+static uint64_t get_max_conn(const struct metrics_target *t, size_t i)
+{
+	(void)i;
+	return t->max_conn;
+}
+
+static uint64_t get_max_rate(const struct metrics_target *t, size_t i)
+{
+	(void)i;
+	return t->max_rate;
+}
+
+static uint64_t get_limited(const struct metrics_target *t, size_t i)
+{
+	return i ? t->rated : t->capped;
+}
+
+static bool has_dns(const struct metrics_target *t)
+{
+	return t->dns;
+}
+
+static bool has_count(const struct metrics_target *t)
+{
+	return t->counts;
+}
+
+static bool has_max_conn(const struct metrics_target *t)
+{
+	return t->max_conn != 0;
+}
+
+static bool has_max_rate(const struct metrics_target *t)
+{
+	return t->max_rate != 0;
+}
+
 static const char *const verdicts[] = { "allow", "deny", "audit", NULL };
+static const char *const limits[] = { "connections", "rate", NULL };
 static const char *const families[] = { "ipv4", "ipv6", NULL };
 static const char *const modes[] = { "enforce", "audit", NULL };
 
@@ -79,31 +125,47 @@ static const struct family table[] = {
 	  "Verdicts of the target's programs since it was first loaded: connects and sends "
 	  "allowed; connects, sends, sockets and socket options denied, or audited (let "
 	  "through in audit mode).",
-	  "verdict", verdicts, false, get_verdicts },
+	  "verdict", verdicts, NULL, get_verdicts },
 	{ "netacl_events_lost", "counter", NULL,
 	  "Verdict events a full ring buffer refused: trace missed them, netacl_verdicts_total "
 	  "counts them.",
-	  NULL, NULL, false, get_lost },
+	  NULL, NULL, NULL, get_lost },
 	{ "netacl_entries", "gauge", NULL,
 	  "Prefixes of the live sets in the kernel, by address family.",
-	  "family", families, false, get_entries },
+	  "family", families, NULL, get_entries },
 	{ "netacl_loaded_timestamp_seconds", "gauge", "seconds",
 	  "When the live sets were loaded, in seconds since the epoch.",
-	  NULL, NULL, false, get_loaded },
+	  NULL, NULL, NULL, get_loaded },
 	{ "netacl_attached", "gauge", NULL,
 	  "1 if every program is attached to the cgroup now at the target's path (enforced), "
 	  "0 if not (broken: netacl status says why; load again to repair).",
-	  NULL, NULL, false, get_attached },
+	  NULL, NULL, NULL, get_attached },
 	{ "netacl_mode", "gauge", NULL,
 	  "1 for the mode the target is loaded in (enforce or audit), 0 for the other.",
-	  "mode", modes, false, get_mode },
+	  "mode", modes, NULL, get_mode },
 	{ "netacl_dns_served", "gauge", NULL,
 	  "For dns: admit, 1 if a live forwarder serves the target, 0 if its lookups are "
 	  "refused.",
-	  NULL, NULL, true, get_served },
+	  NULL, NULL, has_dns, get_served },
 	{ "netacl_dns_admitted", "gauge", NULL,
 	  "For dns: admit, the addresses admitted by answers that have not expired.",
-	  NULL, NULL, true, get_admitted },
+	  NULL, NULL, has_dns, get_admitted },
+	{ "netacl_connections", "gauge", NULL,
+	  "TCP connections of the target counted now: from the connect its policy let "
+	  "through until the kernel is done with them (not for a target loaded by a netacl "
+	  "before limits, which counts nothing).",
+	  NULL, NULL, has_count, get_connections },
+	{ "netacl_max_connections", "gauge", NULL,
+	  "For max_connections, the cap: TCP connections at once.",
+	  NULL, NULL, has_max_conn, get_max_conn },
+	{ "netacl_max_connect_rate", "gauge", NULL,
+	  "For max_connect_rate, the TCP connects a second (the burst is as many).",
+	  NULL, NULL, has_max_rate, get_max_rate },
+	{ "netacl_limited", "counter", NULL,
+	  "TCP connects over max_connections (limit connections) or max_connect_rate "
+	  "(limit rate) since the target was first loaded: refused with EMFILE, or in audit "
+	  "mode let through.",
+	  "limit", limits, has_count, get_limited },
 };
 
 /* The bytes of the valid UTF-8 sequence at s, or 0 (overlong forms,
@@ -192,7 +254,7 @@ static void put_family(FILE *f, enum metrics_format fmt, const struct family *m,
 	if (m->unit && fmt == METRICS_OPENMETRICS)
 		fprintf(f, "# UNIT %s %s\n", m->name, m->unit);
 	for (size_t k = 0; k < n; k++) {
-		if (m->dns_only && !t[k].dns)
+		if (m->has && !m->has(&t[k]))
 			continue;
 		for (size_t i = 0; i < nvalues; i++)
 			put_sample(f, m, counter, &t[k], i);

@@ -39,20 +39,5 @@ test_limits_bad_values_are_located() {
   expect_err "'max_connections' must be 1-1000000"
 }
 
-# never fail open: what the kernel cannot count yet is not loaded
-test_limits_not_loaded_until_enforced() {
-  [ "$(id -u)" = 0 ] || skip "needs root"
-  export NETACL_PIN_ROOT=/sys/fs/bpf/netacl-test-limits-$$
-  # should a load go through after all, take away what it made
-  trap '"$NETACL" unload --all >/dev/null 2>&1; rmdir "$NETACL_PIN_ROOT" \
-    "$(awk '"'"'$3 == "cgroup2" { print $2; exit }'"'"' /proc/mounts)/netacl-test-limits-$$" 2>/dev/null' EXIT
-  limits_policy 8 100/s
-  run "$NETACL" load l.yaml --target plugin --offline --cgroup netacl-test-limits-$$
-  expect_rc 69; expect_err "cannot enforce yet: nothing was loaded"
-  [ ! -e "$NETACL_PIN_ROOT/plugin" ] || fail "pinned"
-  sed -i '/max_connections/d' l.yaml   # a rate alone is refused too
-  run "$NETACL" load l.yaml --target plugin --offline --cgroup netacl-test-limits-$$
-  expect_rc 69; expect_err "cannot enforce yet"
-  rmdir "$NETACL_PIN_ROOT" 2>/dev/null
-  [ ! -e "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/netacl-test-limits-$$" ] || fail "a cgroup was made"
-}
+# What the kernel does with them (counting, EMFILE, the bucket, status,
+# trace, inspect, reloads, old targets) is tests/kernel/t-limits.sh's.

@@ -26,13 +26,27 @@
  *     and 0), unspec (the name's family AF_UNSPEC: tcpbindunspec 0.0.0.0);
  *     tcplisten (listen() on an unbound socket, which binds it to a port
  *     the kernel picks, as connect and sendto do; ADDR gives the family);
+ *     tcpc, mptcpc (connect and wait up to 5 s for the handshake: ok,
+ *     ECONNREFUSED, ...), tcpre, mptcpre (tcpc, then connect(AF_UNSPEC),
+ *     which disconnects, then tcpc again on the same socket), tcpagain,
+ *     mptcpagain (tcpc, and if that failed, again on the same socket,
+ *     past the ECONNABORTED of a socket whose connect failed after it
+ *     returned: its error), tcpshut (tcpc,
+ *     then shutdown both ways), tfoc (TCP_FASTOPEN_CONNECT, then a connect
+ *     that sends nothing until the first write: none comes);
  *     a "6" suffix uses an AF_INET6 socket, turning an IPv4 ADDR into
  *     ::ffff:ADDR.  Every payload is "netacl-probe".
  * --user UID drops to that uid (and gid) after joining the cgroup.
- * Prints "OP ADDR PORT deny" when the call failed with EPERM, else
- * "OP ADDR PORT allow (what happened)".  With --loop, every probe runs N
- * times and the line says "allow=A deny=D"; with --stop FILE as well, the
- * probes go round until FILE exists (N is then a minimum). */
+ * Prints "OP ADDR PORT deny" when the call failed with EPERM, "OP ADDR
+ * PORT limit" when it failed with EMFILE (a netacl limit: connect never
+ * fails so otherwise), else "OP ADDR PORT allow (what happened)".  With
+ * --loop, every probe runs N times and the line says "allow=A deny=D",
+ * then " limit=L" if any were EMFILE; with --stop FILE as well, the
+ * probes go round until FILE exists (N is then a minimum); with --for
+ * SECS, until SECS seconds have passed (N a minimum too), and the line
+ * ends with " secs=S", the time the loop took.  --hold FILE keeps every
+ * socket open, after its line is printed, until FILE exists (at most two
+ * minutes); "held" on a line of its own says they all are. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +57,8 @@
 #include <netinet/ip_icmp.h>
 #include <netinet/icmp6.h>
 #include <grp.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,8 +254,40 @@ static int open_socket(const char *op, int family)
 	return socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 }
 
-/* 0 if the kernel let every step through, else the first errno. */
-static int attempt(const char *op, const char *addr, unsigned port)
+/* connect, and wait for the handshake's end: 0 or its errno */
+static int connect_wait(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+	socklen_t n = sizeof(err);
+
+	if (connect(fd, sa, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	if (poll(&p, 1, 5000) != 1)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n))
+		return errno;
+	return err;
+}
+
+/* connect, disconnect (AF_UNSPEC), connect again, each waited for */
+static int reconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int err = connect_wait(fd, sa, len);
+
+	if (!err && connect(fd, &unspec, sizeof(unspec)))
+		err = errno;
+	return err ? err : connect_wait(fd, sa, len);
+}
+
+static int held[4096], nheld;
+
+/* 0 if the kernel let every step through, else the first errno.  With
+ * hold, the socket stays open (in held[]). */
+static int attempt_fd(const char *op, const char *addr, unsigned port, int hold)
 {
 	int v6 = op[strlen(op) - 1] == '6';
 	struct sockaddr_storage ss;
@@ -254,6 +302,25 @@ static int attempt(const char *op, const char *addr, unsigned port)
 		r = bind_op(fd, op, v6, sa, len);
 	} else if (is(op, "tcplisten")) {
 		r = listen(fd, 1);
+	} else if (is(op, "tcpc") || is(op, "mptcpc")) {
+		r = (err = connect_wait(fd, sa, len)) ? -1 : 0;
+	} else if (is(op, "tcpre") || is(op, "mptcpre")) {
+		r = (err = reconnect(fd, sa, len)) ? -1 : 0;
+	} else if (is(op, "tcpagain") || is(op, "mptcpagain")) {
+		err = connect_wait(fd, sa, len);
+		if (err)
+			err = connect_wait(fd, sa, len);
+		if (err == ECONNABORTED) /* after an asynchronous failure: connect again */
+			err = connect_wait(fd, sa, len);
+		r = err ? -1 : 0;
+	} else if (is(op, "tcpshut")) {
+		r = (err = connect_wait(fd, sa, len)) ? -1 : shutdown(fd, SHUT_RDWR);
+	} else if (is(op, "tfoc")) {
+		int one = 1;
+
+		r = setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+		if (r == 0)
+			r = connect(fd, sa, len);
 	} else if (is(op, "tfo")) {
 		r = (int)sendto(fd, payload, sizeof(payload), MSG_FASTOPEN, sa, len);
 	} else if (is(op, "ping")) {
@@ -288,10 +355,35 @@ static int attempt(const char *op, const char *addr, unsigned port)
 	} else {
 		r = connect(fd, sa, len);
 	}
-	if (r < 0)
+	if (r < 0 && !err)
 		err = errno;
-	close(fd);
+	if (hold && nheld < (int)(sizeof(held) / sizeof(held[0])))
+		held[nheld++] = fd;
+	else
+		close(fd);
 	return err;
+}
+
+static int attempt(const char *op, const char *addr, unsigned port)
+{
+	return attempt_fd(op, addr, port, 0);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* allow=A deny=D [limit=L] for the verdicts of a loop */
+static void counts(const char *op, const char *addr, const char *port, long allow, long deny,
+		   long limit)
+{
+	printf("%s %s %s allow=%ld deny=%ld", op, addr, port, allow, deny);
+	if (limit)
+		printf(" limit=%ld", limit);
 }
 
 static void drop_to(const char *uid)
@@ -304,28 +396,51 @@ static void drop_to(const char *uid)
 	}
 }
 
-/* Round-robin over the probes until stop exists, counting verdicts. */
-static int until_stopped(char **p, int n, long min, const char *stop)
+/* Round-robin over the probes until stop exists (or secs have passed:
+ * secs >= 0), counting verdicts. */
+static int until_stopped(char **p, int n, long min, const char *stop, double secs)
 {
-	long allow[64] = { 0 }, deny[64] = { 0 };
+	long allow[64] = { 0 }, deny[64] = { 0 }, limit[64] = { 0 };
+	double t0 = now_s(), took;
 
 	for (long round = 0; n / 3 <= 64; round++) {
-		for (int k = 0; k < n; k += 3)
-			attempt(p[k], p[k + 1], (unsigned)atoi(p[k + 2])) == EPERM ? deny[k / 3]++
-										    : allow[k / 3]++;
-		if (round >= min && (round & 63) == 0 && access(stop, F_OK) == 0)
+		for (int k = 0; k < n; k += 3) {
+			int err = attempt(p[k], p[k + 1], (unsigned)atoi(p[k + 2]));
+
+			err == EPERM ? deny[k / 3]++ : err == EMFILE ? limit[k / 3]++ : allow[k / 3]++;
+		}
+		if (round + 1 >= min && secs >= 0 && now_s() - t0 >= secs)
+			break;
+		if (stop && round >= min && (round & 63) == 0 && access(stop, F_OK) == 0)
 			break;
 	}
-	for (int k = 0; k < n; k += 3)
-		printf("%s %s %s allow=%ld deny=%ld\n", p[k], p[k + 1], p[k + 2], allow[k / 3],
-		       deny[k / 3]);
+	took = now_s() - t0;
+	for (int k = 0; k < n; k += 3) {
+		counts(p[k], p[k + 1], p[k + 2], allow[k / 3], deny[k / 3], limit[k / 3]);
+		if (secs >= 0)
+			printf(" secs=%.3f", took);
+		putchar('\n');
+	}
 	return 0;
+}
+
+/* --hold: every socket open until stop exists (or two minutes have
+ * passed: a test that stopped early leaves no probe behind for long) */
+static void hold_until(const char *stop)
+{
+	puts("held");
+	fflush(stdout);
+	for (int i = 0; i < 6000 && access(stop, F_OK) != 0; i++)
+		usleep(20000);
+	for (int i = 0; i < nheld; i++)
+		close(held[i]);
 }
 
 int main(int argc, char **argv)
 {
 	long loops = 0;
-	const char *stop = NULL;
+	const char *stop = NULL, *hold = NULL;
+	double secs = -1;
 	int i = 1;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -335,11 +450,15 @@ int main(int argc, char **argv)
 			loops = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--stop") == 0)
 			stop = argv[i + 1];
+		else if (strcmp(argv[i], "--for") == 0)
+			secs = atof(argv[i + 1]);
+		else if (strcmp(argv[i], "--hold") == 0)
+			hold = argv[i + 1];
 		else if (strcmp(argv[i], "--user") == 0)
 			drop_to(argv[i + 1]);
 	}
-	if (stop)
-		return until_stopped(argv + i, argc - i, loops, stop);
+	if (stop || secs >= 0)
+		return until_stopped(argv + i, argc - i, loops, stop, secs);
 	if ((argc - i) % 3 || i == argc) {
 		fprintf(stderr, "usage: probe [--cgroup DIR] [--user UID] [--loop N] OP ADDR PORT...\n");
 		return 2;
@@ -347,18 +466,27 @@ int main(int argc, char **argv)
 	for (; i < argc; i += 3) {
 		unsigned port = (unsigned)atoi(argv[i + 2]);
 		if (loops) {
-			long allow = 0, deny = 0;
-			for (long n = 0; n < loops; n++)
-				attempt(argv[i], argv[i + 1], port) == EPERM ? deny++ : allow++;
-			printf("%s %s %u allow=%ld deny=%ld\n", argv[i], argv[i + 1], port, allow, deny);
+			long allow = 0, deny = 0, limit = 0;
+			for (long n = 0; n < loops; n++) {
+				int err = attempt(argv[i], argv[i + 1], port);
+
+				err == EPERM ? deny++ : err == EMFILE ? limit++ : allow++;
+			}
+			counts(argv[i], argv[i + 1], argv[i + 2], allow, deny, limit);
+			putchar('\n');
 			continue;
 		}
-		int err = attempt(argv[i], argv[i + 1], port);
+		int err = attempt_fd(argv[i], argv[i + 1], port, hold != NULL);
 		if (err == EPERM)
 			printf("%s %s %u deny\n", argv[i], argv[i + 1], port);
+		else if (err == EMFILE)
+			printf("%s %s %u limit\n", argv[i], argv[i + 1], port);
 		else
 			printf("%s %s %u allow (%s)\n", argv[i], argv[i + 1], port,
 			       err ? strerrorname_np(err) : "ok");
+		fflush(stdout);
 	}
+	if (hold)
+		hold_until(hold);
 	return 0;
 }
