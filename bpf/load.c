@@ -485,17 +485,16 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 }
 
 /* Put g into slot s of the generation maps, with its conf, limits and
- * meta.  A target without the limit maps (pins.h) counts nothing. */
+ * meta.  A target without the limit maps (pins.h) has none. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup)
 {
-	bool counts = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
+	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
 			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
-			 (r->a->has_bind ? NETACL_BIND : 0) | (counts ? NETACL_COUNT : 0) |
-			 (counts && limits ? NETACL_LIMITS : 0),
+			 (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0),
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 	};
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
@@ -519,7 +518,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 	if (err)
 		return err;
-	if ((counts && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
+	if ((maps && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
 	    bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;

@@ -80,15 +80,14 @@
  * netacl before bind rules have no bindN and no bind programs: a reload
  * that brings `bind:` to one is refused.
  *
- * Connection caps and connect rates (max_connections, max_connect_rate;
- * conf.flags & NETACL_COUNT on every target this netacl loads,
- * NETACL_LIMITS when limit[g] has either):
+ * Connection caps and connect rates (max_connections, max_connect_rate:
+ * limit[g]; conf.flags & NETACL_LIMITS when it has either):
  *
  *   connect4/6, TCP (TCP Fast Open's sendto and MPTCP's subflows run the
  *   same hook, as TCP), once the policy allowed it:
- *     owner   = the socket, or for an MPTCP subflow its MPTCP socket
- *     counted = connsk(owner).counted      counted already: not again
- *     cap:  !counted: n = conns.n++ (atomic fetch-and-add); n >= max_conn
+ *     cap:  owner   = the socket, or for an MPTCP subflow its MPTCP socket
+ *           counted = connsk(owner).counted    counted already: not again
+ *           !counted: n = conns.n++ (atomic fetch-and-add); n >= max_conn
  *           gives the slot back and refuses
  *     rate: a token from conns' bucket (under conns.lock), else refuses
  *     refused: errno NETACL_LIMIT_ERRNO (EMFILE, by bpf_set_retval;
@@ -103,24 +102,32 @@
  *            whichever comes first: what never reached its SYN (no route,
  *            no local port, a Fast Open connect waiting for data) too
  *
- * What is counted: TCP connections the workload opened, from the connect
- * the policy let through (in progress included: else many non-blocking
- * connects would all pass an empty count) until they end or the
- * workload closes them.  A socket counts once however often it connects;
- * connsk.counted is taken back with an atomic exchange, so a state change
- * (softirq) and the release (the closing process) cannot both give it
- * back.  Adding before looking makes concurrent connects near the cap
- * refuse too many, never admit too many.  An MPTCP socket counts once,
- * whatever its subflows, until it is closed: subflows are the kernel's
- * sockets, which no release hook sees, so one that fails before its SYN
- * could never give a slot of its own back.  Where the kernel has no
- * bpf_skc_to_mptcp_sock (before 5.19, or without MPTCP or BTF: the
- * loader sets have_mptcp_cast), a subflow counts as a TCP socket.  UDP is
- * not counted: a connected UDP socket is a default address, unconnected
- * sends reach the same peers, and counting it would limit nothing.
- * Connects the live-DNS capture sends to the forwarder are netacl's own:
- * neither counted nor limited.  In audit mode a connect the policy would
- * deny is counted (it is a connection) but not judged by the limits.
+ * What is counted, while the live generation has a cap: TCP connections
+ * the workload opened, from the connect the policy let through (in
+ * progress included: else many non-blocking connects would all pass an
+ * empty count) until they end or the workload closes them.  A socket
+ * counts once however often it connects; connsk.counted is taken back
+ * with an atomic exchange, so a state change (softirq) and the release
+ * (the closing process) cannot both give it back.  Adding before looking
+ * makes concurrent connects near the cap refuse too many, never admit too
+ * many.  An MPTCP socket counts once, whatever its subflows, until it is
+ * closed: subflows are the kernel's sockets, which no release hook sees,
+ * so one that fails before its SYN could never give a slot of its own
+ * back.  Where the kernel has no bpf_skc_to_mptcp_sock (before 5.19, or
+ * without MPTCP or BTF: the loader sets have_mptcp_cast), a subflow
+ * counts as a TCP socket.  UDP is not counted: a connected UDP socket is
+ * a default address, unconnected sends reach the same peers, and
+ * counting it would limit nothing.  Connects the live-DNS capture sends
+ * to the forwarder are netacl's own: neither counted nor limited.  In
+ * audit mode a connect the policy would deny is counted (it is a
+ * connection) but not judged by the limits.
+ *
+ * Only a cap counts: the mark is socket storage, whose first allocation
+ * for a socket (two memcg-charged allocations, and their freeing at its
+ * close) is most of what counting costs, about 0.8 us a TCP connect.  A
+ * target without max_connections pays nothing per socket; a reload
+ * that brings a cap counts what connects from then on, and connections
+ * made while there was none are not counted.
  *
  * The rate is a token bucket kept as a theoretical arrival time (GCRA):
  * step = 1 s / max_rate; a connect at now may go when
@@ -134,10 +141,10 @@
  * bucket, while limit[g] (the values) switches with conf[g].  A fresh
  * load starts from 0: what an unloaded target counted is not carried
  * over.  Targets loaded by netacl before limits have no limit, conns or
- * connsk and neither of the two programs, and their conf has no
- * NETACL_COUNT: they count nothing, and a reload that brings a limit to
- * one is refused.  bpf_set_retval in sock_addr programs needs Linux
- * 5.18: the object as a whole does. */
+ * connsk and neither of the two programs, and their conf never has
+ * NETACL_LIMITS: a reload that brings a limit to one is refused.
+ * bpf_set_retval in sock_addr programs needs Linux 5.18: the object as
+ * a whole does. */
 #ifndef NETACL_API_H
 #define NETACL_API_H
 
@@ -207,8 +214,7 @@ enum {
 	NETACL_DNS_ADMIT = 1 << 3, /* capture DNS to the forwarder; admitN counts */
 	NETACL_TABLE4 = 1 << 4,    /* table4 holds the single IPv4 addresses */
 	NETACL_BIND = 1 << 5,      /* bind: given: bindN decides every bind */
-	NETACL_COUNT = 1 << 6,     /* TCP connections are counted in conns */
-	NETACL_LIMITS = 1 << 7,    /* limit[g] has a cap or a rate */
+	NETACL_LIMITS = 1 << 6,    /* limit[g] has a cap or a rate */
 };
 
 #define NETACL_NO_STAR 0xffffffffu

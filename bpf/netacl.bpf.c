@@ -492,8 +492,9 @@ static __always_inline int take_token(struct netacl_conns *cn, __u32 rate)
 	return ok;
 }
 
-/* Count the TCP connect of ctx's socket (once per socket) and judge it
- * against generation g's limits: LIM_COUNT only counts; LIM_ENFORCE
+/* Count the TCP connect of ctx's socket (once per socket) when
+ * generation g has a cap, and judge it against g's limits: LIM_COUNT
+ * only counts (an audited denial: a connection all the same); LIM_ENFORCE
  * gives the slot back when a limit refuses; LIM_AUDIT keeps it (the
  * connect goes ahead).  The limit hit (NETACL_LIMIT_*), or 0.  A global
  * function: verified once, on its own. */
@@ -501,29 +502,30 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 {
 	__u32 zero = 0;
 	struct netacl_conns *cn = bpf_map_lookup_elem(&conns, &zero);
-	struct netacl_limits *l = how != LIM_COUNT ? bpf_map_lookup_elem(&limit, &g) : 0;
-	__u32 cap = l ? l->max_conn : 0, rate = l ? l->max_rate : 0;
+	struct netacl_limits *l = bpf_map_lookup_elem(&limit, &g);
+	__u32 cap = l ? l->max_conn : 0, rate = l && how != LIM_COUNT ? l->max_rate : 0;
 	struct bpf_sock *sk = ctx->sk;
-	struct netacl_connsk *m;
-	int hit = 0, counted;
-
+	struct netacl_connsk *m = 0;
 	struct mptcp_sock *msk;
+	int hit = 0, counted = 1;
 
 	if (!cn || !sk)
 		return 0;
-	/* an MPTCP subflow: its MPTCP socket is what is counted */
-	msk = have_mptcp_cast ? bpf_skc_to_mptcp_sock(sk) : 0;
-	if (msk)
-		m = bpf_sk_storage_get(&connsk, msk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	else
-		m = bpf_sk_storage_get(&connsk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!m) /* no memory: it could not be given back, so it is not counted */
-		return cap && how == LIM_ENFORCE ? NETACL_LIMIT_CONN : 0;
-	counted = m->counted != 0;
-	/* add first, then look: concurrent connects near the cap refuse too
-	 * many, never admit too many */
-	if (!counted && __sync_fetch_and_add(&cn->n, 1) >= (__s64)cap && cap)
-		hit = NETACL_LIMIT_CONN;
+	if (cap) {
+		/* an MPTCP subflow: its MPTCP socket is what is counted */
+		msk = have_mptcp_cast ? bpf_skc_to_mptcp_sock(sk) : 0;
+		if (msk)
+			m = bpf_sk_storage_get(&connsk, msk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		else
+			m = bpf_sk_storage_get(&connsk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!m) /* no memory: it could not be given back, so it is not counted */
+			return how == LIM_ENFORCE ? NETACL_LIMIT_CONN : 0;
+		counted = m->counted != 0;
+		/* add first, then look: concurrent connects near the cap refuse
+		 * too many, never admit too many */
+		if (!counted && __sync_fetch_and_add(&cn->n, 1) >= (__s64)cap && how != LIM_COUNT)
+			hit = NETACL_LIMIT_CONN;
+	}
 	if (!hit && rate && !take_token(cn, rate))
 		hit = NETACL_LIMIT_RATE;
 	if (hit && how == LIM_ENFORCE) {
@@ -531,7 +533,8 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 			__sync_fetch_and_add(&cn->n, -1);
 		return hit;
 	}
-	m->counted = 1; /* connect runs under the socket lock: no one gives it back now */
+	if (m) /* connect runs under the socket lock: no one gives it back now */
+		m->counted = 1;
 	return hit;
 }
 
@@ -574,13 +577,11 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q, in
 	q->proto = ctx->protocol;
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	ok = allowed(q, c);
-	if (connect && q->proto == IPPROTO_TCP && c && (c->flags & NETACL_COUNT) &&
+	if (connect && q->proto == IPPROTO_TCP && c && (c->flags & NETACL_LIMITS) &&
 	    (ok || (c->flags & NETACL_AUDIT))) {
 		/* limits judge what the policy allows; an audited denial is
 		 * a connection all the same, and counts */
-		how = !ok || !(c->flags & NETACL_LIMITS) ? LIM_COUNT
-		      : c->flags & NETACL_AUDIT	   ? LIM_AUDIT
-						   : LIM_ENFORCE;
+		how = !ok ? LIM_COUNT : c->flags & NETACL_AUDIT ? LIM_AUDIT : LIM_ENFORCE;
 		hit = netacl_limit(ctx, q->g, how);
 		if (hit)
 			return limited(q, c, hit);

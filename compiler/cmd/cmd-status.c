@@ -212,12 +212,12 @@ static void json_limit(struct jw *w, const char *key, uint32_t n)
 		jw_null(w);
 }
 
-/* "connections": the count (null: a target loaded before limits counts
- * nothing), then the limits, null when not set. */
+/* "connections": the count, for a target with max_connections (null:
+ * nothing is counted), then the limits, null when not set. */
 static void json_limits(struct jw *w, const struct metrics_target *m)
 {
 	jw_key(w, "connections");
-	if (m->counts)
+	if (m->counts && m->max_conn)
 		jw_int(w, m->connections);
 	else
 		jw_null(w);

@@ -107,7 +107,7 @@ static bool has_count(const struct metrics_target *t)
 
 static bool has_max_conn(const struct metrics_target *t)
 {
-	return t->max_conn != 0;
+	return t->counts && t->max_conn != 0;
 }
 
 static bool has_max_rate(const struct metrics_target *t)
@@ -151,10 +151,9 @@ static const struct family table[] = {
 	  "For dns: admit, the addresses admitted by answers that have not expired.",
 	  NULL, NULL, has_dns, get_admitted },
 	{ "netacl_connections", "gauge", NULL,
-	  "TCP connections of the target counted now: from the connect its policy let "
-	  "through until the kernel is done with them (not for a target loaded by a netacl "
-	  "before limits, which counts nothing).",
-	  NULL, NULL, has_count, get_connections },
+	  "For max_connections, the TCP connections counted now: from the connect its policy "
+	  "let through until they end or are closed.",
+	  NULL, NULL, has_max_conn, get_connections },
 	{ "netacl_max_connections", "gauge", NULL,
 	  "For max_connections, the cap: TCP connections at once.",
 	  NULL, NULL, has_max_conn, get_max_conn },

@@ -22,9 +22,9 @@ struct metrics_target {
 	bool dns;               /* dns: admit */
 	bool dns_served;        /* a forwarder serves it (dns only) */
 	uint64_t dns_admitted;  /* addresses admitted now (dns only) */
-	bool counts;            /* its programs count TCP connections (not a target
-				 * loaded by a netacl before limits) */
-	int64_t connections;    /* TCP connections counted now (counts only) */
+	bool counts;            /* its programs have limits (not a target loaded by a
+				 * netacl before them) */
+	int64_t connections;    /* TCP connections counted now (counts, max_conn) */
 	uint32_t max_conn;      /* max_connections, 0: none */
 	uint32_t max_rate;      /* max_connect_rate a second, 0: none */
 	uint64_t capped, rated; /* connects over max_connections, max_connect_rate */

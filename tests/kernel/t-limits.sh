@@ -296,10 +296,11 @@ if int(sys.argv[2]) and ok + limit != int(sys.argv[2]):
 P
 }
 
-# The count is no generation's: reloads keep it, whatever they change
-# (a lower cap, no limit at all, which still counts, the cap again), and
-# it stays right through reloads under load; a failed reload keeps the
-# old cap; a repair (the sockops or sock_release link gone) too.
+# The count is no generation's: reloads keep it (a lower cap; no cap,
+# under which new connections are not counted but counted ones still
+# give their slot back; the cap again), and it stays right through
+# reloads under load; a failed reload keeps the old cap; a repair (the
+# sockops or sock_release link gone) too.
 test_kernel_limits_reload_keeps_counting() {
   need_kernel limreload; trap run_cleanup EXIT
   klim_listen || return 1
@@ -322,14 +323,18 @@ test_kernel_limits_reload_keeps_counting() {
   # a failed reload leaves cap 6
   NETACL_TEST_FAULT=install run "$NETACL" load a.json --target "$KT"; [ "$rc" -ne 0 ] || fail "the fault did not fail"
   [ "$(verdicts tcpc 127.0.0.1 "$KLIM_P")" = "tcpc 127.0.0.1 $KLIM_P limit" ] || fail "a failed reload changed the cap"
-  # without limits the connections are still counted
+  # without a cap nothing new is counted, and none is refused
   load_ok c.json --target "$KT" || return 1
   klim_hold more tcpc 127.0.0.1 "$KLIM_P" tcpc 127.0.0.1 "$KLIM_P" || return 1
-  klim_count_is 8 "counted without a limit" || return 1
-  [ "$(klim_status max_connections)" = None ] || fail "a cap without one"
+  [ "$(klim_lines more | awk '{ print $4 }' | paste -sd' ')" = "allow allow" ] || fail "no cap: $(cat more.out)"
+  [ "$(klim_status max_connections) $(klim_status connections)" = "None None" ] || fail "a count without a cap"
   load_ok a.json --target "$KT" || return 1
-  [ "$(verdicts tcpc 127.0.0.1 "$KLIM_P")" = "tcpc 127.0.0.1 $KLIM_P limit" ] || fail "cap 8 with 8 counted"
+  klim_count_is 6 "the two made without a cap are not counted" || return 1
+  klim_hold more2 tcpc 127.0.0.1 "$KLIM_P" tcpc 127.0.0.1 "$KLIM_P" tcpc 127.0.0.1 "$KLIM_P" || return 1
+  [ "$(klim_lines more2 | awk '{ print $4 }' | paste -sd' ')" = "allow allow limit" ] || fail "cap 8 from 6: $(cat more2.out)"
   klim_free more
+  klim_count_is 8 "closing uncounted ones" || return 1
+  klim_free more2
   klim_count_is 6 || return 1
   # repaired programs count on the same maps
   rm "$NETACL_PIN_ROOT/$KT/link_sockops" "$NETACL_PIN_ROOT/$KT/link_sock_release"
@@ -374,7 +379,7 @@ test_kernel_limits_rate_100_per_second() {
 udpc 127.0.0.1 $KLIM_P allow=500 deny=0
 udp6 ::1 $KLIM_P allow=500 deny=0
 E
-  klim_count_is 0 || return 1
+  [ "$(klim_status connections)" = None ] || fail "a rate alone counted connections"
 }
 
 # Refusals are counted and reported: trace's text says "deny
@@ -437,13 +442,14 @@ list(p(open(sys.argv[1]).read())); list(o(open(sys.argv[2]).read()))' m.prom m.o
   [ "$(verdicts tcpc 127.0.0.1 "$KLIM_P")" = "tcpc 127.0.0.1 $KLIM_P limit" ] || fail "not enforced after audit"
   klim_free b; klim_free a
   klim_count_is 0 || return 1
-  # a policy without limits: counted all the same, no limit lines or samples
+  # a policy without limits: no limit lines, no count, the counters still
   klim_policy "$KT"
   load_ok "$KT.yaml" --target "$KT" --offline || return 1
   "$NETACL" status > st.txt; "$NETACL" status --format prometheus > m.prom
   grep -q "max_conn" st.txt && fail "limit lines without limits: $(cat st.txt)"
-  grep -q "^netacl_max_conn.*$KT" m.prom && fail "limit samples without limits: $(grep max_ m.prom)"
-  grep -qxF "netacl_connections$lbl} 0" m.prom || fail "no count: $(grep connections m.prom)"
+  grep -qE "^netacl_(max_conn|connections).*$KT" m.prom && fail "limit samples without limits: $(grep "$KT" m.prom)"
+  grep -qxF "netacl_limited_total$lbl,limit=\"connections\"} 6" m.prom || fail "the counter went: $(grep limited m.prom)"
+  [ "$(klim_status connections)" = None ] || fail "a count without a cap"
 }
 
 # inspect reads the limits back from the kernel: diff with the loaded
