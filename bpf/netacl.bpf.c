@@ -505,8 +505,8 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 	struct netacl_limits *l = bpf_map_lookup_elem(&limit, &g);
 	__u32 cap = l ? l->max_conn : 0, rate = l && how != LIM_COUNT ? l->max_rate : 0;
 	struct bpf_sock *sk = ctx->sk;
-	struct netacl_connsk *m = 0;
-	struct mptcp_sock *msk;
+	struct netacl_connsk *m;
+	struct mptcp_sock *msk = 0;
 	int hit = 0, counted = 1;
 
 	if (!cn || !sk)
@@ -515,12 +515,10 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 		/* an MPTCP subflow: its MPTCP socket is what is counted */
 		msk = have_mptcp_cast ? bpf_skc_to_mptcp_sock(sk) : 0;
 		if (msk)
-			m = bpf_sk_storage_get(&connsk, msk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+			m = bpf_sk_storage_get(&connsk, msk, 0, 0);
 		else
-			m = bpf_sk_storage_get(&connsk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!m) /* no memory: it could not be given back, so it is not counted */
-			return how == LIM_ENFORCE ? NETACL_LIMIT_CONN : 0;
-		counted = m->counted != 0;
+			m = bpf_sk_storage_get(&connsk, sk, 0, 0);
+		counted = m && m->counted;
 		/* add first, then look: concurrent connects near the cap refuse
 		 * too many, never admit too many */
 		if (!counted && __sync_fetch_and_add(&cn->n, 1) >= (__s64)cap && how != LIM_COUNT)
@@ -533,9 +531,21 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 			__sync_fetch_and_add(&cn->n, -1);
 		return hit;
 	}
-	if (m) /* connect runs under the socket lock: no one gives it back now */
+	if (counted)
+		return hit;
+	/* the mark, made only now: its allocation is most of the cost, and
+	 * a refused connect needs none */
+	if (msk)
+		m = bpf_sk_storage_get(&connsk, msk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	else
+		m = bpf_sk_storage_get(&connsk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (m) { /* connect runs under the socket lock: no one gives it back now */
 		m->counted = 1;
-	return hit;
+		return hit;
+	}
+	/* no memory: it could not be given back, so it is not counted */
+	__sync_fetch_and_add(&cn->n, -1);
+	return how == LIM_ENFORCE ? NETACL_LIMIT_CONN : hit;
 }
 
 /* A connect a limit refused (reported with the limit), or in audit mode
@@ -1095,7 +1105,9 @@ int netacl_sockops(struct bpf_sock_ops *ops)
 SEC("cgroup/sock_release")
 int netacl_sock_release(struct bpf_sock *sk)
 {
-	uncount(sk);
+	/* only TCP and MPTCP sockets are counted */
+	if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP)
+		uncount(sk);
 	return 1;
 }
 

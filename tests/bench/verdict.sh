@@ -3,22 +3,26 @@
 # connect4/connect6 and bind4/bind6 programs on every path, against
 # programs that only return 1 (the floor), measured in the same run.  A UDP
 # connect() runs the hook and sends nothing, a bind() of a bound socket runs
-# it and binds nothing; everything happens in a private network namespace.
+# it and binds nothing; a TCP connect to a port where nothing listens (the
+# limits' paths) runs it and is reset; everything happens in a private
+# network namespace.  Then what a TCP connection costs the two programs
+# that give its count back (sockops, sock_release).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 NETACL=${NETACL:-$root/netacl}
-N=${BENCH_VERDICTS:-200000} ROUNDS=${BENCH_ROUNDS:-3}
+N=${BENCH_VERDICTS:-200000} ROUNDS=${BENCH_ROUNDS:-3} NTCP=${BENCH_TCP:-50000}
 if [ "$(id -u)" != 0 ]; then echo "== verdicts: needs root, skipped"; exit 0; fi
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 tmp=$(mktemp -d) PIN=/sys/fs/bpf/netacl-bench-floor
 stats0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+TARGETS="paths star starex plain cap rate limits capped rated"
 cleanup() {
-  for t in paths star starex; do "$NETACL" unload --target bench-$t >/dev/null 2>&1 || true; done
+  for t in $TARGETS; do "$NETACL" unload --target bench-$t >/dev/null 2>&1 || true; done
   for p in connect4 connect6 bind4 bind6; do
     bpftool cgroup detach "$CG2/netacl-bench-floor" $p pinned "$PIN/floor_$p" 2>/dev/null || true
   done
   rm -rf "$PIN"
-  for c in floor paths star starex; do rmdir "$CG2/netacl-bench-$c" 2>/dev/null || true; done
+  for c in floor $TARGETS; do rmdir "$CG2/netacl-bench-$c" 2>/dev/null || true; done
   sysctl -qw kernel.bpf_stats_enabled="$stats0" 2>/dev/null || true
   rm -rf "$tmp"
 }
@@ -44,8 +48,26 @@ acls:
   bench-starex:
     allow: ["*:9"]
     private: [loopback]
+  bench-plain:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+  bench-cap:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+    max_connections: 1000000
+  bench-rate:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+    max_connect_rate: 1000000/s
+  bench-limits:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+    max_connections: 1000000
+    max_connect_rate: 1000000/s
+  bench-capped:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+    max_connections: 1
+  bench-rated:
+    allow: ["127.0.0.1:9-10", "[::1]:9-10"]
+    max_connect_rate: 1/s
 P
-for t in paths star starex; do
+for t in $TARGETS; do
   "$NETACL" load "$tmp/p.yaml" --target bench-$t --cgroup netacl-bench-$t --offline \
     --hosts-file "$tmp/hosts" --max-addrs 1000000 >/dev/null
 done
@@ -55,10 +77,11 @@ prog_id() { # CGROUP TYPE (connect4, connect6, bind4, bind6)
   bpftool cgroup show "$1" -j | python3 -c "import json,sys; t = sys.argv[1]; print([p['id'] for p in json.load(sys.stdin) if p['attach_type'] == 'cgroup_inet' + t[-1] + '_' + t[:-1]][0])" "$2"
 }
 stat_of() { bpftool prog show id "$1" -j | python3 -c 'import json,sys; p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'; }
-once() { # CGROUP TYPE ADDR: ns per run of the program
-  local id s0 c0 s1 c1
+once() { # CGROUP TYPE ADDR [HOW]: ns per run of the program
+  local id s0 c0 s1 c1 how=${4:-${2%[46]}} n=$N
+  case $how in tcp*) n=$NTCP ;; esac
   id=$(prog_id "$1" "$2"); read -r s0 c0 <<<"$(stat_of "$id")"
-  unshare -n sh -c "ip link set lo up; ip addr add 93.184.216.34/32 dev lo; \"$tmp/loop\" \"$1\" \"$3\" 9 $N ${2%[46]}"
+  unshare -n sh -c "ip link set lo up; ip addr add 93.184.216.34/32 dev lo; \"$tmp/loop\" \"$1\" \"$3\" 9 $n $how"
   read -r s1 c1 <<<"$(stat_of "$id")"
   echo $(( (s1 - s0) / (c1 - c0) ))
 }
@@ -67,11 +90,11 @@ median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1
 echo "== verdicts: ns per run of the connect or bind program (bpf_stats, warm, median of $ROUNDS x $N)"
 printf '%-44s %8s %8s %6s\n' path netacl floor ratio
 worst=0
-while IFS='|' read -r what tgt type addr; do
+while IFS='|' read -r what tgt type addr how; do
   a="" f=""
   for r in $(seq "$ROUNDS"); do
-    f+=" $(once "$CG2/netacl-bench-floor" "$type" "$addr")"
-    a+=" $(once "$CG2/netacl-bench-$tgt" "$type" "$addr")"
+    f+=" $(once "$CG2/netacl-bench-floor" "$type" "$addr" "$how")"
+    a+=" $(once "$CG2/netacl-bench-$tgt" "$type" "$addr" "$how")"
   done
   a=$(median <<<"${a# }") f=$(median <<<"${f# }")
   ratio=$(awk -v a="$a" -v f="$f" 'BEGIN { printf "%.2f", a / f }')
@@ -93,5 +116,37 @@ bind v4, denied|paths|bind4|127.0.0.3
 bind v6, allowed|paths|bind6|::1
 bind v4-mapped, denied|paths|bind6|::ffff:127.0.0.3
 bind, no bind: (not restricted)|star|bind4|127.0.0.1
+TCP v4, no limits|plain|connect4|127.0.0.1|tcp
+TCP v4, max_connections, under it (counted)|cap|connect4|127.0.0.1|tcp
+TCP v4, max_connect_rate, under it|rate|connect4|127.0.0.1|tcp
+TCP v4, max_connections and rate, under both|limits|connect4|127.0.0.1|tcp
+TCP v6, max_connections and rate, under both|limits|connect6|::1|tcp
+TCP v4, over max_connections (EMFILE)|capped|connect4|127.0.0.1|tcphold
+TCP v4, over max_connect_rate (EMFILE)|rated|connect4|127.0.0.1|tcp
+UDP v4, limits set (UDP is not counted)|limits|connect4|127.0.0.1|connect
 PATHS
 echo "ratio: the worst path is ${worst}x the floor (goal <= 2)"
+
+# The count's way back: the sockops program runs at a few TCP events of
+# every socket, and at each state change of a counted one (STATE_CB on),
+# sock_release at each close.  ns per TCP connection (connect, reset,
+# close), over NTCP connects, with a cap (counted) and without.
+per_conn() { # TARGET TYPE: "ns-per-connection runs-per-connection"
+  local id s0 c0 s1 c1
+  id=$(bpftool cgroup show "$CG2/netacl-bench-$1" -j | python3 -c "import json,sys; print([p['id'] for p in json.load(sys.stdin) if p['attach_type'] == sys.argv[1]][0])" "$2")
+  read -r s0 c0 <<<"$(stat_of "$id")"
+  unshare -n sh -c "ip link set lo up; \"$tmp/loop\" \"$CG2/netacl-bench-$1\" 127.0.0.1 9 $NTCP tcp"
+  read -r s1 c1 <<<"$(stat_of "$id")"
+  awk -v s=$((s1 - s0)) -v c=$((c1 - c0)) -v n="$NTCP" 'BEGIN { printf "%d %.1f", s / n, c / n }'
+}
+echo
+echo "== per TCP connection: the programs that give the count back (bpf_stats, median of $ROUNDS x $NTCP)"
+printf '%-44s %8s %8s\n' program "ns/conn" "runs"
+for t in cap plain; do
+  for p in cgroup_sock_ops cgroup_inet_sock_release; do
+    v=""
+    for r in $(seq "$ROUNDS"); do v+=" $(per_conn $t $p | tr ' ' ,)"; done
+    m=$(tr ' ' '\n' <<<"${v# }" | sort -t, -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
+    printf '%-44s %8s %8s\n' "$p, $([ $t = cap ] && echo "max_connections" || echo "no limits")" "${m%,*}" "${m#*,}"
+  done
+done
