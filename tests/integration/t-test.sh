@@ -5,7 +5,7 @@ EX="$ROOT/examples"
 # every example that has a tests file passes it, as its comment says to run it
 test_test_examples_pass() {
   local e h
-  for e in quickstart pipeline live-dns; do
+  for e in quickstart pipeline live-dns plugin-host; do
     h=; [ -f "$EX/$e.hosts" ] && h="--hosts-file $EX/$e.hosts"
     run "$NETACL" test "$EX/$e.yaml" "$EX/$e.tests.yaml" --offline $h
     expect_rc 0 || continue
