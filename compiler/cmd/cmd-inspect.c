@@ -51,6 +51,10 @@ static void print_text(const struct m_target *t)
 		printf("  admitted %s via %s, %lld s left,", a, e->via.v[0], (long long)e->ttl);
 		print_ports(e->ports, e->proto);
 	}
+	if (t->max_conn)
+		printf("  max_connections %u\n", t->max_conn);
+	if (t->max_rate)
+		printf("  max_connect_rate %u/s\n", t->max_rate);
 	if (t->has_bind && !t->nbind)
 		printf("  bind none\n");
 	for (size_t i = 0; i < t->nbind; i++) {

@@ -71,7 +71,7 @@ test_kernel_cgroup_made_again_is_seen_and_repaired() {
   esac
   [ "$(verdicts tcp 127.0.0.3 7001)" = "tcp 127.0.0.3 7001 allow" ] || fail "the old programs enforce"
   repair_enforces "made again" || return 1
-  [ "$(bpftool cgroup show "$CG2/$KCG" | grep -c netacl_)" = 13 ] || fail "attached: $(bpftool cgroup show "$CG2/$KCG")"
+  [ "$(bpftool cgroup show "$CG2/$KCG" | grep -c netacl_)" = 15 ] || fail "attached: $(bpftool cgroup show "$CG2/$KCG")"
 }
 
 # A systemd restart without ExecStopPost (a crash, a killed unload): the

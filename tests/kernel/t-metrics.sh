@@ -17,7 +17,9 @@ fmt, path, target, acl, cgroup = sys.argv[1:6]
 families = {"netacl_verdicts": "counter", "netacl_events_lost": "counter",
             "netacl_entries": "gauge", "netacl_loaded_timestamp_seconds": "gauge",
             "netacl_attached": "gauge", "netacl_mode": "gauge",
-            "netacl_dns_served": "gauge", "netacl_dns_admitted": "gauge"}
+            "netacl_dns_served": "gauge", "netacl_dns_admitted": "gauge",
+            "netacl_connections": "gauge", "netacl_max_connections": "gauge",
+            "netacl_max_connect_rate": "gauge", "netacl_limited": "counter"}
 def bad(why):
     sys.exit(f"metrics_of: {why}")
 def matches(want, got):
@@ -122,6 +124,8 @@ netacl_attached 1
 netacl_entries family=ipv4 2
 netacl_entries family=ipv6 1
 netacl_events_lost_total 0
+netacl_limited_total limit=connections 0
+netacl_limited_total limit=rate 0
 netacl_mode mode=audit 0
 netacl_mode mode=enforce 1
 netacl_verdicts_total verdict=allow 3
@@ -163,6 +167,8 @@ netacl_attached 1
 netacl_entries family=ipv4 1
 netacl_entries family=ipv6 0
 netacl_events_lost_total 0
+netacl_limited_total limit=connections 0
+netacl_limited_total limit=rate 0
 netacl_mode mode=audit 1
 netacl_mode mode=enforce 0
 netacl_verdicts_total verdict=allow 1
