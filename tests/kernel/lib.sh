@@ -48,6 +48,19 @@ verdicts() { probe "$@" | awk '{ print $1, $2, $3, $4 }'; }
 
 load_ok() { run "$NETACL" load "$@"; expect_rc 0; }
 
+# faithful C.json WHAT: load C.json as $KT (on $KCG the first time, then in
+# place), and inspect --json must read back what it compiled (i.json)
+faithful() {
+  if [ ! -e "$NETACL_PIN_ROOT/$KT" ]; then
+    load_ok "$1" --target "$KT" --cgroup "$KCG" || return 1
+  else
+    load_ok "$1" --target "$KT" || return 1
+  fi
+  "$NETACL" inspect --target "$KT" --json > i.json || fail "inspect failed" || return 1
+  run "$NETACL" diff "$1" i.json
+  expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs for $2"; }
+}
+
 PY=/usr/bin/python3   # Debian's, with dnslib; the command netacl runs
 
 # kill the test's background jobs, then kernel_cleanup
