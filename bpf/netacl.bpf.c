@@ -414,26 +414,31 @@ static __always_inline void report(const struct netacl_event *t)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* q as an event of kind; who reports it sets the verdict. */
+static __always_inline void query_event(struct query *q, __u8 kind, __u8 limit,
+					struct netacl_event *t)
+{
+	*t = (struct netacl_event){ .kind = kind, .limit = limit, .family = q->family,
+				    .port = q->port, .proto = q->proto };
+	if (q->v4 && q->family == 4)
+		__builtin_memcpy(t->addr, q->k4.addr, 4);
+	else
+		__builtin_memcpy(t->addr, q->k6.addr, 16);
+}
+
 static __always_inline void report_query(struct query *q, __u8 kind, __u8 verdict, __u8 limit)
 {
-	struct netacl_event t = { .kind = kind, .verdict = verdict, .limit = limit,
-				  .family = q->family, .port = q->port, .proto = q->proto };
+	struct netacl_event t;
 
-	if (q->v4 && q->family == 4)
-		__builtin_memcpy(t.addr, q->k4.addr, 4);
-	else
-		__builtin_memcpy(t.addr, q->k6.addr, 16);
+	query_event(q, kind, limit, &t);
+	t.verdict = verdict;
 	report(&t);
 }
 
-/* The verdict on something other than an address (a socket, an option):
- * allowed, audited (allowed and reported) or denied (reported). */
-static __always_inline int verdict_other(int ok, struct netacl_event *t)
+/* A verdict of no on t: in audit mode let through, counted and reported
+ * as audited; else counted and reported as denied. */
+static __always_inline int refuse(const struct netacl_conf *c, struct netacl_event *t)
 {
-	struct netacl_conf *c = live_conf();
-
-	if (ok)
-		return 1;
 	if (c && (c->flags & NETACL_AUDIT)) {
 		count(NETACL_CNT_AUDIT);
 		t->verdict = NETACL_V_AUDIT;
@@ -446,11 +451,19 @@ static __always_inline int verdict_other(int ok, struct netacl_event *t)
 	return 0;
 }
 
+/* The verdict on something other than an address (a socket, an option):
+ * allowed, audited (allowed and reported) or denied (reported). */
+static __always_inline int verdict_other(int ok, struct netacl_event *t)
+{
+	return ok ? 1 : refuse(live_conf(), t);
+}
+
 /* Count and report the verdict ok on q: allowed (reported while a trace
  * listens), audited (allowed and reported) or denied (reported). */
 static __always_inline int conclude(struct query *q, const struct netacl_conf *c, int ok,
 				    __u8 kind)
 {
+	struct netacl_event t;
 	__u32 zero = 0;
 
 	if (ok) {
@@ -461,14 +474,8 @@ static __always_inline int conclude(struct query *q, const struct netacl_conf *c
 			report_query(q, kind, NETACL_V_ALLOW, 0);
 		return 1;
 	}
-	if (c && (c->flags & NETACL_AUDIT)) {
-		count(NETACL_CNT_AUDIT);
-		report_query(q, kind, NETACL_V_AUDIT, 0);
-		return 1;
-	}
-	count(NETACL_CNT_DENY);
-	report_query(q, kind, NETACL_V_DENY, 0);
-	return 0;
+	query_event(q, kind, 0, &t);
+	return refuse(c, &t);
 }
 
 /* ---- max_connections, max_connect_rate (netacl-api.h) ---- */
