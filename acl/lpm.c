@@ -145,3 +145,22 @@ void acl_lpm_to_set(struct acl_lpm_entry *e, size_t n, int family, struct acl_se
 		*out = rest;
 	}
 }
+
+void acl_set_blocks(const struct acl_set *s, uint8_t out[256])
+{
+	unsigned shift = acl_width(s->family) - 8;
+	size_t i = 0;
+
+	for (unsigned b = 0; b < 256; b++) {
+		acl_u128 lo = (acl_u128)b << shift, hi = lo | (((acl_u128)1 << shift) - 1);
+
+		while (i < s->n && s->iv[i].hi < lo)
+			i++;
+		if (i == s->n || s->iv[i].lo > hi)
+			out[b] = ACL_BLOCK_NONE;
+		else if (s->iv[i].lo <= lo && s->iv[i].hi >= hi)
+			out[b] = ACL_BLOCK_ALL;
+		else
+			out[b] = ACL_BLOCK_SOME; /* touched, or two intervals side by side: ask the trie */
+	}
+}

@@ -58,6 +58,13 @@ struct acl_lpm_entry {
 };
 void acl_lpm_to_set(struct acl_lpm_entry *e, size_t n, int family, struct acl_set *out);
 
+/* Where a normalised set stands in each of the 256 blocks of the address
+ * space's first byte (b.0.0.0/8, or b00::/8): none of the block, all of
+ * it, or some.  The BPF programs read the deny table's blocks first, and
+ * walk its trie only in a block of "some" (netacl-api.h). */
+enum { ACL_BLOCK_SOME = 0, ACL_BLOCK_NONE = 1, ACL_BLOCK_ALL = 2 };
+void acl_set_blocks(const struct acl_set *s, uint8_t out[256]);
+
 void *acl_xrealloc(void *p, size_t n);
 /* qsort that accepts an empty (NULL) array, and returns at once when the
  * array is already in order (resolved answers usually are by now). */

@@ -1,6 +1,7 @@
 /* Loading: build a whole generation of maps, then switch to it with one
  * write of gen[0] (bpf/netacl-api.h).  A first load also verifies the
  * programs, pins everything, and attaches the programs with bpf_links. */
+#define _GNU_SOURCE /* clone */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +31,7 @@ _Static_assert(NETACL_NAT64_MAX == ACL_NAT64_MAX, "meta holds every nat64: prefi
 #include "bpf/pins.h"
 #include "bpf/progs.h"
 #include "bpf/sys.h"
+#include "compiler/clock.h"
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
 
@@ -223,17 +227,32 @@ static int map_filled(enum bpf_map_type type, const char *name, const struct key
  * to the exact4 hash: up to here a hash takes at most 5 MB. */
 #define TABLE_FROM 65536
 
-/* Put addr into chunk c; false when NETACL_PROBES slots are taken. */
-static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t x, uint32_t set)
+/* The home slot of x (addr ^ seed) in its chunk. */
+static uint32_t table_home(uint32_t x)
 {
-	uint32_t at = (x * NETACL_HASH2) >> 20;
+	return (x * NETACL_HASH2) >> 20;
+}
 
-	for (uint32_t i = 0; i < NETACL_PROBES; i++) {
+/* Put addr into chunk c, Robin Hood: an address further from its home
+ * than the one in a slot takes the slot, and that one moves on.  False
+ * when some address would be NETACL_PROBES or more from its home. */
+static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t seed, uint32_t set)
+{
+	struct netacl_single in = { addr, set }, t;
+	uint32_t at = table_home(addr ^ seed), d = 0; /* in is d slots from its home */
+
+	for (uint32_t i = 0; d < NETACL_PROBES && i < NETACL_CHUNK; i++, d++) {
 		struct netacl_single *e = &c->e[(at + i) & (NETACL_CHUNK - 1)];
+		uint32_t de;
 
 		if (e->set == NETACL_NO_SET) {
-			*e = (struct netacl_single){ addr, set };
+			*e = in;
 			return true;
+		}
+		de = (at + i - table_home(e->addr ^ seed)) & (NETACL_CHUNK - 1);
+		if (de < d) {
+			t = *e, *e = in, in = t;
+			d = de;
 		}
 	}
 	return false;
@@ -258,7 +277,7 @@ static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, 
 		addr = ntohl(be);
 		x = addr ^ seed;
 		k = 1 + (size_t)(((uint64_t)(uint32_t)(x * NETACL_HASH1) * n) >> 32);
-		if (!table_put(&c[k], addr, x, ks->v[i]))
+		if (!table_put(&c[k], addr, seed, ks->v[i]))
 			return false;
 	}
 	return true;
@@ -316,6 +335,7 @@ static int ports_new(const struct acl_psets *sets)
 struct generation {
 	int fd[NPINS]; /* PIN_FIRST_GEN.. */
 	uint32_t entries[2];
+	uint32_t empty; /* NETACL_NO_EXACT4 ... NETACL_NO_ALLOW6: maps left empty */
 	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
@@ -383,6 +403,7 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 	int err = 0;
 
 	g->table4 = false;
+	g->empty = 0;
 	for (int i = 0; i < NPINS; i++)
 		g->fd[i] = -1;
 	for (int f = 0; f < 2 && !err; f++) {
@@ -396,6 +417,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 		else
 			acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
+		g->empty |= (ak.lpm.n ? 0 : NETACL_NO_ALLOW4 << 2 * f) |
+			    (ak.exact.n ? 0 : NETACL_NO_EXACT4 << 2 * f);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		if (f == 0)
 			err = singles4(&ak.exact, legacy, g);
@@ -484,18 +507,147 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 	return err;
 }
 
+/* conf's blocks (netacl-api.h) from the deny table of a. */
+static void conf_blocks(const struct allows *a, struct netacl_conf *c)
+{
+	for (int f = 0; f < 2; f++) {
+		uint8_t cls[256];
+
+		acl_set_blocks(&a->deny[f], cls);
+		for (unsigned b = 0; b < 256; b++) {
+			uint64_t v = cls[b] == ACL_BLOCK_NONE ? NETACL_BLOCK_NONE
+				     : cls[b] == ACL_BLOCK_ALL ? NETACL_BLOCK_ALL : 0;
+
+			c->blocks[f][b / 32] |= v << (b % 32 * 2);
+		}
+	}
+}
+
+/* A first load's slot writes, each by a writer of its own: a process
+ * that shares our memory and files (clone CLONE_VM | CLONE_FILES, not a
+ * thread: our exit does not wait for it) and makes one bpf() call.  The
+ * call puts the map in the slot at once, then waits for a grace period
+ * (8-16 ms here) that only matters when a slot held a map before, which
+ * a first load's never did: so we go on once the slot shows the map.
+ * The writers only make system calls, on their own stacks. */
+struct writer {
+	int outer, inner;
+	uint32_t slot, id; /* id: the inner map's, as the slot shows it */
+	volatile int done, err;
+	char stack[16384] __attribute__((aligned(16)));
+};
+
+static int writer_run(void *arg)
+{
+	struct writer *w = arg;
+	union bpf_attr a = { .map_fd = (uint32_t)w->outer, .key = (uint64_t)(uintptr_t)&w->slot,
+			     .value = (uint64_t)(uintptr_t)&w->inner, .flags = BPF_ANY };
+
+	w->err = syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) ? errno : 0;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Has w's map arrived in its slot: 1, 0 not yet, or -errno. */
+static int writer_landed(struct writer *w)
+{
+	uint32_t id = 0;
+
+	if (bpf_map_lookup_elem(w->outer, &w->slot, &id) == 0 && id == w->id)
+		return 1;
+	if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+		return w->err ? -w->err : -EIO; /* done, and not there */
+	return 0;
+}
+
+/* Slot s of every generation map, g's maps, of a first load: 0 once each
+ * slot shows its map, or -errno.  The writers' memory is theirs to the
+ * end (they may outlive us): it is never freed. */
+static int slots_post(const int *fd, uint32_t s, const struct generation *g)
+{
+	struct writer *w = mmap(NULL, NPINS * sizeof(*w), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err = 0, left;
+
+	if (w == MAP_FAILED)
+		return slots_write(fd, s, g);
+	for (int i = PIN_FIRST_GEN; i < NPINS && !err; i++) {
+		if (fd[i] < 0)
+			continue;
+		w[i] = (struct writer){ .outer = fd[i], .inner = g->fd[i], .slot = s,
+					.id = map_id(g->fd[i]) };
+		if (!w[i].id || clone(writer_run, w[i].stack + sizeof(w[i].stack),
+				      CLONE_VM | CLONE_FILES | CLONE_FS, &w[i]) < 0)
+			err = -errno;
+	}
+	/* a short sleep, not a spin: the writers and the verifying threads
+	 * need the CPUs */
+	for (uint64_t until = clock_ms() + 5000; !err; nanosleep(&(struct timespec){ 0, 50000 }, NULL)) {
+		left = 0;
+		for (int i = PIN_FIRST_GEN; i < NPINS && !err; i++) {
+			int rc = fd[i] < 0 ? 1 : writer_landed(&w[i]);
+
+			err = rc < 0 ? rc : 0;
+			left += rc == 0;
+		}
+		if (!left)
+			break;
+		if (clock_ms() > until)
+			err = -ETIMEDOUT;
+	}
+	return err;
+}
+
 /* Put g into slot s of the generation maps, with its conf, limits and
  * meta.  A target without the limit maps (pins.h) has none. */
+static void count_single4(const struct acl_cidr *c, uint32_t set, void *arg)
+{
+	(void)set;
+	*(size_t *)arg += c->len == 32;
+}
+
+/* The single IPv4 addresses of a: over TABLE_FROM, table4 may hold them. */
+static size_t singles4_count(const struct allows *a)
+{
+	size_t n = 0;
+
+	acl_flat_cidrs(&a->flat[0], count_single4, &n);
+	return n;
+}
+
+/* What a's policy does not use, in a generation with table4 or not
+ * (netacl-api.h, NETACL_LACKS_*). */
+static uint32_t lacks_of(const struct allows *a, bool table4)
+{
+	return (a->dns_admit ? 0 : NETACL_LACKS_DNS) |
+	       (a->max_conn || a->max_rate ? 0 : NETACL_LACKS_LIMITS) |
+	       (a->has_bind ? 0 : NETACL_LACKS_BIND) | (a->allow_all ? 0 : NETACL_LACKS_STAR) |
+	       (table4 ? 0 : NETACL_LACKS_TABLE4);
+}
+
+/* lacks: what the attached programs lack, kept in conf for reloads. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
-			      const struct load_req *r, const char *cgroup)
+			      const struct load_req *r, const char *cgroup, uint32_t lacks,
+			      bool first)
 {
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = {
 		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
 			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
-			 (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0),
+			 (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0) |
+			 g->empty,
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
+		.lacks = lacks,
 	};
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
 	struct netacl_meta meta = {
@@ -506,6 +658,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		.nsets = (uint32_t)r->a->sets.n,
 	};
 
+	conf_blocks(r->a, &conf);
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
@@ -514,7 +667,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		meta.nat64_len[i] = r->a->nat64[i].len;
 		acl_addr_to_bytes(r->a->nat64[i].v, meta.nat64[i], 16);
 	}
-	int err = slots_write(fd, s, g);
+	int err = first ? slots_post(fd, s, g) : slots_write(fd, s, g);
 
 	if (err)
 		return err;
@@ -540,7 +693,7 @@ static void generation_clear(const int *fd, uint32_t s)
 static int reload(struct load_req *r, struct pinned *p)
 {
 	struct generation g;
-	uint32_t zero = 0, next = (p->gen + 1) % p->slots;
+	uint32_t zero = 0, next = (p->gen + 1) % p->slots, lacks;
 	int err;
 
 	if (r->cgroup && strcmp(r->cgroup, p->meta.cgroup) != 0) {
@@ -564,9 +717,21 @@ static int reload(struct load_req *r, struct pinned *p)
 	err = generation_build(r->a, &g, p->legacy, p->no_bind);
 	if (err)
 		return sys_bpf_error(err, EX_UNAVAILABLE, "cannot create the new maps");
+	lacks = p->conf.lacks;
+	/* programs without what this policy uses: first programs with all of
+	 * it, which the old generation leaves as they were */
+	if (lacks & ~lacks_of(r->a, g.table4)) {
+		int rc = attach_repair(p);
+
+		if (rc) {
+			generation_close(&g);
+			return rc;
+		}
+		lacks = 0;
+	}
 	memcpy(r->entries, g.entries, sizeof(r->entries));
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s", p->meta.cgroup);
-	err = generation_install(p->fd, next, &g, r, p->meta.cgroup);
+	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false);
 	if (!err && bpf_map_update_elem(p->fd[PIN_GEN], &zero, &next, BPF_ANY))
 		err = -errno;
 	if (err) {
@@ -706,7 +871,7 @@ static int fresh_load(struct load_req *r)
 	struct fresh f = { 0 };
 	struct generation g;
 	int fd[NPINS], err, rc;
-	uint32_t zero = 0;
+	uint32_t zero = 0, lacks;
 	char made[PATH_MAX];
 
 	sys_pin_dir(r->target, f.dir);
@@ -721,21 +886,25 @@ static int fresh_load(struct load_req *r)
 		 r->cgroup ? r->cgroup : r->cgroup_default);
 	if ((rc = sys_cgroup_create(r->cgroup_used, made)) != 0)
 		return rc;
-	err = progs_create_maps(&f.progs);
+	/* programs for what the policy uses only */
+	lacks = lacks_of(r->a, singles4_count(r->a) > TABLE_FROM);
+	err = progs_create_maps(&f.progs, lacks);
 	if (err) {
 		progs_destroy(&f.progs);
 		sys_cgroup_unmake(r->cgroup_used, made);
 		return sys_bpf_error(err, EX_UNAVAILABLE, "the kernel refused the netacl maps");
 	}
-	progs_verify_start(&f.progs); /* while the maps are filled */
 	err = map_fds(f.progs.maps, fd);
 	if (!err)
 		err = generation_build(r->a, &g, false, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
-		err = generation_install(fd, 0, &g, r, r->cgroup_used);
+		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true);
 		generation_close(&g);
 	}
+	/* after the slot writers (slots_post), which then have the CPUs; a
+	 * large generation's filling is what takes long, not this */
+	progs_verify_start(&f.progs);
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))
 		err = -errno;
 	rc = err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps") : 0;

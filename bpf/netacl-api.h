@@ -9,9 +9,11 @@
  *   set  = table4[g](address)            IPv4, over 65,536 single addresses
  *       ?: exactN[g](address)            hash: a single address -> port-set index
  *       ?: allowN[g](address)            LPM trie: prefix -> port-set index
+ *                                        (a map conf.flags says is empty: not asked)
  *   ok   = ports[g][set] has (proto, port)
- *   ok  |= conf.flags & ALLOW_ALL  &&  denyN[g](address) is none or 0
- *                                  &&  ports[g][conf.star] has (proto, port)
+ *   ok  |= conf.flags & ALLOW_ALL  &&  not denied  &&  ports[g][conf.star] has (proto, port)
+ *   denied = conf.blocks of the address's first byte: NONE no, ALL yes,
+ *            else denyN[g](address) is 1
  *
  * denyN is the special-purpose table of netacl-policy(5), SPECIAL-PURPOSE
  * ADDRESSES minus the ACL's `private:` exemptions.  IPv4-mapped IPv6
@@ -182,11 +184,15 @@ struct netacl_key6 {
  * updates.  Element 0 holds n, the chunks, and a seed drawn per load
  * (names' answers cannot be made to pile up in a chunk); with
  * x = addr ^ seed, an address is in chunk 1 + (x * NETACL_HASH1 * n >> 32),
- * from slot x * NETACL_HASH2 >> 20 on, at most NETACL_PROBES slots on,
- * wrapping in the chunk, before an empty slot (set NETACL_NO_SET).
- * Addresses in host order. */
+ * from its home slot x * NETACL_HASH2 >> 20 on, fewer than NETACL_PROBES
+ * slots on, wrapping in the chunk.  Robin Hood order: no address is
+ * further from its home than those it passed on the way, so a lookup
+ * stops at an empty slot (set NETACL_NO_SET) or at an address nearer its
+ * own home than the lookup has come: an absent address costs a probe or
+ * two, not the eight of a plain linear table this full.  Addresses in
+ * host order. */
 #define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
-#define NETACL_PROBES 128
+#define NETACL_PROBES 32
 #define NETACL_HASH1 0x9e3779b1u
 #define NETACL_HASH2 0x85ebca77u
 #define NETACL_NO_SET 0xffffffffu
@@ -215,13 +221,49 @@ enum {
 	NETACL_TABLE4 = 1 << 4,    /* table4 holds the single IPv4 addresses */
 	NETACL_BIND = 1 << 5,      /* bind: given: bindN decides every bind */
 	NETACL_LIMITS = 1 << 6,    /* limit[g] has a cap or a rate */
+	/* The generation's map is empty: no need to ask it.  Said as an
+	 * absence, so that a conf without these bits (an older netacl's)
+	 * has every map asked. */
+	NETACL_NO_EXACT4 = 1 << 7,
+	NETACL_NO_ALLOW4 = 1 << 8,
+	NETACL_NO_EXACT6 = 1 << 9,
+	NETACL_NO_ALLOW6 = 1 << 10,
 };
 
 #define NETACL_NO_STAR 0xffffffffu
 
+/* The deny table in blocks of the address's first byte (b.0.0.0/8,
+ * b00::/8), two bits each, block b at bits 2*(b%32) of word b/32:
+ * NETACL_BLOCK_NONE, the block is out of it: not denied; _ALL, all of the
+ * block is in it: denied; 0, some: ask the trie (denyN).  0 is the safe
+ * default: a conf without blocks (an older netacl's) always asks. */
+enum { NETACL_BLOCK_NONE = 1, NETACL_BLOCK_ALL = 2 };
+#define NETACL_BLOCK_WORDS 8
+
+/* What a target's programs were verified without: the programs'
+ * constant `lacks` (.rodata), which the verifier reads to drop the code
+ * of each, and conf[g].lacks, where the loader keeps it.  A first load
+ * leaves out what its policy does not use (most of the verifier's work,
+ * most of a `netacl run`); a reload that needs more first attaches
+ * programs without any (attach_repair), and then installs. */
+enum {
+	NETACL_LACKS_DNS = 1 << 0,    /* dns: admit: the capture, admitN, recvmsg, getpeername */
+	NETACL_LACKS_LIMITS = 1 << 1, /* max_connections, max_connect_rate: sockops, sock_release */
+	NETACL_LACKS_BIND = 1 << 2,   /* bind: (bind4, bind6 let every bind go ahead) */
+	NETACL_LACKS_STAR = 1 << 3,   /* '*' rules: the deny table */
+	NETACL_LACKS_TABLE4 = 1 << 4, /* table4 */
+	NETACL_LACKS_ALL = (1 << 5) - 1,
+};
+
+/* conf[g].  A target an older netacl loaded has only flags and star (an
+ * 8-byte value): the rest is not written there, and its programs do not
+ * read it (its lacks is 0: they have everything). */
 struct netacl_conf {
 	__u32 flags;
 	__u32 star; /* port set of the '*' rules, or NETACL_NO_STAR */
+	__u64 blocks[2][NETACL_BLOCK_WORDS]; /* [0] IPv4, [1] IPv6 */
+	__u32 lacks; /* NETACL_LACKS_*: what the attached programs lack */
+	__u32 pad;
 };
 
 /* limit[g]: the generation's max_connections and max_connect_rate. */
@@ -326,11 +368,11 @@ enum {
 /* Which limit refused (or, audited, would have refused) a connect. */
 enum { NETACL_LIMIT_CONN = 1, NETACL_LIMIT_RATE = 2 };
 
-/* One verdict, to the events ring buffer.  Denials and audits are
- * always reported; allowed verdicts only while listen[0] is nonzero,
- * which `netacl trace` sets while it reads the ring.  Allowed connects
- * are the many: with nobody reading they would only fill the ring and
- * count as lost. */
+/* One verdict, to the events ring buffer, while listen[0] is nonzero:
+ * `netacl trace` sets it while it reads the ring, and takes no event
+ * from before it started, so with nobody reading an event would only
+ * fill the ring (and count as lost).  Every verdict is counted either
+ * way (counters). */
 struct netacl_event {
 	__u64 ktime_ns;  /* CLOCK_MONOTONIC */
 	__u64 cgroup_id;

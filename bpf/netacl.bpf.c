@@ -181,6 +181,12 @@ struct {
  * refuses a call to it elsewhere, so it is dead code there. */
 const volatile __u32 have_mptcp_cast = 0;
 
+/* Set by the loader: what this target's policy does not use, whose code
+ * the verifier then drops (netacl-api.h, NETACL_LACKS_*).  0: all of it,
+ * as a repair or a reload that needs more loads them. */
+const volatile __u32 lacks = 0;
+#define HAS(what) (!(lacks & NETACL_LACKS_##what))
+
 /* Limits: limit[g] by generation, like conf; conns and connsk no
  * generation's (netacl-api.h). */
 struct {
@@ -220,18 +226,22 @@ static __always_inline struct netacl_conf *live_conf(void)
 	return bpf_map_lookup_elem(&conf, &k);
 }
 
-/* One connect or send: the address as a 4-byte or 16-byte key. */
+/* One connect, send or bind: the address as a 4-byte or 16-byte key.
+ * Global functions take it by pointer and only read it (a callee's write
+ * would be unseen by the verifier's view of the caller's stack). */
 struct query {
-	__u32 g;
-	int v4; /* look up in the IPv4 maps */
-	__u8 family; /* as reported: 4, or 6 (a mapped address too) */
-	__u16 port;
+	__u32 g;      /* the live generation */
+	__u8 v4;      /* look up in the IPv4 maps */
+	__u8 family;  /* as reported: 4, or 6 (a mapped address too) */
 	__u8 proto;
+	__u8 connect; /* a connect: the limits count TCP ones */
+	__u16 port;
+	__u16 pad;
 	struct netacl_key4 k4;
 	struct netacl_key6 k6;
 };
 
-static __always_inline int port_ok(struct query *q, __u32 set)
+static __always_inline int port_ok(const struct query *q, __u32 set)
 {
 	void *words = bpf_map_lookup_elem(&ports, &q->g);
 	__u32 k, ix;
@@ -250,14 +260,38 @@ static __always_inline int port_ok(struct query *q, __u32 set)
 	return w && (*w >> (q->port & 63) & 1);
 }
 
+/* A turn of the loop over an admitted address's port ranges, as a
+ * bpf_loop callback (Linux 5.17): the verifier checks a callback once,
+ * where it walks a loop's body once for every turn (32 turns here were
+ * 1,700 of the 7,000 insns each address program took to verify). */
+struct in_ranges {
+	const struct netacl_prange *r; /* n of them */
+	__u32 n, port;
+	int found;
+};
+
+static long in_range(__u32 i, void *arg)
+{
+	struct in_ranges *s = arg;
+	const struct netacl_prange *r = &s->r[i & (NETACL_ADMIT_RANGES - 1)]; /* a power of two */
+
+	if (i >= s->n)
+		return 1;
+	if (s->port >= r->lo && s->port <= r->hi) {
+		s->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Did the workload's DNS admit the address, for this port?  A global
- * function: the verifier checks it once, on its own, instead of
- * walking its loop again on every path of every program that calls it
- * (inlined, sendmsg6 took 110,000 insns and loads a third of a second).
- * how: bit 0 IPv4 (the address in a3), bit 1 UDP, bits 16-31 the port. */
+ * function: the verifier checks it once, on its own, instead of on every
+ * path of every program that calls it.  how: bit 0 IPv4 (the address in
+ * a3), bit 1 UDP, bits 16-31 the port. */
 __noinline int netacl_admitted(__u32 how, __u32 a0, __u32 a1, __u32 a2, __u32 a3)
 {
-	__u32 key[4] = { a0, a1, a2, a3 }, k = how >> 1 & 1, port = how >> 16;
+	__u32 key[4] = { a0, a1, a2, a3 }, k = how >> 1 & 1;
+	struct in_ranges s = { .port = how >> 16 };
 	struct netacl_admit *a;
 
 	if (how & 1)
@@ -266,20 +300,17 @@ __noinline int netacl_admitted(__u32 how, __u32 a0, __u32 a1, __u32 a2, __u32 a3
 		a = bpf_map_lookup_elem(&admit6, key);
 	if (!a || bpf_ktime_get_ns() >= a->expires_ns)
 		return 0;
-	for (int i = 0; i < NETACL_ADMIT_RANGES; i++) {
-		if (i >= a->n[k])
-			break;
-		if (port >= a->r[k][i].lo && port <= a->r[k][i].hi)
-			return 1;
-	}
-	return 0;
+	s.r = a->r[k];
+	s.n = a->n[k];
+	bpf_loop(NETACL_ADMIT_RANGES, in_range, &s, 0);
+	return s.found;
 }
 
-static __always_inline int admitted(struct query *q, const struct netacl_conf *c)
+static __always_inline int admitted(const struct query *q, const struct netacl_conf *c)
 {
 	__u32 w[4];
 
-	if (!(c->flags & NETACL_DNS_ADMIT) ||
+	if (!HAS(DNS) || !(c->flags & NETACL_DNS_ADMIT) ||
 	    (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP))
 		return 0;
 	if (q->v4) {
@@ -299,24 +330,28 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 {
 	void *m = bpf_map_lookup_elem(&table4, &g);
 	struct netacl_chunk *ch;
-	__u32 zero = 0, c, at, x;
+	__u32 zero = 0, c, at, x, seed;
 
 	ch = m ? bpf_map_lookup_elem(m, &zero) : 0;
 	if (!ch || ch->n == 0)
 		return -2;
-	x = addr ^ ch->seed;
+	seed = ch->seed;
+	x = addr ^ seed;
 	c = 1 + (__u32)(((__u64)(__u32)(x * NETACL_HASH1) * ch->n) >> 32);
 	ch = bpf_map_lookup_elem(m, &c);
 	if (!ch)
 		return -1;
 	at = (x * NETACL_HASH2) >> 20;
-	for (int i = 0; i < NETACL_PROBES; i++) {
+	for (__u32 i = 0; i < NETACL_PROBES; i++) {
 		struct netacl_single *e = &ch->e[(at + i) & (NETACL_CHUNK - 1)];
 
 		if (e->set == NETACL_NO_SET)
 			return -1;
 		if (e->addr == addr)
 			return (int)e->set;
+		/* Robin Hood (netacl-api.h): one nearer its home than i ends it */
+		if (((at + i - (((e->addr ^ seed) * NETACL_HASH2) >> 20)) & (NETACL_CHUNK - 1)) < i)
+			return -1;
 	}
 	return -1;
 }
@@ -330,29 +365,32 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 	})
 
 /* The port set of the address, in *set; 0 if none.  The trie is not
- * asked when the single addresses answered. */
-static __always_inline int set_of(struct query *q, const struct netacl_conf *c, __u32 *set)
+ * asked when the single addresses answered, nor a map conf says is
+ * empty. */
+static __always_inline int set_of(const struct query *q, const struct netacl_conf *c,
+				  __u32 *set)
 {
-	__u32 *s = 0;
+	__u32 *s = 0, f = c->flags;
 
 	if (q->v4) {
 		__u32 a;
 		int r = -2;
 
 		__builtin_memcpy(&a, q->k4.addr, 4);
-		if (c->flags & NETACL_TABLE4)
+		if (HAS(TABLE4) && (f & NETACL_TABLE4))
 			r = netacl_table4(q->g, bpf_ntohl(a));
 		if (r >= 0) {
 			*set = (__u32)r;
 			return 1;
 		}
-		if (r == -2)
+		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
-		if (!s)
+		if (!s && !(f & NETACL_NO_ALLOW4))
 			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
-		s = GEN_LOOKUP(exact6, q->k6.addr);
-		if (!s)
+		if (!(f & NETACL_NO_EXACT6))
+			s = GEN_LOOKUP(exact6, q->k6.addr);
+		if (!s && !(f & NETACL_NO_ALLOW6))
 			s = GEN_LOOKUP(allow6, &q->k6);
 	}
 	if (!s)
@@ -371,7 +409,22 @@ static __always_inline int set_of(struct query *q, const struct netacl_conf *c, 
 		m_ && !(v_ && *v_);                                       \
 	})
 
-static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
+/* In the deny table?  The block of the address's first byte answers
+ * (netacl-api.h); in a block of some, the trie. */
+static __always_inline int denied(const struct query *q, const struct netacl_conf *c)
+{
+	__u32 top = q->v4 ? q->k4.addr[0] : q->k6.addr[0];
+	__u64 w = c->blocks[q->v4 ? 0 : 1][top >> 5];
+	__u32 b = w >> (top & 31) * 2 & 3;
+
+	if (b == NETACL_BLOCK_NONE)
+		return 0;
+	if (b == NETACL_BLOCK_ALL)
+		return 1;
+	return q->v4 ? !NOT_DENIED(deny4, &q->k4) : !NOT_DENIED(deny6, &q->k6);
+}
+
+static __always_inline int allowed(const struct query *q, const struct netacl_conf *c)
 {
 	__u32 set;
 
@@ -381,9 +434,9 @@ static __always_inline int allowed(struct query *q, const struct netacl_conf *c)
 		return 1;
 	if (admitted(q, c))
 		return 1;
-	if (!(c->flags & NETACL_ALLOW_ALL) || c->star == NETACL_NO_STAR)
+	if (!HAS(STAR) || !(c->flags & NETACL_ALLOW_ALL) || c->star == NETACL_NO_STAR)
 		return 0;
-	if (q->v4 ? !NOT_DENIED(deny4, &q->k4) : !NOT_DENIED(deny6, &q->k6))
+	if (denied(q, c))
 		return 0;
 	return port_ok(q, c->star);
 }
@@ -396,15 +449,29 @@ static __always_inline void count(__u32 slot)
 		*n += 1;
 }
 
-/* Report one event; its kind, verdict, family, proto, port and addr are
- * set in *t, the rest is filled here. */
-static __always_inline void report(const struct netacl_event *t)
+/* Is a trace reading the ring (listen[0])?  Only then are verdicts
+ * reported: the trace takes no event from before it started, so one
+ * reported to nobody only filled the ring (a quarter of a denial's cost). */
+static __always_inline int listening(void)
 {
-	struct netacl_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 zero = 0, *l = bpf_map_lookup_elem(&listen, &zero);
 
+	return l && *l;
+}
+
+/* Report one event; its kind, verdict, family, proto, port and addr are
+ * set in *t, the rest is filled here.  A global function: the verifier
+ * checks it once, not at each of the sites that report. */
+__noinline int netacl_report(const struct netacl_event *t)
+{
+	struct netacl_event *e;
+
+	if (!t)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(NETACL_CNT_LOST); /* the verdict stands either way */
-		return;
+		return 0;
 	}
 	__builtin_memcpy(e, t, sizeof(*e));
 	e->ktime_ns = bpf_ktime_get_ns();
@@ -412,10 +479,11 @@ static __always_inline void report(const struct netacl_event *t)
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 /* q as an event of kind; who reports it sets the verdict. */
-static __always_inline void query_event(struct query *q, __u8 kind, __u8 limit,
+static __always_inline void query_event(const struct query *q, __u8 kind, __u8 limit,
 					struct netacl_event *t)
 {
 	*t = (struct netacl_event){ .kind = kind, .limit = limit, .family = q->family,
@@ -426,56 +494,60 @@ static __always_inline void query_event(struct query *q, __u8 kind, __u8 limit,
 		__builtin_memcpy(t->addr, q->k6.addr, 16);
 }
 
-static __always_inline void report_query(struct query *q, __u8 kind, __u8 verdict, __u8 limit)
+static __always_inline void report_query(const struct query *q, __u8 kind, __u8 verdict,
+					 __u8 limit)
 {
 	struct netacl_event t;
 
+	if (!listening())
+		return;
 	query_event(q, kind, limit, &t);
 	t.verdict = verdict;
-	report(&t);
+	netacl_report(&t);
 }
 
-/* A verdict of no on t: in audit mode let through, counted and reported
- * as audited; else counted and reported as denied. */
-static __always_inline int refuse(const struct netacl_conf *c, struct netacl_event *t)
+/* A verdict of no: in audit mode let through (1), counted as audited;
+ * else counted as denied (0).  The verdict to report is in *v. */
+static __always_inline int refuse(const struct netacl_conf *c, __u8 *v)
 {
-	if (c && (c->flags & NETACL_AUDIT)) {
-		count(NETACL_CNT_AUDIT);
-		t->verdict = NETACL_V_AUDIT;
-		report(t);
-		return 1;
-	}
-	count(NETACL_CNT_DENY);
-	t->verdict = NETACL_V_DENY;
-	report(t);
-	return 0;
+	int audit = c && (c->flags & NETACL_AUDIT);
+
+	count(audit ? NETACL_CNT_AUDIT : NETACL_CNT_DENY);
+	*v = audit ? NETACL_V_AUDIT : NETACL_V_DENY;
+	return audit;
 }
 
 /* The verdict on something other than an address (a socket, an option):
- * allowed, audited (allowed and reported) or denied (reported). */
+ * allowed, audited (allowed) or denied; either reported while a trace
+ * listens. */
 static __always_inline int verdict_other(int ok, struct netacl_event *t)
 {
-	return ok ? 1 : refuse(live_conf(), t);
+	int r;
+
+	if (ok)
+		return 1;
+	r = refuse(live_conf(), &t->verdict);
+	if (listening())
+		netacl_report(t);
+	return r;
 }
 
-/* Count and report the verdict ok on q: allowed (reported while a trace
- * listens), audited (allowed and reported) or denied (reported). */
-static __always_inline int conclude(struct query *q, const struct netacl_conf *c, int ok,
+/* Count the verdict ok on q, and report it while a trace listens:
+ * allowed, audited (allowed) or denied. */
+static __always_inline int conclude(const struct query *q, const struct netacl_conf *c, int ok,
 				    __u8 kind)
 {
-	struct netacl_event t;
-	__u32 zero = 0;
+	__u8 v;
+	int r;
 
 	if (ok) {
-		__u32 *l = bpf_map_lookup_elem(&listen, &zero);
-
 		count(NETACL_CNT_ALLOW);
-		if (l && *l)
-			report_query(q, kind, NETACL_V_ALLOW, 0);
+		report_query(q, kind, NETACL_V_ALLOW, 0);
 		return 1;
 	}
-	query_event(q, kind, 0, &t);
-	return refuse(c, &t);
+	r = refuse(c, &v);
+	report_query(q, kind, v, 0);
+	return r;
 }
 
 /* ---- max_connections, max_connect_rate (netacl-api.h) ---- */
@@ -557,7 +629,7 @@ __noinline int netacl_limit(struct bpf_sock_addr *ctx, __u32 g, __u32 how)
 
 /* A connect a limit refused (reported with the limit), or in audit mode
  * let through. */
-static __always_inline int limited(struct query *q, const struct netacl_conf *c, int hit)
+static __always_inline int limited(const struct query *q, const struct netacl_conf *c, int hit)
 {
 	count(hit == NETACL_LIMIT_CONN ? NETACL_CNT_CAPPED : NETACL_CNT_RATED);
 	if (c->flags & NETACL_AUDIT) {
@@ -585,16 +657,15 @@ static __always_inline void uncount(void *sk)
 		__sync_fetch_and_add(&cn->n, -1);
 }
 
-static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q, int connect)
+/* The verdict on q, DNS aside: counted, reported, and on a TCP connect
+ * judged against the limits.  Inlined: each program gets the code of its
+ * own family only, about a third faster than one function for all. */
+static __always_inline int decide(struct bpf_sock_addr *ctx, const struct query *q)
 {
-	struct netacl_conf *c;
-	int ok, how, hit;
+	struct netacl_conf *c = bpf_map_lookup_elem(&conf, &q->g);
+	int ok = allowed(q, c), how, hit;
 
-	q->g = live_gen();
-	q->proto = ctx->protocol;
-	c = bpf_map_lookup_elem(&conf, &q->g);
-	ok = allowed(q, c);
-	if (connect && q->proto == IPPROTO_TCP && c && (c->flags & NETACL_LIMITS) &&
+	if (HAS(LIMITS) && q->connect && q->proto == IPPROTO_TCP && c && (c->flags & NETACL_LIMITS) &&
 	    (ok || (c->flags & NETACL_AUDIT))) {
 		/* limits judge what the policy allows; an audited denial is
 		 * a connection all the same, and counts */
@@ -606,20 +677,23 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct query *q, in
 	return conclude(q, c, ok, NETACL_EV_ADDRESS);
 }
 
-static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 addr, __u16 port,
+static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 g, __u32 addr, __u16 port,
 				   int connect)
 {
-	struct query q = { .v4 = 1, .family = 4, .port = port };
+	struct query q = { .g = g, .v4 = 1, .family = 4, .proto = ctx->protocol,
+			   .connect = connect, .port = port };
 
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &addr, 4);
-	return decide(ctx, &q, connect);
+	return decide(ctx, &q);
 }
 
-static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port,
-				   int connect)
+/* family: as reported, 6, or 4 for the mapped peer of a connected socket */
+static __always_inline int decide6(struct bpf_sock_addr *ctx, __u32 g, const __u32 a[4],
+				   __u16 port, int connect, __u8 family)
 {
-	struct query q = { .family = 6, .port = port };
+	struct query q = { .g = g, .family = family, .proto = ctx->protocol,
+			   .connect = connect, .port = port };
 
 	q.k6.prefixlen = 128;
 	__builtin_memcpy(q.k6.addr, a, 16);
@@ -629,7 +703,7 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], 
 		q.k4.prefixlen = 32;
 		__builtin_memcpy(q.k4.addr, &a[3], 4);
 	}
-	return decide(ctx, &q, connect);
+	return decide(ctx, &q);
 }
 
 /* ---- live DNS: capture to the forwarder, and back ---- */
@@ -638,11 +712,14 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, const __u32 a[4], 
 #define DNS_PORT 53
 enum { DNS_PASS = -1 }; /* not DNS: judge the address as usual */
 
-static __always_inline struct netacl_dns *dns_served(void)
+static __always_inline struct netacl_dns *dns_served(__u32 g)
 {
 	__u32 zero = 0;
-	struct netacl_conf *c = live_conf();
+	struct netacl_conf *c;
 
+	if (!HAS(DNS))
+		return 0;
+	c = bpf_map_lookup_elem(&conf, &g);
 	if (!c || !(c->flags & NETACL_DNS_ADMIT))
 		return 0;
 	return bpf_map_lookup_elem(&dns, &zero);
@@ -692,11 +769,11 @@ static __always_inline int is_fwd6(const struct netacl_dns *d, const __u32 a[4],
  * itself is allowed, port 53 goes to it (rewrite) or, where there is no
  * name to rewrite (a connected socket's peer), is refused; anything else
  * passes. */
-static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port, int mapped,
-				int rewrite)
+static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 g, __u32 ip_n, __u16 port,
+				int mapped, int rewrite)
 {
-	struct netacl_dns *d = dns_served();
-	struct query q = { .v4 = 1, .family = mapped ? 6 : 4, .port = port };
+	struct netacl_dns *d = dns_served(g);
+	struct query q = { .g = g, .v4 = 1, .family = mapped ? 6 : 4, .port = port };
 	__u8 orig[16] = {};
 
 	if (!d)
@@ -727,15 +804,15 @@ static __always_inline int dns4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 por
 	return 1;
 }
 
-static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port,
-				int rewrite)
+static __always_inline int dns6(struct bpf_sock_addr *ctx, __u32 g, const __u32 a[4],
+				__u16 port, int rewrite)
 {
 	struct netacl_dns *d;
-	struct query q = { .family = 6, .port = port };
+	struct query q = { .g = g, .family = 6, .port = port };
 
 	if (is_mapped(a))
-		return dns4(ctx, a[3], port, 1, rewrite);
-	d = dns_served();
+		return dns4(ctx, g, a[3], port, 1, rewrite);
+	d = dns_served(g);
 	if (!d)
 		return DNS_PASS;
 	if (is_fwd6(d, a, port))
@@ -758,36 +835,29 @@ static __always_inline int dns6(struct bpf_sock_addr *ctx, const __u32 a[4], __u
 static __always_inline int addr4(struct bpf_sock_addr *ctx, int connect)
 {
 	__u16 port = bpf_ntohs(ctx->user_port);
-	int r = dns4(ctx, ctx->user_ip4, port, 0, 1);
+	__u32 g = live_gen(), ip = ctx->user_ip4;
+	int r = dns4(ctx, g, ip, port, 0, 1);
 
-	return r != DNS_PASS ? r : decide4(ctx, ctx->user_ip4, port, connect);
+	return r != DNS_PASS ? r : decide4(ctx, g, ip, port, connect);
 }
 
 static __always_inline int addr6(struct bpf_sock_addr *ctx, int connect)
 {
 	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 	__u16 port = bpf_ntohs(ctx->user_port);
-	int r = dns6(ctx, a, port, 1);
+	__u32 g = live_gen();
+	int r = dns6(ctx, g, a, port, 1);
 
-	return r != DNS_PASS ? r : decide6(ctx, a, port, connect);
+	return r != DNS_PASS ? r : decide6(ctx, g, a, port, connect, 6);
 }
 
 /* A connected socket's peer: nothing to rewrite (dns4/dns6 above). */
 static __always_inline int peer4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 port)
 {
-	int r = dns4(ctx, ip_n, port, 0, 0);
+	__u32 g = live_gen();
+	int r = dns4(ctx, g, ip_n, port, 0, 0);
 
-	return r != DNS_PASS ? r : decide4(ctx, ip_n, port, 0);
-}
-
-static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
-{
-	int r;
-
-	if (is_mapped(a))
-		return peer4(ctx, a[3], port);
-	r = dns6(ctx, a, port, 0);
-	return r != DNS_PASS ? r : decide6(ctx, a, port, 0);
+	return r != DNS_PASS ? r : decide4(ctx, g, ip_n, port, 0);
 }
 
 /* A send that names no address goes to the socket's peer (a connected
@@ -795,18 +865,49 @@ static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __
  * QUIC stacks do): judge that, not 0.0.0.0:0.  The kernel gives such a
  * send a zeroed AF_UNSPEC name, port 0.  But udp_sendmsg also sends to
  * the address of a name whose family is AF_UNSPEC (port not 0): that
- * name is the destination, and is judged. */
+ * name is the destination, and is judged.  One verdict's code for both
+ * (each inlined copy is verified again). */
+/* x from here on as the compiler cannot see through: one read on each
+ * side of a branch is then not made one read through a chosen pointer,
+ * which the verifier refuses for ctx. */
+#define OPAQUE(x) asm volatile("" : "+r"(x))
+
 static __always_inline int send4(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
+	int named = ctx->user_family == AF_INET || ctx->user_port != 0 || !sk;
+	__u32 g = live_gen(), ip;
+	__u16 port;
+	int r;
 
-	if (ctx->user_family == AF_INET || ctx->user_port != 0 || !sk)
-		return addr4(ctx, 0);
-	return peer4(ctx, sk->dst_ip4, bpf_ntohs(sk->dst_port));
+	if (named) {
+		ip = ctx->user_ip4;
+		port = bpf_ntohs(ctx->user_port);
+		OPAQUE(ip);
+	} else {
+		ip = sk->dst_ip4;
+		port = bpf_ntohs(sk->dst_port);
+		OPAQUE(ip);
+	}
+	r = dns4(ctx, g, ip, port, 0, named); /* a peer: nothing to rewrite */
+	return r != DNS_PASS ? r : decide4(ctx, g, ip, port, 0);
+}
+
+/* A mapped peer is judged and reported as its IPv4 address, as peer4
+ * would; one verdict's code for both (each inlined copy is verified
+ * again). */
+static __always_inline int peer6(struct bpf_sock_addr *ctx, const __u32 a[4], __u16 port)
+{
+	__u32 g = live_gen();
+	int mapped = is_mapped(a);
+	int r = mapped ? dns4(ctx, g, a[3], port, 0, 0) : dns6(ctx, g, a, port, 0);
+
+	return r != DNS_PASS ? r : decide6(ctx, g, a, port, 0, mapped ? 4 : 6);
 }
 
 /* udpv6_sendmsg drops an AF_UNSPEC name before this hook (it then sends
- * to the peer), so here a name's absence is the only other case. */
+ * to the peer), so here a name's absence is the only other case.  (Made
+ * one verdict as send4 is, this verifies in more insns, not fewer.) */
 static __always_inline int send6(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -849,7 +950,7 @@ int netacl_sendmsg6(struct bpf_sock_addr *ctx)
  * the address the workload asked for. */
 static __always_inline void restore4(struct bpf_sock_addr *ctx)
 {
-	struct netacl_dns *d = dns_served();
+	struct netacl_dns *d = dns_served(live_gen());
 	struct netacl_orig *o;
 
 	if (!d || !is_fwd4(d, ctx->user_ip4, bpf_ntohs(ctx->user_port)))
@@ -863,7 +964,7 @@ static __always_inline void restore4(struct bpf_sock_addr *ctx)
 
 static __always_inline void restore6(struct bpf_sock_addr *ctx)
 {
-	struct netacl_dns *d = dns_served();
+	struct netacl_dns *d = dns_served(live_gen());
 	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 	__u16 port = bpf_ntohs(ctx->user_port);
 	struct netacl_orig *o;
@@ -933,6 +1034,8 @@ static __always_inline struct netacl_conf *bind_conf(struct query *q, struct bpf
 {
 	struct netacl_conf *c;
 
+	if (!HAS(BIND))
+		return 0;
 	q->g = live_gen();
 	c = bpf_map_lookup_elem(&conf, &q->g);
 	if (!c || !(c->flags & NETACL_BIND))
@@ -1093,7 +1196,7 @@ int netacl_sockops(struct bpf_sock_ops *ops)
 	struct bpf_sock *sk = ops->sk;
 	struct netacl_connsk *m;
 
-	if (!sk)
+	if (!HAS(LIMITS) || !sk)
 		return 1;
 	if (ops->op == BPF_SOCK_OPS_TCP_CONNECT_CB) {
 		m = bpf_sk_storage_get(&connsk, sk, 0, 0);
@@ -1113,7 +1216,7 @@ SEC("cgroup/sock_release")
 int netacl_sock_release(struct bpf_sock *sk)
 {
 	/* only TCP and MPTCP sockets are counted */
-	if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP)
+	if (HAS(LIMITS) && (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP))
 		uncount(sk);
 	return 1;
 }

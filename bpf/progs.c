@@ -52,7 +52,7 @@ bool progs_mptcp_cast(void)
 	return known;
 }
 
-int progs_create_maps(struct progs *p)
+int progs_create_maps(struct progs *p, uint32_t lacks)
 {
 	memset(p, 0, sizeof(*p));
 	p->maps = netacl__open();
@@ -61,6 +61,7 @@ int progs_create_maps(struct progs *p)
 	choose(p->maps, -1);
 	/* the halves reuse this object's .rodata, frozen by this load */
 	p->maps->rodata->have_mptcp_cast = progs_mptcp_cast();
+	p->maps->rodata->lacks = lacks;
 	return netacl__load(p->maps);
 }
 

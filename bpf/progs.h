@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct netacl;
 struct bpf_program;
@@ -31,8 +32,9 @@ struct progs {
  * the object's have_mptcp_cast must say so before it is loaded. */
 bool progs_mptcp_cast(void);
 
-/* Create the maps: 0 or -errno. */
-int progs_create_maps(struct progs *p);
+/* Create the maps, for programs without the code of what lacks names
+ * (NETACL_LACKS_*): 0 or -errno. */
+int progs_create_maps(struct progs *p, uint32_t lacks);
 /* Verify the programs on p's maps, in the background. */
 void progs_verify_start(struct progs *p);
 /* Wait for the verification: 0 or the first -errno. */

@@ -584,3 +584,85 @@ Test(special, lpm_is_optimal_and_agrees)
 	}
 	free(l);
 }
+
+/* ---- the deny table's first-byte blocks (acl_set_blocks) ---- */
+
+/* Every block's class holds: NONE has no address of d, ALL only d's,
+ * SOME both (checked at its edges, its middle and random addresses). */
+static void blocks_agree(const struct acl_set *d)
+{
+	unsigned shift = acl_width(d->family) - 8, seed = 3;
+	uint8_t cls[256];
+
+	acl_set_blocks(d, cls);
+	for (unsigned b = 0; b < 256; b++) {
+		acl_u128 lo = (acl_u128)b << shift, size = (acl_u128)1 << shift;
+		acl_u128 v[64] = { lo, lo + size - 1, lo + size / 2 };
+		bool in = false, out = false;
+
+		for (int k = 3; k < 64; k++)
+			v[k] = lo + rnd(d->family, &seed) % size;
+		for (int k = 0; k < 64; k++)
+			acl_set_contains(d, v[k]) ? (in = true) : (out = true);
+		if (cls[b] == ACL_BLOCK_NONE)
+			cr_assert(!in, "block %u: NONE, but holds an address of the set", b);
+		else if (cls[b] == ACL_BLOCK_ALL)
+			cr_assert(!out, "block %u: ALL, but misses an address", b);
+		else
+			cr_assert_eq(cls[b], ACL_BLOCK_SOME, "block %u", b);
+	}
+}
+
+Test(special, blocks_of_the_table)
+{
+	static const char *const loop[] = { "loopback" };
+	struct acl_set d4, d4l, d6, d6l;
+	uint8_t c4[256], c4l[256], c6[256], c6l[256];
+
+	denied_set(ACL_V4, NULL, 0, &d4);
+	denied_set(ACL_V4, loop, 1, &d4l);
+	denied_set(ACL_V6, NULL, 0, &d6);
+	denied_set(ACL_V6, loop, 1, &d6l);
+	blocks_agree(&d4), blocks_agree(&d4l), blocks_agree(&d6), blocks_agree(&d6l);
+	acl_set_blocks(&d4, c4), acl_set_blocks(&d4l, c4l);
+	acl_set_blocks(&d6, c6), acl_set_blocks(&d6l, c6l);
+	/* what the programs answer without a trie walk */
+	cr_assert_eq(c4[10], ACL_BLOCK_ALL);    /* 10/8 private-use */
+	cr_assert_eq(c4[127], ACL_BLOCK_ALL);   /* 127/8 loopback */
+	cr_assert_eq(c4l[127], ACL_BLOCK_NONE); /* exempt */
+	cr_assert_eq(c4[93], ACL_BLOCK_NONE);
+	cr_assert_eq(c4[100], ACL_BLOCK_SOME);  /* 100.64/10 shared */
+	cr_assert_eq(c4[224], ACL_BLOCK_ALL);   /* multicast */
+	cr_assert_eq(c6[0x26], ACL_BLOCK_NONE); /* 2600::/8 */
+	cr_assert_eq(c6[0x20], ACL_BLOCK_SOME); /* 2001:db8::/32 and 2002::/16 inside */
+	cr_assert_eq(c6[0xfc], ACL_BLOCK_ALL);  /* fc00::/7 unique local */
+	cr_assert_eq(c6l[0x00], ACL_BLOCK_SOME); /* ::1 exempt, the rest of ::/8 not */
+	acl_set_free(&d4), acl_set_free(&d4l), acl_set_free(&d6), acl_set_free(&d6l);
+}
+
+/* Two intervals side by side that cover a block are SOME, not ALL (safe:
+ * the trie answers); an empty set is NONE everywhere. */
+Test(special, blocks_edges)
+{
+	struct acl_set d;
+	uint8_t c[256];
+
+	acl_set_init(&d, ACL_V4);
+	acl_set_blocks(&d, c);
+	for (int b = 0; b < 256; b++)
+		cr_assert_eq(c[b], ACL_BLOCK_NONE);
+	acl_set_add(&d, (acl_u128)5 << 24, ((acl_u128)6 << 24) - 1);
+	acl_set_add(&d, ((acl_u128)7 << 24) + 1, ((acl_u128)8 << 24) + 5); /* into the next block */
+	acl_set_add(&d, (acl_u128)255 << 24, 0xffffffff);
+	acl_set_normalise(&d);
+	blocks_agree(&d);
+	acl_set_blocks(&d, c);
+	cr_assert_eq(c[4], ACL_BLOCK_NONE);
+	cr_assert_eq(c[5], ACL_BLOCK_ALL);
+	cr_assert_eq(c[6], ACL_BLOCK_NONE);
+	cr_assert_eq(c[7], ACL_BLOCK_SOME);
+	cr_assert_eq(c[8], ACL_BLOCK_SOME);
+	cr_assert_eq(c[9], ACL_BLOCK_NONE);
+	cr_assert_eq(c[255], ACL_BLOCK_ALL);
+	acl_set_free(&d);
+}

@@ -1,0 +1,103 @@
+# Programs verified for what the policy uses (netacl-api.h, NETACL_LACKS_*):
+# a first load leaves out the code of what its policy does not use (most
+# of the verifier's work, most of a `netacl run`), and a reload that needs
+# more first attaches programs with all of it.  And the deny table's
+# first-byte blocks (conf.blocks), which answer most '*' verdicts without
+# the trie.  Loopback, and a network namespace of the test's own.
+
+# kl_size TYPE: bytes_xlated of the target's program of bpftool's attach
+# type TYPE (cgroup_inet4_connect, cgroup_inet4_bind, ...)
+kl_size() {
+  local id
+  id=$(bpftool cgroup show "$CG2/$KCG" -j | $PY -c 'import json, sys
+print([p["id"] for p in json.load(sys.stdin) if p["attach_type"] == sys.argv[1]][0])' "$1") || return 1
+  bpftool prog show id "$id" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_xlated"])'
+}
+
+# The policy that uses nothing has the smallest programs; the reload that
+# brings a bind rule, a cap and '*' attaches whole ones, and they enforce.
+test_kernel_lacks_first_load_is_small_and_a_reload_grows_it() {
+  need_kernel lacks; trap run_cleanup EXIT
+  klim_listen || return 1
+  klim_policy "$KT"
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  local c4 b4 s6
+  c4=$(kl_size cgroup_inet4_connect) b4=$(kl_size cgroup_inet4_bind) s6=$(kl_size cgroup_udp6_sendmsg)
+  # a bind program that lets every bind go ahead: a few instructions
+  [ "$b4" -lt 400 ] || fail "bind4 is $b4 bytes for a policy without bind:"
+  klim_policy "$KT" "bind: [\"127.0.0.1:9000\"]" "max_connections: 2"
+  sed -i "s|allow: \[|allow: [\"*:$KLIM_P\", |" "$KT.yaml"
+  load_ok "$KT.yaml" --target "$KT" || return 1
+  grep -q "replaced" "$T/err" || fail "not a reload: $(cat "$T/err")"
+  [ "$(kl_size cgroup_inet4_connect)" -gt "$c4" ] || fail "connect4 did not grow from $c4"
+  [ "$(kl_size cgroup_inet4_bind)" -gt 1000 ] || fail "bind4 did not grow from $b4"
+  [ "$(kl_size cgroup_udp6_sendmsg)" -gt "$s6" ] || fail "sendmsg6 did not grow from $s6"
+  # each of the three enforced: the bind rule, the cap, and '*' (its
+  # deny table: 10.0.0.1 is refused, which sends nothing)
+  klim_hold a tcpc 127.0.0.1 "$KLIM_P" tcpc 127.0.0.1 "$KLIM_P" || return 1
+  diff <(verdicts tcpbind 127.0.0.1 9000  tcpbind 127.0.0.1 9001  tcpc 127.0.0.1 "$KLIM_P" \
+                  tcp 10.0.0.1 "$KLIM_P"  tcp 127.0.0.1 $((KLIM_P + 5))) - <<E >&2 || fail "after the reload"
+tcpbind 127.0.0.1 9000 allow
+tcpbind 127.0.0.1 9001 deny
+tcpc 127.0.0.1 $KLIM_P limit
+tcp 10.0.0.1 $KLIM_P deny
+tcp 127.0.0.1 $((KLIM_P + 5)) deny
+E
+  klim_free a
+  # and the next reload keeps them (no second upgrade is needed)
+  load_ok "$KT.yaml" --target "$KT" || return 1
+  [ "$(verdicts tcpbind 127.0.0.1 9001 | awk '{ print $4 }')" = deny ] || fail "bind rule lost"
+  faithful "$KT.yaml" "the upgraded target"
+}
+
+# An upgrade under a connect loop: the address both policies allow never
+# fails, the one neither allows never passes.
+test_kernel_lacks_upgrade_under_load_keeps_verdicts() {
+  need_kernel lacksload; trap run_cleanup EXIT
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  probe --loop 4000 tcp 127.0.0.1 80 tcp 127.0.0.1 81 > counts &
+  local loop=$! i
+  for i in 1 2 3; do
+    printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n    bind: ["127.0.0.1:%d"]\n' "$KT" $((9000 + i)) > b.yaml
+    load_ok b.yaml --target "$KT" || break
+    load_ok "$KT.yaml" --target "$KT" || break
+  done
+  wait $loop
+  diff counts - <<'E' >&2 || fail "verdicts changed while the programs were replaced"
+tcp 127.0.0.1 80 allow=4000 deny=0
+tcp 127.0.0.1 81 allow=0 deny=4000
+E
+}
+
+# '*' less loopback: addresses in blocks the first byte decides (none of
+# the table, all of it) and in blocks where the trie does, in a namespace
+# where the global ones are local addresses (nothing leaves it).
+test_kernel_lacks_star_blocks_and_trie_agree() {
+  need_kernel blocks
+  command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs unshare and ip"
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["*"]\n    private: [loopback]\n' "$KT" > "$KT.yaml"
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  unshare -n sh -c "ip link set lo up && ip addr add 11.22.33.44/32 dev lo && ip addr add 100.1.2.3/32 dev lo &&
+    ip -6 addr add 2606:2800::1/128 dev lo && ip -6 addr add 2001:4860::1/128 dev lo &&
+    exec '$PROBE' --cgroup '$CG2/$KCG' tcp 11.22.33.44 80 tcp 100.1.2.3 80 tcp 100.64.0.1 80 \
+      tcp 10.0.0.1 80 tcp 127.0.0.1 80 tcp 224.0.0.1 80 tcp 192.0.2.1 80 \
+      tcp6 2606:2800::1 80 tcp6 2001:4860::1 80 tcp6 2001:db8::1 80 tcp6 fc00::1 80 \
+      tcp6 ::1 80 tcp6 ::2 80 tcp6 ff02::1 80" | awk '{ print $1, $2, $3, $4 }' > got || return 1
+  diff got - <<'E' >&2 || fail "verdicts"
+tcp 11.22.33.44 80 allow
+tcp 100.1.2.3 80 allow
+tcp 100.64.0.1 80 deny
+tcp 10.0.0.1 80 deny
+tcp 127.0.0.1 80 allow
+tcp 224.0.0.1 80 deny
+tcp 192.0.2.1 80 deny
+tcp6 2606:2800::1 80 allow
+tcp6 2001:4860::1 80 allow
+tcp6 2001:db8::1 80 deny
+tcp6 fc00::1 80 deny
+tcp6 ::1 80 allow
+tcp6 ::2 80 deny
+tcp6 ff02::1 80 deny
+E
+}
