@@ -62,5 +62,7 @@ bash "$root/tests/bench/live-dns.sh"
 echo
 bash "$root/tests/bench/kernel.sh"
 echo
+bash "$root/tests/bench/start.sh"
+echo
 bash "$root/tests/bench/verdict.sh"
 echo
