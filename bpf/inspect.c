@@ -14,6 +14,7 @@
 #include "acl/flat.h"
 #include "acl/set.h"
 #include "bpf/admit.h"
+#include "bpf/conf.h"
 #include "bpf/inspect.h"
 #include "compiler/clock.h"
 
@@ -123,8 +124,9 @@ static int read_hash(int fd, int family,
 }
 
 /* table4 (netacl-api.h): every slot in use of each chunk element 0 counts. */
-static int read_table4(int fd, void (*fn)(const struct acl_cidr *, const void *val, void *),
-		       void *arg)
+/* conf's copy of element 0 (t4_n, t4_seed), if any, must be element 0. */
+static int read_table4(int fd, const struct netacl_conf *conf,
+		       void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
 {
 	struct netacl_chunk *c = malloc(sizeof(*c));
 	uint32_t k = 0, n;
@@ -135,6 +137,8 @@ static int read_table4(int fd, void (*fn)(const struct acl_cidr *, const void *v
 	if (bpf_map_lookup_elem(fd, &k, c))
 		err = -errno;
 	n = err ? 0 : c->n;
+	if (!err && conf->t4_n && (conf->t4_n != c->n || conf->t4_seed != c->seed))
+		err = -EBADMSG;
 	for (k = 1; k <= n && !err; k++) {
 		if (bpf_map_lookup_elem(fd, &k, c)) {
 			err = -errno;
@@ -169,6 +173,9 @@ struct builder {
 	struct acl_set deny;
 	struct acl_lpm_entry *lpm; /* the deny trie as read */
 	size_t nlpm;
+	const struct netacl_conf *conf;
+	int list_f;                /* reading family index list_f's exact or allow map; else -1 */
+	uint32_t listed[2];        /* entries read that conf's list must hold */
 	int bad;
 };
 
@@ -198,6 +205,12 @@ static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 	if (s >= b->nsets) {
 		b->bad = 1;
 		return;
+	}
+	/* conf's copy of a few entries must hold each (bpf/conf.h) */
+	if (b->list_f >= 0 && (b->conf->flags & (NETACL_LIST4 << b->list_f))) {
+		b->listed[b->list_f]++;
+		if (!conf_list_has(b->conf, b->list_f, c, s))
+			b->bad = 1;
 	}
 	d = &b->dec[s];
 	if (!d->done) {
@@ -286,6 +299,8 @@ static int read_private(struct builder *b, int fd, int family)
 
 	err = read_keys(fd, family, true, on_deny, b);
 	acl_lpm_to_set(b->lpm, b->nlpm, family, &b->deny);
+	if (!conf_blocks_agree(b->conf, family == ACL_V6, &b->deny))
+		b->bad = 1;
 	free(b->lpm);
 	b->lpm = NULL;
 	b->nlpm = 0;
@@ -380,7 +395,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 				     PIN_DENY4, PIN_DENY6, PIN_TABLE4, PIN_BIND4, PIN_BIND6 };
 	int fd[NPINS], err = 0;
 	struct acl_pbits *sets = NULL;
-	struct builder b = { .m = m };
+	struct builder b = { .m = m, .conf = &p->conf, .list_f = -1 };
 
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		fd[which[i]] = -1;
@@ -390,6 +405,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 			err = fd[which[i]];
 	if (!err)
 		err = read_sets(fd[PIN_PORTS], &sets, &b.nsets);
+	if (!err && !conf_psets_agree(&p->conf, sets, b.nsets))
+		b.bad = 1;
 	b.sets = sets;
 	b.dec = calloc(b.nsets + 1, sizeof(*b.dec));
 	if (!b.dec)
@@ -418,12 +435,16 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (int f = 0; f < 2 && !err; f++) {
 		int family = f ? ACL_V6 : ACL_V4;
 
+		b.list_f = f;
 		err = read_keys(fd[PIN_ALLOW4 + f], family, true, on_allow, &b);
 		if (!err)
 			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
+		b.list_f = -1;
+		if ((p->conf.flags & (NETACL_LIST4 << f)) && b.listed[f] != p->conf.nlist[f])
+			b.bad = 1;
 	}
 	if (!err && fd[PIN_TABLE4] >= 0)
-		err = read_table4(fd[PIN_TABLE4], on_allow, &b);
+		err = read_table4(fd[PIN_TABLE4], &p->conf, on_allow, &b);
 	if (!err && b.t->has_bind)
 		err = read_bind(&b, fd);
 	if (!err && b.t->allow_all)

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/attach.h"
+#include "bpf/conf.h"
 #include "bpf/events.h"
 #include "bpf/load.h"
 
@@ -288,7 +289,7 @@ static bool fault(const char *where);
 /* table4 of the single IPv4 addresses in ks, in one batch: at most 3/4
  * full, with a fresh seed or larger until every address is within its
  * probes; -ENOSPC past twice the size (the caller uses exact4). */
-static int table4_new(const struct keys *ks)
+static int table4_new(const struct keys *ks, struct netacl_conf *small)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 	size_t n0 = ks->n ? (ks->n * 4 + 3 * NETACL_CHUNK - 1) / (3 * NETACL_CHUNK) : 0, n = n0;
@@ -309,6 +310,8 @@ static int table4_new(const struct keys *ks)
 			return -ENOSPC;
 		}
 	}
+	small->t4_n = c[0].n;
+	small->t4_seed = c[0].seed;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "table4", 4, sizeof(*c), (__u32)(n + 1), &o);
 	err = fd < 0 ? -errno : array_fill(fd, c, sizeof(*c), n + 1);
 	free(c);
@@ -335,7 +338,8 @@ static int ports_new(const struct acl_psets *sets)
 struct generation {
 	int fd[NPINS]; /* PIN_FIRST_GEN.. */
 	uint32_t entries[2];
-	uint32_t empty; /* NETACL_NO_EXACT4 ... NETACL_NO_ALLOW6: maps left empty */
+	uint32_t flags;           /* NETACL_NO_EXACT4 ... NETACL_LIST6 */
+	struct netacl_conf small; /* the lists and table4's n and seed (bpf/conf.h) */
 	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
@@ -364,10 +368,10 @@ static int singles4(const struct keys *ks, bool legacy, struct generation *g)
 	int fd = -1;
 
 	g->table4 = !legacy && ks->n > TABLE_FROM;
-	if (g->table4 && (fd = table4_new(ks)) == -ENOSPC)
+	if (g->table4 && (fd = table4_new(ks, &g->small)) == -ENOSPC)
 		g->table4 = false; /* no table fits: the kernel's hash */
 	if (!legacy && !g->table4)
-		fd = table4_new(&none);
+		fd = table4_new(&none, &g->small);
 	g->fd[PIN_TABLE4] = fd < 0 ? -1 : fd;
 	g->fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
 				       g->table4 ? &none : ks, 4);
@@ -395,6 +399,38 @@ static int binds_build(const struct allows *a, struct generation *g, bool no_bin
 	return err;
 }
 
+/* ks's entries into small's list of family index f; false (and the list
+ * left empty) when there are more than it holds. */
+static bool list_keys(const struct keys *ks, int f, bool lpm, struct netacl_conf *small)
+{
+	size_t off = lpm ? 4 : 0;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		const unsigned char *k = ks->k + i * ks->ksize;
+		struct acl_cidr c = { .family = f ? ACL_V6 : ACL_V4 };
+		uint32_t len;
+
+		memcpy(&len, k, 4);
+		c.len = (uint8_t)(lpm ? len : acl_width(c.family));
+		c.v = acl_addr_from_bytes(k + off, ks->ksize - off);
+		if (!conf_list_add(small, f, &c, ks->v[i])) {
+			small->nlist[f] = 0;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A few entries of family f (exactN's, unless table4 has them, and
+ * allowN's) go to conf's list as well (bpf/conf.h). */
+static bool small_list(const struct allow_keys *ak, int f, bool table4, struct netacl_conf *small)
+{
+	if (ak->lpm.n + (table4 ? 0 : ak->exact.n) > NETACL_LIST)
+		return false;
+	return list_keys(&ak->lpm, f, true, small) &&
+	       (table4 || list_keys(&ak->exact, f, false, small));
+}
+
 /* legacy: no table4, deny entries all 1 (pins.h); no_bind: no bindN. */
 static int generation_build(const struct allows *a, struct generation *g, bool legacy,
 			    bool no_bind)
@@ -403,7 +439,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 	int err = 0;
 
 	g->table4 = false;
-	g->empty = 0;
+	g->flags = 0;
+	memset(&g->small, 0, sizeof(g->small));
 	for (int i = 0; i < NPINS; i++)
 		g->fd[i] = -1;
 	for (int f = 0; f < 2 && !err; f++) {
@@ -417,13 +454,16 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 		else
 			acl_set_to_lpm(&a->deny[f], keys_add_deny, &deny);
 		g->entries[f] = (uint32_t)(ak.lpm.n + ak.exact.n);
-		g->empty |= (ak.lpm.n ? 0 : NETACL_NO_ALLOW4 << 2 * f) |
+		g->flags |= (ak.lpm.n ? 0 : NETACL_NO_ALLOW4 << 2 * f) |
 			    (ak.exact.n ? 0 : NETACL_NO_EXACT4 << 2 * f);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		if (f == 0)
 			err = singles4(&ak.exact, legacy, g);
 		else
 			fd[PIN_EXACT6] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT6], &ak.exact, 4);
+		if (!legacy && ak.lpm.n + ak.exact.n &&
+		    small_list(&ak, f, f == 0 && g->table4, &g->small))
+			g->flags |= NETACL_LIST4 << f; /* none: NETACL_NO_* say so */
 		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
 		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
 			if (fd[i] < 0) {
@@ -505,22 +545,6 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 			err = w[i].err;
 	}
 	return err;
-}
-
-/* conf's blocks (netacl-api.h) from the deny table of a. */
-static void conf_blocks(const struct allows *a, struct netacl_conf *c)
-{
-	for (int f = 0; f < 2; f++) {
-		uint8_t cls[256];
-
-		acl_set_blocks(&a->deny[f], cls);
-		for (unsigned b = 0; b < 256; b++) {
-			uint64_t v = cls[b] == ACL_BLOCK_NONE ? NETACL_BLOCK_NONE
-				     : cls[b] == ACL_BLOCK_ALL ? NETACL_BLOCK_ALL : 0;
-
-			c->blocks[f][b / 32] |= v << (b % 32 * 2);
-		}
-	}
 }
 
 /* A first load's slot writes, each by a writer of its own: a process
@@ -645,9 +669,12 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
 			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
 			 (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0) |
-			 g->empty,
+			 g->flags,
 		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
 		.lacks = lacks,
+		.nlist = { g->small.nlist[0], g->small.nlist[1] },
+		.t4_n = g->small.t4_n,
+		.t4_seed = g->small.t4_seed,
 	};
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
 	struct netacl_meta meta = {
@@ -658,7 +685,10 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		.nsets = (uint32_t)r->a->sets.n,
 	};
 
-	conf_blocks(r->a, &conf);
+	memcpy(conf.list4, g->small.list4, sizeof(conf.list4));
+	memcpy(conf.list6, g->small.list6, sizeof(conf.list6));
+	conf_blocks(r->a->deny, &conf);
+	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");

@@ -7,10 +7,12 @@
  *   g    = gen[0]                        which of the two generations is live
  *   conf = conf[g]
  *   set  = table4[g](address)            IPv4, over 65,536 single addresses
- *       ?: exactN[g](address)            hash: a single address -> port-set index
+ *       ?: conf.listN (up to 8 entries)  or, when the family has more:
+ *          exactN[g](address)            hash: a single address -> port-set index
  *       ?: allowN[g](address)            LPM trie: prefix -> port-set index
  *                                        (a map conf.flags says is empty: not asked)
- *   ok   = ports[g][set] has (proto, port)
+ *   ok   = conf.pset[set] (up to 4 ranges a protocol), else ports[g][set],
+ *          has (proto, port)
  *   ok  |= conf.flags & ALLOW_ALL  &&  not denied  &&  ports[g][conf.star] has (proto, port)
  *   denied = conf.blocks of the address's first byte: NONE no, ALL yes,
  *            else denyN[g](address) is 1
@@ -228,6 +230,8 @@ enum {
 	NETACL_NO_ALLOW4 = 1 << 8,
 	NETACL_NO_EXACT6 = 1 << 9,
 	NETACL_NO_ALLOW6 = 1 << 10,
+	NETACL_LIST4 = 1 << 11,    /* conf.list4 holds exact4's and allow4's entries */
+	NETACL_LIST6 = 1 << 12,
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -255,15 +259,56 @@ enum {
 	NETACL_LACKS_ALL = (1 << 5) - 1,
 };
 
+/* Small sets, copied into conf where a verdict finds them without a map
+ * lookup (each lookup of an inner map is a call; a trie's is a walk):
+ *  - listN: every entry of exactN and allowN (not table4's) when there
+ *    are at most NETACL_LIST, as network and mask (network order), with
+ *    their port sets; conf.flags NETACL_LISTN says so, and the programs
+ *    then ask neither map.  The entries are disjoint (the loader splits
+ *    them), so the first that holds the address is the one.
+ *  - pset[s]: port set s < npsets as at most NETACL_PRANGES ranges a
+ *    protocol; n[k] NETACL_PSET_MAP: more, ask ports[g].
+ *  - t4_n, t4_seed: table4's element 0 (0: read it).
+ * The maps keep every entry all the same: inspect reads them, and checks
+ * that these copies (and the blocks) agree with them. */
+#define NETACL_LIST 8
+#define NETACL_PSETS 8
+#define NETACL_PRANGES 4
+#define NETACL_PSET_MAP 0xff
+
+struct netacl_prange {
+	__u16 lo, hi;
+};
+
+struct netacl_net4 {
+	__u32 net, mask, set;
+};
+
+struct netacl_net6 {
+	__u32 net[4], mask[4], set;
+};
+
+struct netacl_pset {
+	__u8 n[2];         /* ranges: [0] TCP, [1] UDP; NETACL_PSET_MAP: ask ports[g] */
+	__u16 pad;
+	struct netacl_prange r[2][NETACL_PRANGES];
+};
+
 /* conf[g].  A target an older netacl loaded has only flags and star (an
  * 8-byte value): the rest is not written there, and its programs do not
- * read it (its lacks is 0: they have everything). */
+ * read it (its lacks is 0: they have everything).  Zero is the safe
+ * default of every field past star: ask the maps. */
 struct netacl_conf {
 	__u32 flags;
 	__u32 star; /* port set of the '*' rules, or NETACL_NO_STAR */
 	__u64 blocks[2][NETACL_BLOCK_WORDS]; /* [0] IPv4, [1] IPv6 */
 	__u32 lacks; /* NETACL_LACKS_*: what the attached programs lack */
-	__u32 pad;
+	__u32 npsets;
+	__u32 nlist[2];
+	__u32 t4_n, t4_seed;
+	struct netacl_net4 list4[NETACL_LIST];
+	struct netacl_net6 list6[NETACL_LIST];
+	struct netacl_pset pset[NETACL_PSETS];
 };
 
 /* limit[g]: the generation's max_connections and max_connect_rate. */
@@ -293,9 +338,6 @@ struct netacl_connsk {
 #define NETACL_ADMIT_RANGES 32
 #define NETACL_ADMIT_MAX 65536
 
-struct netacl_prange {
-	__u16 lo, hi;
-};
 
 struct netacl_admit {
 	__u64 expires_ns;  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */

@@ -210,6 +210,12 @@ struct {
 	__type(value, struct netacl_connsk);
 } connsk SEC(".maps");
 
+/* x from here on as the compiler cannot see through: one read on each
+ * side of a branch is then not made one read through a chosen pointer
+ * (which the verifier refuses for ctx), and a mask it knows to be a
+ * no-op is kept (the verifier wants it to bound an index). */
+#define OPAQUE(x) asm volatile("" : "+r"(x))
+
 /* The live generation's slot. */
 static __always_inline __u32 live_gen(void)
 {
@@ -241,19 +247,54 @@ struct query {
 	struct netacl_key6 k6;
 };
 
-static __always_inline int port_ok(const struct query *q, __u32 set)
+/* Has conf's copy of port set `set` (netacl-api.h) protocol k's port:
+ * 1, 0, or -1 when conf has no copy of it.  A global function, as
+ * netacl_in_list: verified once a program, where inlined its loop
+ * multiplied the states of every path that asks it. */
+__noinline int netacl_in_pset(const struct netacl_conf *c, __u32 set, __u32 k, __u32 port)
 {
-	void *words = bpf_map_lookup_elem(&ports, &q->g);
+	const struct netacl_prange *r;
+	__u8 n;
+
+	if (!c || set >= c->npsets || set >= NETACL_PSETS)
+		return -1;
+	OPAQUE(set);
+	set &= NETACL_PSETS - 1; /* a power of two */
+	k &= 1;
+	n = c->pset[set].n[k];
+	if (n == NETACL_PSET_MAP)
+		return -1;
+	r = c->pset[set].r[k];
+	for (int i = 0; i < NETACL_PRANGES; i++) {
+		if (i >= n)
+			return 0;
+		if (port >= r[i].lo && port <= r[i].hi)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does port set `set` have q's protocol and port?  conf's copy of a
+ * small set answers, else ports[g]. */
+static __always_inline int port_ok(const struct query *q, const struct netacl_conf *c,
+				   __u32 set)
+{
+	void *words;
 	__u32 k, ix;
 	__u64 *w;
+	int in;
 
-	if (!words)
-		return 0;
 	if (q->proto == IPPROTO_TCP)
 		k = 0;
 	else if (q->proto == IPPROTO_UDP)
 		k = 1;
 	else
+		return 0;
+	in = netacl_in_pset(c, set, k, q->port);
+	if (in >= 0)
+		return in;
+	words = bpf_map_lookup_elem(&ports, &q->g);
+	if (!words)
 		return 0;
 	ix = NETACL_PORT_WORD(set, k, q->port);
 	w = bpf_map_lookup_elem(words, &ix);
@@ -326,18 +367,23 @@ static __always_inline int admitted(const struct query *q, const struct netacl_c
 /* The port set of a single IPv4 address (host order) in generation g's
  * table4; -1 if it is not there, -2 if table4 is not in use (exact4 is).
  * A global function: verified once, on its own. */
-__noinline int netacl_table4(__u32 g, __u32 addr)
+__noinline int netacl_table4(__u32 g, __u32 addr, __u32 n, __u32 seed)
 {
 	void *m = bpf_map_lookup_elem(&table4, &g);
 	struct netacl_chunk *ch;
-	__u32 zero = 0, c, at, x, seed;
+	__u32 zero = 0, c, at, x;
 
-	ch = m ? bpf_map_lookup_elem(m, &zero) : 0;
-	if (!ch || ch->n == 0)
+	if (!m)
 		return -2;
-	seed = ch->seed;
+	if (n == 0) { /* conf has no copy of element 0 (netacl-api.h) */
+		ch = bpf_map_lookup_elem(m, &zero);
+		if (!ch || ch->n == 0)
+			return -2;
+		n = ch->n;
+		seed = ch->seed;
+	}
 	x = addr ^ seed;
-	c = 1 + (__u32)(((__u64)(__u32)(x * NETACL_HASH1) * ch->n) >> 32);
+	c = 1 + (__u32)(((__u64)(__u32)(x * NETACL_HASH1) * n) >> 32);
 	ch = bpf_map_lookup_elem(m, &c);
 	if (!ch)
 		return -1;
@@ -364,6 +410,38 @@ __noinline int netacl_table4(__u32 g, __u32 addr)
 		m_ ? bpf_map_lookup_elem(m_, key) : 0;                    \
 	})
 
+/* The port set of q's address in conf's list (netacl-api.h): its
+ * entries are disjoint, so the first that holds it is the one; -1 if
+ * none.  A global function (netacl_in_pset). */
+__noinline int netacl_in_list(const struct netacl_conf *c, const struct query *q)
+{
+	__u32 a[4];
+
+	if (!c || !q)
+		return -1;
+	if (q->v4) {
+		__builtin_memcpy(a, q->k4.addr, 4);
+		for (int i = 0; i < NETACL_LIST; i++) {
+			if (i >= c->nlist[0])
+				return -1;
+			if ((a[0] & c->list4[i].mask) == c->list4[i].net)
+				return (int)c->list4[i].set;
+		}
+		return -1;
+	}
+	__builtin_memcpy(a, q->k6.addr, 16);
+	for (int i = 0; i < NETACL_LIST; i++) {
+		const struct netacl_net6 *e = &c->list6[i];
+
+		if (i >= c->nlist[1])
+			return -1;
+		if ((a[0] & e->mask[0]) == e->net[0] && (a[1] & e->mask[1]) == e->net[1] &&
+		    (a[2] & e->mask[2]) == e->net[2] && (a[3] & e->mask[3]) == e->net[3])
+			return (int)e->set;
+	}
+	return -1;
+}
+
 /* The port set of the address, in *set; 0 if none.  The trie is not
  * asked when the single addresses answered, nor a map conf says is
  * empty. */
@@ -378,16 +456,23 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 
 		__builtin_memcpy(&a, q->k4.addr, 4);
 		if (HAS(TABLE4) && (f & NETACL_TABLE4))
-			r = netacl_table4(q->g, bpf_ntohl(a));
+			r = netacl_table4(q->g, bpf_ntohl(a), c->t4_n, c->t4_seed);
 		if (r >= 0) {
 			*set = (__u32)r;
 			return 1;
 		}
+		if (f & NETACL_LIST4)
+			return (r = netacl_in_list(c, q)) >= 0 ? (*set = (__u32)r, 1) : 0;
 		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
 		if (!s && !(f & NETACL_NO_ALLOW4))
 			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
+		if (f & NETACL_LIST6) {
+			int r = netacl_in_list(c, q);
+
+			return r >= 0 ? (*set = (__u32)r, 1) : 0;
+		}
 		if (!(f & NETACL_NO_EXACT6))
 			s = GEN_LOOKUP(exact6, q->k6.addr);
 		if (!s && !(f & NETACL_NO_ALLOW6))
@@ -430,7 +515,7 @@ static __always_inline int allowed(const struct query *q, const struct netacl_co
 
 	if (!c)
 		return 0; /* never loaded: fail closed */
-	if (set_of(q, c, &set) && port_ok(q, set))
+	if (set_of(q, c, &set) && port_ok(q, c, set))
 		return 1;
 	if (admitted(q, c))
 		return 1;
@@ -438,7 +523,7 @@ static __always_inline int allowed(const struct query *q, const struct netacl_co
 		return 0;
 	if (denied(q, c))
 		return 0;
-	return port_ok(q, c->star);
+	return port_ok(q, c, c->star);
 }
 
 static __always_inline void count(__u32 slot)
@@ -867,11 +952,6 @@ static __always_inline int peer4(struct bpf_sock_addr *ctx, __u32 ip_n, __u16 po
  * the address of a name whose family is AF_UNSPEC (port not 0): that
  * name is the destination, and is judged.  One verdict's code for both
  * (each inlined copy is verified again). */
-/* x from here on as the compiler cannot see through: one read on each
- * side of a branch is then not made one read through a chosen pointer,
- * which the verifier refuses for ctx. */
-#define OPAQUE(x) asm volatile("" : "+r"(x))
-
 static __always_inline int send4(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -1022,11 +1102,11 @@ int netacl_getpeername6(struct bpf_sock_addr *ctx)
 
 /* May q's local address be bound, its port in its protocol?  Its set in
  * the generation's bind trie; none: no. */
-static __always_inline int bind_ok(struct query *q)
+static __always_inline int bind_ok(struct query *q, const struct netacl_conf *c)
 {
 	__u32 *s = q->v4 ? GEN_LOOKUP(bind4, &q->k4) : GEN_LOOKUP(bind6, &q->k6);
 
-	return s && port_ok(q, *s);
+	return s && port_ok(q, c, *s);
 }
 
 /* The live conf if it restricts binds, else 0: the bind goes ahead. */
@@ -1057,7 +1137,7 @@ int netacl_bind4(struct bpf_sock_addr *ctx)
 		return 1;
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &a, 4);
-	return conclude(&q, c, bind_ok(&q), NETACL_EV_BIND);
+	return conclude(&q, c, bind_ok(&q, c), NETACL_EV_BIND);
 }
 
 SEC("cgroup/bind6")
@@ -1076,12 +1156,12 @@ int netacl_bind6(struct bpf_sock_addr *ctx)
 	/* ::ffff:a.b.c.d binds a.b.c.d: the IPv4 rules apply */
 	q.v4 = is_mapped(a);
 	__builtin_memcpy(q.k4.addr, &a[3], 4);
-	ok = bind_ok(&q);
+	ok = bind_ok(&q, c);
 	/* :: receives IPv4 too unless IPV6_V6ONLY, which is not to be seen
 	 * here: 0.0.0.0 must be allowed as well */
 	if (ok && any) {
 		q.v4 = 1;
-		ok = bind_ok(&q);
+		ok = bind_ok(&q, c);
 		q.v4 = 0;
 	}
 	return conclude(&q, c, ok, NETACL_EV_BIND);

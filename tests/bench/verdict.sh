@@ -89,8 +89,9 @@ median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1
 
 echo "== verdicts: ns per run of the connect or bind program (bpf_stats, warm, median of $ROUNDS x $N)"
 printf '%-44s %8s %8s %6s\n' path netacl floor ratio
-worst=0
+worst=0 worst_addr=0 nline=0
 while IFS='|' read -r what tgt type addr how; do
+  nline=$((nline + 1))
   a="" f=""
   for r in $(seq "$ROUNDS"); do
     f+=" $(once "$CG2/netacl-bench-floor" "$type" "$addr" "$how")"
@@ -99,6 +100,8 @@ while IFS='|' read -r what tgt type addr how; do
   a=$(median <<<"${a# }") f=$(median <<<"${f# }")
   ratio=$(awk -v a="$a" -v f="$f" 'BEGIN { printf "%.2f", a / f }')
   worst=$(awk -v w="$worst" -v r="$ratio" 'BEGIN { print (r > w ? r : w) }')
+  # the first nine: the address paths issue 16's goal names
+  [ "$nline" -le 9 ] && worst_addr=$(awk -v w="$worst_addr" -v r="$ratio" 'BEGIN { print (r > w ? r : w) }')
   printf '%-44s %8d %8d %6s\n' "$what" "$a" "$f" "$ratio"
 done <<'PATHS'
 v4 exact, allowed (1M addresses: table4)|paths|connect4|127.0.0.2
@@ -125,7 +128,8 @@ TCP v4, over max_connections (EMFILE)|capped|connect4|127.0.0.1|tcphold
 TCP v4, over max_connect_rate (EMFILE)|rated|connect4|127.0.0.1|tcp
 UDP v4, limits set (UDP is not counted)|limits|connect4|127.0.0.1|connect
 PATHS
-echo "ratio: the worst path is ${worst}x the floor (goal <= 2)"
+echo "ratio: the worst address path (the first nine) is ${worst_addr}x the floor (goal <= 2)"
+echo "ratio: the worst path of all (bind, and the limits' socket storage) is ${worst}x the floor"
 
 # The count's way back: the sockops program runs at a few TCP events of
 # every socket, and at each state change of a counted one (STATE_CB on),

@@ -101,3 +101,34 @@ tcp6 ::2 80 deny
 tcp6 ff02::1 80 deny
 E
 }
+
+# conf's copies of small sets (bpf/conf.h) are what the programs read:
+# a copy that disagreed with the maps would enforce what inspect does not
+# show, so inspect refuses to show it.  Each copy is changed here as a
+# loader's bug would (tests/kernel/confpoke.py), then reloaded right.
+test_kernel_inspect_refuses_conf_copies_that_disagree() {
+  need_kernel confcopy
+  local pins="$NETACL_PIN_ROOT/$KT" poke="$ROOT/tests/kernel/confpoke.py"
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  # list4[0]'s network (offset 160): 127.0.0.2 instead of 127.0.0.1
+  $PY "$poke" "$pins" 160 7f000002 || fail "poke" || return 1
+  [ "$(verdicts tcp 127.0.0.2 80 | awk '{ print $4 }')" = allow ] || fail "the programs do not read the list"
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70 && expect_err "cannot read the loaded maps" && no_out 127.0.0.1
+  load_ok "$KT.yaml" --target "$KT" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0
+  # pset[0] (offset 544): TCP port 81, not 80
+  $PY "$poke" "$pins" 544 0101000051005100 || fail "poke" || return 1
+  [ "$(verdicts tcp 127.0.0.1 81 | awk '{ print $4 }')" = allow ] || fail "the programs do not read the port set"
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70
+  # blocks (offset 8): every first byte "none of the deny table"
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["*:80"]\n' "$KT" > star.yaml
+  load_ok star.yaml --target "$KT" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  $PY "$poke" "$pins" 8 "$(printf '55%.0s' $(seq 64))" || fail "poke" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70
+  # and "ask the trie" everywhere is no disagreement
+  $PY "$poke" "$pins" 8 "$(printf '00%.0s' $(seq 64))" || fail "poke" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0
+}

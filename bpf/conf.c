@@ -1,0 +1,136 @@
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "acl/addr.h"
+#include "bpf/conf.h"
+
+void conf_blocks(const struct acl_set deny[2], struct netacl_conf *c)
+{
+	for (int f = 0; f < 2; f++) {
+		uint8_t cls[256];
+
+		acl_set_blocks(&deny[f], cls);
+		memset(c->blocks[f], 0, sizeof(c->blocks[f]));
+		for (unsigned b = 0; b < 256; b++) {
+			uint64_t v = cls[b] == ACL_BLOCK_NONE ? NETACL_BLOCK_NONE
+				     : cls[b] == ACL_BLOCK_ALL ? NETACL_BLOCK_ALL : 0;
+
+			c->blocks[f][b / 32] |= v << (b % 32 * 2);
+		}
+	}
+}
+
+bool conf_blocks_agree(const struct netacl_conf *c, int f, const struct acl_set *deny)
+{
+	uint8_t cls[256];
+
+	acl_set_blocks(deny, cls);
+	for (unsigned b = 0; b < 256; b++) {
+		unsigned v = (unsigned)(c->blocks[f][b / 32] >> (b % 32 * 2) & 3);
+
+		if (v != 0 && !(v == NETACL_BLOCK_NONE && cls[b] == ACL_BLOCK_NONE) &&
+		    !(v == NETACL_BLOCK_ALL && cls[b] == ACL_BLOCK_ALL))
+			return false;
+	}
+	return true;
+}
+
+/* e as network and mask words, network order (one word for IPv4). */
+static void net_words(const struct acl_cidr *e, uint32_t net[4], uint32_t mask[4])
+{
+	unsigned width = acl_width(e->family), words = width / 32;
+	uint8_t nb[16], mb[16];
+
+	acl_addr_to_bytes(e->v, nb, width / 8);
+	acl_addr_to_bytes(~acl_hostmask(e->family, e->len) & acl_family_max(e->family), mb,
+			  width / 8);
+	memcpy(net, nb, words * 4);
+	memcpy(mask, mb, words * 4);
+}
+
+bool conf_list_add(struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set)
+{
+	uint32_t n = c->nlist[f], net[4], mask[4];
+
+	if (n >= NETACL_LIST)
+		return false;
+	net_words(e, net, mask);
+	if (f == 0)
+		c->list4[n] = (struct netacl_net4){ net[0], mask[0], set };
+	else {
+		memcpy(c->list6[n].net, net, sizeof(net));
+		memcpy(c->list6[n].mask, mask, sizeof(mask));
+		c->list6[n].set = set;
+	}
+	c->nlist[f] = n + 1;
+	return true;
+}
+
+bool conf_list_has(const struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set)
+{
+	uint32_t net[4], mask[4];
+
+	net_words(e, net, mask);
+	for (uint32_t i = 0; i < c->nlist[f] && i < NETACL_LIST; i++)
+		if (f == 0 ? c->list4[i].net == net[0] && c->list4[i].mask == mask[0] &&
+				     c->list4[i].set == set
+			   : !memcmp(c->list6[i].net, net, 16) && !memcmp(c->list6[i].mask, mask, 16) &&
+				     c->list6[i].set == set)
+			return true;
+	return false;
+}
+
+struct ranges {
+	struct netacl_prange r[NETACL_PRANGES];
+	unsigned n; /* past NETACL_PRANGES: too many */
+};
+
+static void range_add(unsigned lo, unsigned hi, void *arg)
+{
+	struct ranges *x = arg;
+
+	if (x->n < NETACL_PRANGES)
+		x->r[x->n] = (struct netacl_prange){ (uint16_t)lo, (uint16_t)hi };
+	x->n++;
+}
+
+/* Set b as a pset: each protocol's ranges, or NETACL_PSET_MAP. */
+static struct netacl_pset pset_of(const struct acl_pbits *b)
+{
+	struct netacl_pset p;
+
+	memset(&p, 0, sizeof(p));
+
+	for (int k = 0; k < 2; k++) {
+		struct ranges x = { .n = 0 };
+
+		acl_pbits_ranges(b, k, range_add, &x);
+		p.n[k] = x.n <= NETACL_PRANGES ? (uint8_t)x.n : NETACL_PSET_MAP;
+		if (x.n <= NETACL_PRANGES)
+			memcpy(p.r[k], x.r, sizeof(x.r));
+	}
+	return p;
+}
+
+void conf_psets(const struct acl_pbits *sets, size_t n, struct netacl_conf *c)
+{
+	c->npsets = n < NETACL_PSETS ? (uint32_t)n : NETACL_PSETS;
+	for (uint32_t s = 0; s < c->npsets; s++)
+		c->pset[s] = pset_of(&sets[s]);
+}
+
+bool conf_psets_agree(const struct netacl_conf *c, const struct acl_pbits *sets, size_t n)
+{
+	if (c->npsets > n || c->npsets > NETACL_PSETS)
+		return false;
+	for (uint32_t s = 0; s < c->npsets; s++) {
+		struct netacl_pset p = pset_of(&sets[s]);
+
+		for (int k = 0; k < 2; k++)
+			if (c->pset[s].n[k] != NETACL_PSET_MAP &&
+			    (c->pset[s].n[k] != p.n[k] ||
+			     memcmp(c->pset[s].r[k], p.r[k], p.n[k] * sizeof(p.r[k][0]))))
+				return false;
+	}
+	return true;
+}

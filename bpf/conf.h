@@ -1,0 +1,29 @@
+/* conf[g]'s copies of small sets (bpf/netacl-api.h): the deny table's
+ * first-byte blocks, the lists of a few entries, the port sets of a few
+ * ranges.  load.c makes them with the maps they copy; inspect.c checks
+ * them against the maps, since a copy that disagreed would enforce what
+ * inspect does not show. */
+#ifndef NETACL_CONF_H
+#define NETACL_CONF_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acl/flat.h"
+#include "acl/set.h"
+#include "bpf/netacl-api.h"
+
+/* blocks[f] from the deny sets (index 0 IPv4, 1 IPv6). */
+void conf_blocks(const struct acl_set deny[2], struct netacl_conf *c);
+/* Is blocks[f] right for deny (0, "ask the trie", always is)? */
+bool conf_blocks_agree(const struct netacl_conf *c, int f, const struct acl_set *deny);
+
+/* One entry of family index f into listN; false when it is full. */
+bool conf_list_add(struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set);
+/* Is e, with set, in listN? */
+bool conf_list_has(const struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set);
+
+/* pset[] from the first NETACL_PSETS sets. */
+void conf_psets(const struct acl_pbits *sets, size_t n, struct netacl_conf *c);
+/* Does pset[] agree with the sets? */
+bool conf_psets_agree(const struct netacl_conf *c, const struct acl_pbits *sets, size_t n);
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""confpoke PIN_DIR OFFSET HEX: write bytes HEX at OFFSET of the live
+generation's conf value (bpf/netacl-api.h), as a bug in the loader
+would: the kernel tests check that inspect notices.  Raw bpf(2) calls."""
+import ctypes, os, struct, sys
+
+BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET = 1, 2, 7
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+NR_BPF = 321  # x86_64
+
+
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    r = libc.syscall(NR_BPF, cmd, buf, 128)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return r
+
+
+def obj_get(path):
+    p = ctypes.create_string_buffer(path.encode())
+    return bpf(BPF_OBJ_GET, struct.pack("QII", ctypes.addressof(p), 0, 0))
+
+
+def elem(cmd, fd, key, value):
+    k = ctypes.create_string_buffer(key, len(key))
+    v = ctypes.create_string_buffer(value, len(value))
+    bpf(cmd, struct.pack("I4xQQQ", fd, ctypes.addressof(k), ctypes.addressof(v), 0))
+    return v.raw
+
+
+d, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+gen, conf = obj_get(d + "/gen"), obj_get(d + "/conf")
+g = elem(BPF_MAP_LOOKUP_ELEM, gen, struct.pack("I", 0), bytes(4))
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 832
+v = bytearray(elem(BPF_MAP_LOOKUP_ELEM, conf, g, bytes(size)))
+v[off:off + len(data)] = data
+elem(BPF_MAP_UPDATE_ELEM, conf, g, bytes(v))
