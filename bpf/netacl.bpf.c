@@ -236,69 +236,67 @@ static __always_inline struct netacl_conf *live_conf(void)
  * Global functions take it by pointer and only read it (a callee's write
  * would be unseen by the verifier's view of the caller's stack). */
 struct query {
+	/* look up in the IPv4 maps.  64 bits: the verifier knows the value
+	 * of a whole 8-byte slot written with a constant, and then walks
+	 * only the paths of one family in a program of one family */
+	__u64 v4;
 	__u32 g;      /* the live generation */
-	__u8 v4;      /* look up in the IPv4 maps */
 	__u8 family;  /* as reported: 4, or 6 (a mapped address too) */
 	__u8 proto;
 	__u8 connect; /* a connect: the limits count TCP ones */
+	__u8 pad;
 	__u16 port;
-	__u16 pad;
+	__u16 pad2;
 	struct netacl_key4 k4;
 	struct netacl_key6 k6;
 };
 
-/* Has conf's copy of port set `set` (netacl-api.h) protocol k's port:
- * 1, 0, or -1 when conf has no copy of it.  A global function, as
- * netacl_in_list: verified once a program, where inlined its loop
- * multiplied the states of every path that asks it. */
-__noinline int netacl_in_pset(const struct netacl_conf *c, __u32 set, __u32 k, __u32 port)
+/* Does port set `set` of generation g have port kp & 0xffff of protocol
+ * kp >> 16 (0 TCP, 1 UDP)?  conf's copy of a small set answers
+ * (netacl-api.h), else ports[g].  A global function: verified once a
+ * program, not on each path of each program that asks (a third of the
+ * verifier's work on the address programs, inlined). */
+__noinline int netacl_port_ok(const struct netacl_conf *c, __u32 g, __u32 set, __u32 kp)
 {
+	__u32 k = kp >> 16 & 1, port = kp & 0xffff, ix;
 	const struct netacl_prange *r;
+	void *words;
+	__u64 *w;
 	__u8 n;
 
-	if (!c || set >= c->npsets || set >= NETACL_PSETS)
-		return -1;
-	OPAQUE(set);
-	set &= NETACL_PSETS - 1; /* a power of two */
-	k &= 1;
-	n = c->pset[set].n[k];
-	if (n == NETACL_PSET_MAP)
-		return -1;
-	r = c->pset[set].r[k];
-	for (int i = 0; i < NETACL_PRANGES; i++) {
-		if (i >= n)
+	if (!c)
+		return 0;
+	if (set < c->npsets && set < NETACL_PSETS) {
+		__u32 i = set;
+
+		OPAQUE(i);
+		i &= NETACL_PSETS - 1; /* a power of two */
+		n = c->pset[i].n[k];
+		r = c->pset[i].r[k];
+		if (n != NETACL_PSET_MAP) {
+			for (int j = 0; j < NETACL_PRANGES; j++) {
+				if (j >= n)
+					return 0;
+				if (port >= r[j].lo && port <= r[j].hi)
+					return 1;
+			}
 			return 0;
-		if (port >= r[i].lo && port <= r[i].hi)
-			return 1;
+		}
 	}
-	return 0;
+	words = bpf_map_lookup_elem(&ports, &g);
+	if (!words)
+		return 0;
+	ix = NETACL_PORT_WORD(set, k, port);
+	w = bpf_map_lookup_elem(words, &ix);
+	return w && (*w >> (port & 63) & 1);
 }
 
-/* Does port set `set` have q's protocol and port?  conf's copy of a
- * small set answers, else ports[g]. */
 static __always_inline int port_ok(const struct query *q, const struct netacl_conf *c,
 				   __u32 set)
 {
-	void *words;
-	__u32 k, ix;
-	__u64 *w;
-	int in;
-
-	if (q->proto == IPPROTO_TCP)
-		k = 0;
-	else if (q->proto == IPPROTO_UDP)
-		k = 1;
-	else
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
 		return 0;
-	in = netacl_in_pset(c, set, k, q->port);
-	if (in >= 0)
-		return in;
-	words = bpf_map_lookup_elem(&ports, &q->g);
-	if (!words)
-		return 0;
-	ix = NETACL_PORT_WORD(set, k, q->port);
-	w = bpf_map_lookup_elem(words, &ix);
-	return w && (*w >> (q->port & 63) & 1);
+	return netacl_port_ok(c, q->g, set, (q->proto == IPPROTO_UDP) << 16 | q->port);
 }
 
 /* A turn of the loop over an admitted address's port ranges, as a
@@ -410,33 +408,38 @@ __noinline int netacl_table4(__u32 g, __u32 addr, __u32 n, __u32 seed)
 		m_ ? bpf_map_lookup_elem(m_, key) : 0;                    \
 	})
 
-/* The port set of q's address in conf's list (netacl-api.h): its
- * entries are disjoint, so the first that holds it is the one; -1 if
- * none.  A global function (netacl_in_pset). */
-__noinline int netacl_in_list(const struct netacl_conf *c, const struct query *q)
+/* The port set of address a (network order) in conf's list4
+ * (netacl-api.h): its entries are disjoint, so the first that holds it
+ * is the one; -1 if none.  A global function (netacl_in_pset), one a
+ * family, so that an IPv4 program verifies no IPv6 loop. */
+__noinline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
+{
+	if (!c)
+		return -1;
+	for (int i = 0; i < NETACL_LIST; i++) {
+		if (i >= c->nlist[0])
+			return -1;
+		if ((a & c->list4[i].mask) == c->list4[i].net)
+			return (int)c->list4[i].set;
+	}
+	return -1;
+}
+
+__noinline int netacl_in_list6(const struct netacl_conf *c, const struct query *q)
 {
 	__u32 a[4];
 
 	if (!c || !q)
 		return -1;
-	if (q->v4) {
-		__builtin_memcpy(a, q->k4.addr, 4);
-		for (int i = 0; i < NETACL_LIST; i++) {
-			if (i >= c->nlist[0])
-				return -1;
-			if ((a[0] & c->list4[i].mask) == c->list4[i].net)
-				return (int)c->list4[i].set;
-		}
-		return -1;
-	}
 	__builtin_memcpy(a, q->k6.addr, 16);
 	for (int i = 0; i < NETACL_LIST; i++) {
 		const struct netacl_net6 *e = &c->list6[i];
 
 		if (i >= c->nlist[1])
 			return -1;
-		if ((a[0] & e->mask[0]) == e->net[0] && (a[1] & e->mask[1]) == e->net[1] &&
-		    (a[2] & e->mask[2]) == e->net[2] && (a[3] & e->mask[3]) == e->net[3])
+		/* one branch, not four: the verifier walks each */
+		if ((((a[0] & e->mask[0]) ^ e->net[0]) | ((a[1] & e->mask[1]) ^ e->net[1]) |
+		     ((a[2] & e->mask[2]) ^ e->net[2]) | ((a[3] & e->mask[3]) ^ e->net[3])) == 0)
 			return (int)e->set;
 	}
 	return -1;
@@ -462,14 +465,14 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 			return 1;
 		}
 		if (f & NETACL_LIST4)
-			return (r = netacl_in_list(c, q)) >= 0 ? (*set = (__u32)r, 1) : 0;
+			return (r = netacl_in_list4(c, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
 		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
 		if (!s && !(f & NETACL_NO_ALLOW4))
 			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
 		if (f & NETACL_LIST6) {
-			int r = netacl_in_list(c, q);
+			int r = netacl_in_list6(c, q);
 
 			return r >= 0 ? (*set = (__u32)r, 1) : 0;
 		}
