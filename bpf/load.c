@@ -14,8 +14,10 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -557,6 +559,7 @@ static int slots_write(const int *fd, uint32_t s, const struct generation *g)
 struct writer {
 	int outer, inner;
 	uint32_t slot, id; /* id: the inner map's, as the slot shows it */
+	pid_t pid;         /* 0: none started */
 	volatile int done, err;
 	char stack[16384] __attribute__((aligned(16)));
 };
@@ -593,9 +596,24 @@ static int writer_landed(struct writer *w)
 	return 0;
 }
 
+/* Wait for the writers of w (NPINS of them), then free w: a thread of
+ * its own, so that no writer stays a zombie while we run (they send no
+ * SIGCHLD), and our exit, which ends it, waits for none of them. */
+static void *writers_reap(void *arg)
+{
+	struct writer *w = arg;
+
+	for (int i = 0; i < NPINS; i++)
+		if (w[i].pid > 0)
+			while (waitpid(w[i].pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+	munmap(w, NPINS * sizeof(*w));
+	return NULL;
+}
+
 /* Slot s of every generation map, g's maps, of a first load: 0 once each
- * slot shows its map, or -errno.  The writers' memory is theirs to the
- * end (they may outlive us): it is never freed. */
+ * slot shows its map, or -errno.  The writers' memory is theirs until
+ * they are done (they may outlive us). */
 static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 {
 	struct writer *w = mmap(NULL, NPINS * sizeof(*w), PROT_READ | PROT_WRITE,
@@ -609,9 +627,16 @@ static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 			continue;
 		w[i] = (struct writer){ .outer = fd[i], .inner = g->fd[i], .slot = s,
 					.id = map_id(g->fd[i]) };
-		if (!w[i].id || clone(writer_run, w[i].stack + sizeof(w[i].stack),
-				      CLONE_VM | CLONE_FILES | CLONE_FS, &w[i]) < 0)
+		if (!w[i].id) {
+			err = -EBADF;
+			break;
+		}
+		w[i].pid = clone(writer_run, w[i].stack + sizeof(w[i].stack),
+				 CLONE_VM | CLONE_FILES | CLONE_FS, &w[i]);
+		if (w[i].pid < 0)
 			err = -errno;
+		else /* ahead of the verifying threads, which have both CPUs */
+			setpriority(PRIO_PROCESS, (id_t)w[i].pid, -20);
 	}
 	/* a short sleep, not a spin: the writers and the verifying threads
 	 * need the CPUs */
@@ -628,6 +653,10 @@ static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 		if (clock_ms() > until)
 			err = -ETIMEDOUT;
 	}
+	pthread_t reaper;
+
+	if (pthread_create(&reaper, NULL, writers_reap, w) == 0)
+		pthread_detach(reaper);
 	return err;
 }
 
@@ -924,6 +953,7 @@ static int fresh_load(struct load_req *r)
 		sys_cgroup_unmake(r->cgroup_used, made);
 		return sys_bpf_error(err, EX_UNAVAILABLE, "the kernel refused the netacl maps");
 	}
+	progs_verify_start(&f.progs); /* while the maps are filled */
 	err = map_fds(f.progs.maps, fd);
 	if (!err)
 		err = generation_build(r->a, &g, false, false);
@@ -932,9 +962,6 @@ static int fresh_load(struct load_req *r)
 		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true);
 		generation_close(&g);
 	}
-	/* after the slot writers (slots_post), which then have the CPUs; a
-	 * large generation's filling is what takes long, not this */
-	progs_verify_start(&f.progs);
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))
 		err = -errno;
 	rc = err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps") : 0;

@@ -132,3 +132,15 @@ test_kernel_inspect_refuses_conf_copies_that_disagree() {
   $PY "$poke" "$pins" 8 "$(printf '00%.0s' $(seq 64))" || fail "poke" || return 1
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0
 }
+
+# A first load's slot writers (bpf/load.c) are processes that share
+# netacl's memory: once they are done none is left, not even as a zombie
+# under a long `run`, and the load did not wait for their grace periods.
+test_kernel_first_load_writers_leave_nothing() {
+  need_kernel writers
+  policy "$KT" '"127.0.0.1:80"'
+  run "$NETACL" run "$KT.yaml" --target "$KT" --offline -- sh -c 'sleep 0.5; ps -o stat= --ppid $PPID'
+  expect_rc 0 || return 1
+  # the command (sh's ps) is the only child left, and it is no zombie
+  [ "$(grep -c . "$T/out")" = 1 ] && ! grep -q Z "$T/out" || fail "children of run: $(cat "$T/out")"
+}
