@@ -52,17 +52,56 @@ bool progs_mptcp_cast(void)
 	return known;
 }
 
-int progs_create_maps(struct progs *p, uint32_t lacks)
+int progs_create_maps(struct progs *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->maps = netacl__open();
 	if (!p->maps)
 		return -errno;
 	choose(p->maps, -1);
-	/* the halves reuse this object's .rodata, frozen by this load */
-	p->maps->rodata->have_mptcp_cast = progs_mptcp_cast();
-	p->maps->rodata->lacks = lacks;
 	return netacl__load(p->maps);
+}
+
+/* A first load of `run` makes its maps while the policy is read. */
+static struct {
+	struct progs p;
+	pthread_t thread;
+	int err;
+	bool started;
+} early;
+
+static void *make_early(void *arg)
+{
+	(void)arg;
+	early.err = progs_create_maps(&early.p);
+	return NULL;
+}
+
+void progs_prefetch(void)
+{
+	if (!early.started)
+		early.started = pthread_create(&early.thread, NULL, make_early, NULL) == 0;
+}
+
+int progs_take(struct progs *p)
+{
+	if (!early.started)
+		return progs_create_maps(p);
+	pthread_join(early.thread, NULL);
+	early.started = false;
+	*p = early.p;
+	memset(&early.p, 0, sizeof(early.p));
+	return early.err;
+}
+
+void progs_prefetch_drop(void)
+{
+	struct progs p;
+
+	if (early.started) {
+		progs_take(&p);
+		progs_destroy(&p);
+	}
 }
 
 static int verify(struct progs *p, int half)
@@ -78,9 +117,13 @@ static int verify(struct progs *p, int half)
 	bpf_object__for_each_map(m, s->obj) {
 		struct bpf_map *mine = bpf_object__find_map_by_name(p->maps->obj, bpf_map__name(m));
 
-		if (!err)
+		/* .rodata is each half's own, not pinned: the maps were made
+		 * before the policy said what the programs lack */
+		if (!err && !bpf_map__is_internal(m))
 			err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
 	}
+	s->rodata->have_mptcp_cast = p->mptcp_cast;
+	s->rodata->lacks = p->lacks;
 	return err ? err : netacl__load(s);
 }
 
@@ -92,8 +135,10 @@ static void *verify_thread(void *arg)
 	return NULL;
 }
 
-void progs_verify_start(struct progs *p)
+void progs_verify_start(struct progs *p, uint32_t lacks)
 {
+	p->lacks = lacks;
+	p->mptcp_cast = progs_mptcp_cast(); /* probed here, not in both threads */
 	for (int h = 0; h < 2; h++) {
 		p->job[h] = (struct progs_job){ p, h };
 		p->started[h] = pthread_create(&p->thread[h], NULL, verify_thread, &p->job[h]) == 0;

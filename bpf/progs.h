@@ -25,6 +25,8 @@ struct progs {
 		struct progs *p;
 		int half;
 	} job[2];
+	uint32_t lacks;          /* NETACL_LACKS_*, in each half's .rodata */
+	bool mptcp_cast;
 };
 
 /* Can the programs ask for a subflow's MPTCP socket here (the helper
@@ -32,11 +34,17 @@ struct progs {
  * the object's have_mptcp_cast must say so before it is loaded. */
 bool progs_mptcp_cast(void);
 
-/* Create the maps, for programs without the code of what lacks names
- * (NETACL_LACKS_*): 0 or -errno. */
-int progs_create_maps(struct progs *p, uint32_t lacks);
-/* Verify the programs on p's maps, in the background. */
-void progs_verify_start(struct progs *p);
+/* Create the maps: 0 or -errno. */
+int progs_create_maps(struct progs *p);
+/* Start creating them in a thread of their own (a first load that will
+ * be: run's), while the policy is read; progs_take gets them (or, not
+ * started, creates them), progs_prefetch_drop lets them go. */
+void progs_prefetch(void);
+int progs_take(struct progs *p);
+void progs_prefetch_drop(void);
+/* Verify the programs on p's maps, in the background, without the code
+ * of what lacks names (NETACL_LACKS_*). */
+void progs_verify_start(struct progs *p, uint32_t lacks);
 /* Wait for the verification: 0 or the first -errno. */
 int progs_verify_wait(struct progs *p);
 /* The i-th program in the object's order, loaded; NULL past the last. */

@@ -10,6 +10,7 @@
 #include <sysexits.h>
 
 #include "bpf/load.h"
+#include "bpf/progs.h"
 #include "bpf/sys.h"
 #include "compiler/cmd/input.h"
 #include "compiler/diag.h"
@@ -113,6 +114,9 @@ int enforce_file(struct enforce *e)
 		rc = expected_digest(e->expect_digest, want);
 	if (rc)
 		return rc;
+	/* run's target is new: its maps can be made while the policy is read */
+	if (e->transient)
+		progs_prefetch();
 	model_init(m);
 	rc = enforce_compile(e->file, &e->target, 1, e->ro, m, r.digest);
 	if (!rc)
