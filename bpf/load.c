@@ -690,7 +690,7 @@ static uint32_t lacks_of(const struct allows *a, bool table4)
 /* lacks: what the attached programs lack, kept in conf for reloads. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup, uint32_t lacks,
-			      bool first)
+			      bool first, bool conf_whole)
 {
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = {
@@ -718,6 +718,8 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	memcpy(conf.list6, g->small.list6, sizeof(conf.list6));
 	conf_blocks(r->a->deny, &conf);
 	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
+	if (!conf_whole) /* an older netacl's conf map holds flags and star only */
+		conf.flags &= NETACL_FLAGS_OF_8;
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
@@ -790,7 +792,7 @@ static int reload(struct load_req *r, struct pinned *p)
 	}
 	memcpy(r->entries, g.entries, sizeof(r->entries));
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s", p->meta.cgroup);
-	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false);
+	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false, p->conf_whole);
 	if (!err && bpf_map_update_elem(p->fd[PIN_GEN], &zero, &next, BPF_ANY))
 		err = -errno;
 	if (err) {
@@ -947,19 +949,19 @@ static int fresh_load(struct load_req *r)
 		return rc;
 	/* programs for what the policy uses only */
 	lacks = lacks_of(r->a, singles4_count(r->a) > TABLE_FROM);
-	err = progs_create_maps(&f.progs, lacks);
+	err = progs_take(&f.progs); /* run's were made while it read the policy */
 	if (err) {
 		progs_destroy(&f.progs);
 		sys_cgroup_unmake(r->cgroup_used, made);
 		return sys_bpf_error(err, EX_UNAVAILABLE, "the kernel refused the netacl maps");
 	}
-	progs_verify_start(&f.progs); /* while the maps are filled */
+	progs_verify_start(&f.progs, lacks); /* while the maps are filled */
 	err = map_fds(f.progs.maps, fd);
 	if (!err)
 		err = generation_build(r->a, &g, false, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
-		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true);
+		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, true);
 		generation_close(&g);
 	}
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))

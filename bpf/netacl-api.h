@@ -232,6 +232,9 @@ enum {
 	NETACL_NO_ALLOW6 = 1 << 10,
 	NETACL_LIST4 = 1 << 11,    /* conf.list4 holds exact4's and allow4's entries */
 	NETACL_LIST6 = 1 << 12,
+	/* what a conf of 8 bytes (an older netacl's target) may say: its
+	 * programs know no more, and the copies the rest name are not there */
+	NETACL_FLAGS_OF_8 = (1 << 7) - 1,
 };
 
 #define NETACL_NO_STAR 0xffffffffu

@@ -47,6 +47,7 @@ struct pinned {
 				    * programs; it counts nothing and cannot enforce
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
+	bool conf_whole;           /* false: an older netacl's conf, flags and star only */
 	struct netacl_meta meta;   /* meta[gen] */
 };
 
