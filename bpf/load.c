@@ -341,7 +341,7 @@ struct generation {
 	int fd[NPINS]; /* PIN_FIRST_GEN.. */
 	uint32_t entries[2];
 	uint32_t flags;           /* NETACL_NO_EXACT4 ... NETACL_LIST6 */
-	struct netacl_conf small; /* the lists and table4's n and seed (bpf/conf.h) */
+	struct netacl_conf small; /* its conf's lists and table4's n and seed (bpf/conf.h) */
 	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
@@ -660,8 +660,6 @@ static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 	return err;
 }
 
-/* Put g into slot s of the generation maps, with its conf, limits and
- * meta.  A target without the limit maps (pins.h) has none. */
 static void count_single4(const struct acl_cidr *c, uint32_t set, void *arg)
 {
 	(void)set;
@@ -687,24 +685,16 @@ static uint32_t lacks_of(const struct allows *a, bool table4)
 	       (table4 ? 0 : NETACL_LACKS_TABLE4);
 }
 
-/* lacks: what the attached programs lack, kept in conf for reloads. */
+/* Put g into slot s of the generation maps, with its conf, limits and
+ * meta.  A target without the limit maps (pins.h) has none.  lacks: what
+ * the attached programs lack, kept in conf for reloads; first: a first
+ * load's (slots_post); conf_whole: not an older netacl's 8-byte conf. */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup, uint32_t lacks,
 			      bool first, bool conf_whole)
 {
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
-	struct netacl_conf conf = {
-		.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
-			 (r->a->ping ? NETACL_ALLOW_PING : 0) |
-			 (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
-			 (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0) |
-			 g->flags,
-		.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star,
-		.lacks = lacks,
-		.nlist = { g->small.nlist[0], g->small.nlist[1] },
-		.t4_n = g->small.t4_n,
-		.t4_seed = g->small.t4_seed,
-	};
+	struct netacl_conf conf = g->small; /* the lists and table4's seed */
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
 	struct netacl_meta meta = {
 		.loaded_at = (uint64_t)time(NULL),
@@ -714,8 +704,13 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		.nsets = (uint32_t)r->a->sets.n,
 	};
 
-	memcpy(conf.list4, g->small.list4, sizeof(conf.list4));
-	memcpy(conf.list6, g->small.list6, sizeof(conf.list6));
+	conf.flags = (r->a->allow_all ? NETACL_ALLOW_ALL : 0) | (r->audit ? NETACL_AUDIT : 0) |
+		     (r->a->ping ? NETACL_ALLOW_PING : 0) |
+		     (r->a->dns_admit ? NETACL_DNS_ADMIT : 0) | (g->table4 ? NETACL_TABLE4 : 0) |
+		     (r->a->has_bind ? NETACL_BIND : 0) | (maps && limits ? NETACL_LIMITS : 0) |
+		     g->flags;
+	conf.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star;
+	conf.lacks = lacks;
 	conf_blocks(r->a->deny, &conf);
 	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
 	if (!conf_whole) /* an older netacl's conf map holds flags and star only */

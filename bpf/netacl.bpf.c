@@ -776,6 +776,12 @@ static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 g, __u32 add
 	return decide(ctx, &q);
 }
 
+/* ::ffff:a.b.c.d */
+static __always_inline int is_mapped(const __u32 a[4])
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+}
+
 /* family: as reported, 6, or 4 for the mapped peer of a connected socket */
 static __always_inline int decide6(struct bpf_sock_addr *ctx, __u32 g, const __u32 a[4],
 				   __u16 port, int connect, __u8 family)
@@ -786,7 +792,7 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, __u32 g, const __u
 	q.k6.prefixlen = 128;
 	__builtin_memcpy(q.k6.addr, a, 16);
 	/* ::ffff:a.b.c.d: Linux runs only this hook, so the IPv4 rules apply */
-	if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff)) {
+	if (is_mapped(a)) {
 		q.v4 = 1;
 		q.k4.prefixlen = 32;
 		__builtin_memcpy(q.k4.addr, &a[3], 4);
@@ -834,11 +840,6 @@ static __always_inline int remember(struct bpf_sock_addr *ctx, __u8 family, cons
 	o->port = port_n;
 	__builtin_memcpy(o->addr, addr, 16);
 	return 0;
-}
-
-static __always_inline int is_mapped(const __u32 a[4])
-{
-	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
 }
 
 /* Is it the forwarder itself (127.0.0.1 or ::1 at its port)? */

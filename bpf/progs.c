@@ -94,16 +94,6 @@ int progs_take(struct progs *p)
 	return early.err;
 }
 
-void progs_prefetch_drop(void)
-{
-	struct progs p;
-
-	if (early.started) {
-		progs_take(&p);
-		progs_destroy(&p);
-	}
-}
-
 static int verify(struct progs *p, int half)
 {
 	struct netacl *s = netacl__open();

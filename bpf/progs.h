@@ -38,10 +38,9 @@ bool progs_mptcp_cast(void);
 int progs_create_maps(struct progs *p);
 /* Start creating them in a thread of their own (a first load that will
  * be: run's), while the policy is read; progs_take gets them (or, not
- * started, creates them), progs_prefetch_drop lets them go. */
+ * started, creates them).  Not taken, they go with the process. */
 void progs_prefetch(void);
 int progs_take(struct progs *p);
-void progs_prefetch_drop(void);
 /* Verify the programs on p's maps, in the background, without the code
  * of what lacks names (NETACL_LACKS_*). */
 void progs_verify_start(struct progs *p, uint32_t lacks);
