@@ -56,17 +56,22 @@ test_kernel_lacks_upgrade_under_load_keeps_verdicts() {
   need_kernel lacksload; trap run_cleanup EXIT
   policy "$KT" '"127.0.0.1:80"'
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
-  probe --loop 4000 tcp 127.0.0.1 80 tcp 127.0.0.1 81 > counts &
-  local loop=$! i
+  # one loop a port: a loop of one connect finds a gap of a few ms
+  probe --loop 40000 tcp 127.0.0.1 80 > counts80 &
+  local allowed=$! i
+  probe --loop 100000 tcp 127.0.0.1 81 > counts81 &
+  local loop=$!
+  sleep 0.2 # the loops run (a second or more) when the programs change
   for i in 1 2 3; do
     printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n    bind: ["127.0.0.1:%d"]\n' "$KT" $((9000 + i)) > b.yaml
     load_ok b.yaml --target "$KT" || break
     load_ok "$KT.yaml" --target "$KT" || break
   done
-  wait $loop
+  wait $loop $allowed
+  cat counts80 counts81 > counts
   diff counts - <<'E' >&2 || fail "verdicts changed while the programs were replaced"
-tcp 127.0.0.1 80 allow=4000 deny=0
-tcp 127.0.0.1 81 allow=0 deny=4000
+tcp 127.0.0.1 80 allow=40000 deny=0
+tcp 127.0.0.1 81 allow=0 deny=100000
 E
 }
 
