@@ -92,10 +92,51 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 			continue;
 		attach_link_name(prog, name);
 		snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+		/* a first load leaves out what the policy does not use */
+		if ((progs_feature(prog) & p->conf.lacks) && access(path, F_OK) != 0 && errno == ENOENT)
+			continue;
 		ok = link_ok(path, want, why, size);
 	}
 	netacl__destroy(skel);
 	return ok;
+}
+
+static uint32_t max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* The admit map m pinned as fd, made whole if a first load without dns:
+ * admit made it small (progs.h): the pin is replaced (a new name, then a
+ * rename).  The programs it replaces never read it, nor does a forwarder:
+ * only a generation with dns: admit does, and it comes after this.  fd,
+ * or a new fd, or -errno. */
+static int admit_whole(const struct bpf_map *m, int fd, const char *dir)
+{
+	char tmp[80], path[PATH_MAX + 80], final[PATH_MAX + 80];
+	int big, err;
+
+	if (max_entries(fd) >= NETACL_ADMIT_MAX)
+		return fd;
+	if ((big = progs_admit_new(m)) < 0)
+		return big;
+	snprintf(tmp, sizeof(tmp), "%s+new", bpf_map__name(m));
+	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
+	snprintf(final, sizeof(final), "%s/%s", dir, bpf_map__name(m));
+	unlink(path);
+	err = pins_pin(big, dir, tmp);
+	if (!err && rename(path, final))
+		err = -errno;
+	if (err) {
+		unlink(path);
+		close(big);
+		return err;
+	}
+	close(fd);
+	return big;
 }
 
 /* p's programs, loaded on the maps pinned in p->dir. */
@@ -118,7 +159,11 @@ static int load_on_pins(struct netacl *skel, const struct pinned *p)
 		 * maps): an empty one is made, which its conf never asks */
 		if (fd < 0 && errno == ENOENT && pin_optional(bpf_map__name(m)))
 			continue;
-		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
+		if (fd < 0)
+			fd = -errno;
+		else if (progs_is_admit(bpf_map__name(m)))
+			fd = admit_whole(m, fd, p->dir);
+		err = fd < 0 ? fd : bpf_map__reuse_fd(m, fd);
 		if (fd >= 0)
 			close(fd);
 	}

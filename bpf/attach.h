@@ -1,5 +1,6 @@
 /* Is a loaded target enforced?  Every program of netacl.bpf.c (but the
- * bind programs, for a target loaded before them: pins.h) must be
+ * bind programs, for a target loaded before them: pins.h; and those a
+ * first load left out for what its policy lacks: progs.h) must be
  * attached, by the link pinned for it, to the cgroup now at the target's
  * path: a SIGKILL halfway through a load or an unload, or a cgroup removed
  * and made again (every restart of a systemd service), leaves maps that
@@ -24,7 +25,8 @@ int attach_program(struct bpf_program *prog, int cg, const char *dir);
 
 /* false and why in buf when p is not enforced as loaded. */
 bool attach_ok(const struct pinned *p, char *why, size_t size);
-/* Attach every program anew, on the maps pinned in p->dir, to the cgroup
+/* Attach every program anew (all of them: a reload that needs what a
+ * first load left out comes here), on the maps pinned in p->dir, to the cgroup
  * now at p->meta.cgroup (made if it is missing), replacing the pinned
  * links.  0, or an exit status after saying why. */
 int attach_repair(const struct pinned *p);

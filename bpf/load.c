@@ -139,18 +139,33 @@ static int update_all(int fd, const void *keys, size_t ksize, const void *vals, 
 	return 0;
 }
 
-/* Elements 0..n-1 of the array map fd. */
+static bool all_zero(const unsigned char *v, size_t size)
+{
+	return size == 0 || (v[0] == 0 && memcmp(v, v + 1, size - 1) == 0);
+}
+
+/* Elements 0..n-1 of the new array map fd, which the kernel made zero:
+ * only the others are written (a port set is a few words of 2,048). */
 static int array_fill(int fd, const void *vals, size_t vsize, size_t n)
 {
 	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys));
+	unsigned char *packed = malloc((n ? n : 1) * vsize);
+	size_t k = 0;
 	int err;
 
-	if (!keys)
+	if (!keys || !packed)
 		abort();
-	for (size_t i = 0; i < n; i++)
-		keys[i] = (uint32_t)i;
-	err = update_all(fd, keys, sizeof(*keys), vals, vsize, n);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *v = (const unsigned char *)vals + i * vsize;
+
+		if (all_zero(v, vsize))
+			continue;
+		keys[k] = (uint32_t)i;
+		memcpy(packed + k++ * vsize, v, vsize);
+	}
+	err = update_all(fd, keys, sizeof(*keys), packed, vsize, k);
 	free(keys);
+	free(packed);
 	return err;
 }
 
@@ -950,8 +965,9 @@ static int fresh_load(struct load_req *r)
 		sys_cgroup_unmake(r->cgroup_used, made);
 		return sys_bpf_error(err, EX_UNAVAILABLE, "the kernel refused the netacl maps");
 	}
-	progs_verify_start(&f.progs, lacks); /* while the maps are filled */
-	err = map_fds(f.progs.maps, fd);
+	err = progs_verify_start(&f.progs, lacks); /* while the maps are filled */
+	if (!err)
+		err = map_fds(f.progs.maps, fd);
 	if (!err)
 		err = generation_build(r->a, &g, false, false);
 	if (!err) {

@@ -8,17 +8,41 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/netacl-api.h"
 #include "bpf/progs.h"
 #include "bpf/netacl.skel.h"
 
-/* Load only the programs whose index is half (0, 1) modulo 2; -1: none. */
-static void choose(struct netacl *s, int half)
+uint32_t progs_feature(const struct bpf_program *prog)
+{
+	switch (bpf_program__expected_attach_type(prog)) {
+	case BPF_CGROUP_UDP4_RECVMSG:
+	case BPF_CGROUP_UDP6_RECVMSG:
+	case BPF_CGROUP_INET4_GETPEERNAME:
+	case BPF_CGROUP_INET6_GETPEERNAME:
+		return NETACL_LACKS_DNS;
+	case BPF_CGROUP_INET4_BIND:
+	case BPF_CGROUP_INET6_BIND:
+		return NETACL_LACKS_BIND;
+	case BPF_CGROUP_SOCK_OPS:
+	case BPF_CGROUP_INET_SOCK_RELEASE:
+		return NETACL_LACKS_LIMITS;
+	default:
+		return 0;
+	}
+}
+
+/* Load every other program (half 0 or 1) of those a policy lacking
+ * `lacks` needs; half -1: none. */
+static void choose(struct netacl *s, int half, uint32_t lacks)
 {
 	struct bpf_program *prog;
 	int i = 0;
 
-	bpf_object__for_each_program(prog, s->obj)
-		bpf_program__set_autoload(prog, half >= 0 && i++ % 2 == half);
+	bpf_object__for_each_program(prog, s->obj) {
+		bool needed = half >= 0 && !(progs_feature(prog) & lacks);
+
+		bpf_program__set_autoload(prog, needed && i++ % 2 == half);
+	}
 }
 
 /* A cgroup/connect4 program that asks for ctx->sk's MPTCP socket: the
@@ -52,14 +76,47 @@ bool progs_mptcp_cast(void)
 	return known;
 }
 
+bool progs_is_admit(const char *map_name)
+{
+	return strcmp(map_name, "admit4") == 0 || strcmp(map_name, "admit6") == 0;
+}
+
+int progs_admit_new(const struct bpf_map *like)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(like));
+	int fd = bpf_map_create(bpf_map__type(like), bpf_map__name(like), bpf_map__key_size(like),
+				bpf_map__value_size(like), NETACL_ADMIT_MAX, &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int progs_create_maps(struct progs *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->maps = netacl__open();
 	if (!p->maps)
 		return -errno;
-	choose(p->maps, -1);
+	choose(p->maps, -1, 0);
+	bpf_map__set_max_entries(p->maps->maps.admit4, 1);
+	bpf_map__set_max_entries(p->maps->maps.admit6, 1);
 	return netacl__load(p->maps);
+}
+
+/* Whole admit maps for a policy with dns: admit, in place of the small
+ * ones progs_create_maps made. */
+static int admit_grow(struct progs *p)
+{
+	struct bpf_map *m[2] = { p->maps->maps.admit4, p->maps->maps.admit6 };
+	int err = 0;
+
+	for (int i = 0; i < 2 && !err; i++) {
+		int fd = progs_admit_new(m[i]);
+
+		err = fd < 0 ? fd : bpf_map__reuse_fd(m[i], fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	return err;
 }
 
 /* A first load of `run` makes its maps while the policy is read. */
@@ -103,7 +160,7 @@ static int verify(struct progs *p, int half)
 	if (!s)
 		return -errno;
 	p->half[half] = s;
-	choose(s, half);
+	choose(s, half, p->lacks);
 	bpf_object__for_each_map(m, s->obj) {
 		struct bpf_map *mine = bpf_object__find_map_by_name(p->maps->obj, bpf_map__name(m));
 
@@ -125,8 +182,12 @@ static void *verify_thread(void *arg)
 	return NULL;
 }
 
-void progs_verify_start(struct progs *p, uint32_t lacks)
+int progs_verify_start(struct progs *p, uint32_t lacks)
 {
+	int err = lacks & NETACL_LACKS_DNS ? 0 : admit_grow(p);
+
+	if (err)
+		return err;
 	p->lacks = lacks;
 	p->mptcp_cast = progs_mptcp_cast(); /* probed here, not in both threads */
 	for (int h = 0; h < 2; h++) {
@@ -135,6 +196,7 @@ void progs_verify_start(struct progs *p, uint32_t lacks)
 		if (!p->started[h])
 			p->err[h] = verify(p, h);
 	}
+	return 0;
 }
 
 int progs_verify_wait(struct progs *p)
@@ -149,15 +211,17 @@ int progs_verify_wait(struct progs *p)
 
 struct bpf_program *progs_nth(const struct progs *p, unsigned i)
 {
-	struct bpf_program *prog;
+	struct bpf_program *prog, *loaded;
 	unsigned k = 0;
 
-	bpf_object__for_each_program(prog, p->half[0]->obj)
-		if (k++ == i)
-			return bpf_program__autoload(prog)
-				       ? prog
-				       : bpf_object__find_program_by_name(p->half[1]->obj,
-									  bpf_program__name(prog));
+	bpf_object__for_each_program(prog, p->half[0]->obj) {
+		loaded = bpf_program__autoload(prog)
+				 ? prog
+				 : bpf_object__find_program_by_name(p->half[1]->obj,
+								    bpf_program__name(prog));
+		if (loaded && bpf_program__autoload(loaded) && k++ == i)
+			return loaded;
+	}
 	return NULL;
 }
 

@@ -14,6 +14,7 @@
 
 struct netacl;
 struct bpf_program;
+struct bpf_map;
 
 struct progs {
 	struct netacl *maps;     /* created the maps; holds no program */
@@ -34,7 +35,12 @@ struct progs {
  * the object's have_mptcp_cast must say so before it is loaded. */
 bool progs_mptcp_cast(void);
 
-/* Create the maps: 0 or -errno. */
+/* Create the maps: 0 or -errno.  The live-DNS maps admit4 and admit6,
+ * hashes of NETACL_ADMIT_MAX entries, are most of the time this takes
+ * (0.6 ms each on the machine measured): they are made of one entry,
+ * and whole ones take their place when the policy has dns: admit
+ * (progs_verify_start) or a reload brings it (attach_repair).  A target
+ * whose live generation admits has whole ones. */
 int progs_create_maps(struct progs *p);
 /* Start creating them in a thread of their own (a first load that will
  * be: run's), while the policy is read; progs_take gets them (or, not
@@ -42,11 +48,22 @@ int progs_create_maps(struct progs *p);
 void progs_prefetch(void);
 int progs_take(struct progs *p);
 /* Verify the programs on p's maps, in the background, without the code
- * of what lacks names (NETACL_LACKS_*). */
-void progs_verify_start(struct progs *p, uint32_t lacks);
+ * of what lacks names (NETACL_LACKS_*).  0, or -errno and nothing
+ * started. */
+int progs_verify_start(struct progs *p, uint32_t lacks);
+/* Is map_name admit4 or admit6; a whole (NETACL_ADMIT_MAX) map like
+ * `like`: a new fd or -errno. */
+bool progs_is_admit(const char *map_name);
+int progs_admit_new(const struct bpf_map *like);
 /* Wait for the verification: 0 or the first -errno. */
 int progs_verify_wait(struct progs *p);
-/* The i-th program in the object's order, loaded; NULL past the last. */
+/* The NETACL_LACKS_* feature prog serves; 0: every policy needs it.  A
+ * first load leaves out the programs of what its policy lacks (the
+ * recvmsg and getpeername programs without dns: admit, bind programs
+ * without bind:, sockops and sock_release without limits); a reload that
+ * needs them attaches them (attach_repair). */
+uint32_t progs_feature(const struct bpf_program *prog);
+/* The i-th loaded program in the object's order; NULL past the last. */
 struct bpf_program *progs_nth(const struct progs *p, unsigned i);
 void progs_destroy(struct progs *p);
 

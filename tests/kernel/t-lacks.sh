@@ -14,23 +14,35 @@ print([p["id"] for p in json.load(sys.stdin) if p["attach_type"] == sys.argv[1]]
   bpftool prog show id "$id" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_xlated"])'
 }
 
-# The policy that uses nothing has the smallest programs; the reload that
-# brings a bind rule, a cap and '*' attaches whole ones, and they enforce.
+# the attach types of the programs attached to the test's cgroup, sorted
+kl_types() {
+  bpftool cgroup show "$CG2/$KCG" -j | $PY -c 'import json, sys
+print(" ".join(sorted(p["attach_type"] for p in json.load(sys.stdin))))'
+}
+
+# The policy that uses nothing has the smallest programs, and none of
+# what it does not use (bind, live DNS, limits); the reload that brings a
+# bind rule, a cap and '*' attaches whole ones, all of them, and they
+# enforce.
 test_kernel_lacks_first_load_is_small_and_a_reload_grows_it() {
   need_kernel lacks; trap run_cleanup EXIT
   klim_listen || return 1
   klim_policy "$KT"
   load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
-  local c4 b4 s6
-  c4=$(kl_size cgroup_inet4_connect) b4=$(kl_size cgroup_inet4_bind) s6=$(kl_size cgroup_udp6_sendmsg)
-  # a bind program that lets every bind go ahead: a few instructions
-  [ "$b4" -lt 400 ] || fail "bind4 is $b4 bytes for a policy without bind:"
+  local c4 s6
+  c4=$(kl_size cgroup_inet4_connect) s6=$(kl_size cgroup_udp6_sendmsg)
+  [ "$(kl_types)" = "cgroup_inet4_connect cgroup_inet6_connect cgroup_inet_egress cgroup_inet_sock_create cgroup_setsockopt cgroup_udp4_sendmsg cgroup_udp6_sendmsg" ] ||
+    fail "first load: $(kl_types)"
+  run "$NETACL" status --json; expect_rc 0
+  [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = enforced ] || fail "status: $(cat "$T/out")"
   klim_policy "$KT" "bind: [\"127.0.0.1:9000\"]" "max_connections: 2"
   sed -i "s|allow: \[|allow: [\"*:$KLIM_P\", |" "$KT.yaml"
   load_ok "$KT.yaml" --target "$KT" || return 1
   grep -q "replaced" "$T/err" || fail "not a reload: $(cat "$T/err")"
+  no_err "repaired" || return 1
+  [ "$(kl_types | wc -w)" = 15 ] || fail "after the reload: $(kl_types)"
   [ "$(kl_size cgroup_inet4_connect)" -gt "$c4" ] || fail "connect4 did not grow from $c4"
-  [ "$(kl_size cgroup_inet4_bind)" -gt 1000 ] || fail "bind4 did not grow from $b4"
+  [ "$(kl_size cgroup_inet4_bind)" -gt 1000 ] || fail "bind4 is $(kl_size cgroup_inet4_bind) bytes"
   [ "$(kl_size cgroup_udp6_sendmsg)" -gt "$s6" ] || fail "sendmsg6 did not grow from $s6"
   # each of the three enforced: the bind rule, the cap, and '*' (its
   # deny table: 10.0.0.1 is refused, which sends nothing)

@@ -276,6 +276,30 @@ test_kernel_dns_serve_loaded_targets_and_status() {
   grep -q "serving the DNS of $KT" "$T/serve.err" || fail "serve said: $(cat "$T/serve.err")"
 }
 
+# A first load without dns: admit makes its admit maps of one entry (a
+# `netacl run` need not wait for whole ones); the reload that brings dns:
+# admit puts whole ones in their place before its programs read them, and
+# the forwarder writes where the programs read.
+test_kernel_dns_a_reload_that_brings_admit_admits() {
+  need_kernel dnsgrow; trap dns_cleanup EXIT
+  dns_policy "$KT"
+  grep -v "dns: admit" "$T/p.yaml" > "$T/p0.yaml"
+  mkdir -p "$CG2/$KCG"
+  load_ok "$T/p0.yaml" --target "$KT" --offline --cgroup "$CG2/$KCG" || return 1
+  entries() { bpftool map show pinned "$NETACL_PIN_ROOT/$KT/$1" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["max_entries"])'; }
+  [ "$(entries admit4) $(entries admit6)" = "1 1" ] || fail "first load: $(entries admit4) $(entries admit6)"
+  load_ok "$T/p.yaml" --target "$KT" --offline || return 1
+  [ "$(entries admit4) $(entries admit6)" = "65536 65536" ] || fail "after the reload: $(entries admit4) $(entries admit6)"
+  in_world "nameserver 192.0.2.53" "
+    inside() { sh -c 'echo \$\$ > $CG2/$KCG/cgroup.procs && exec \"\$@\"' sh \"\$@\"; }
+    \"\$NETACL\" serve \$T/p.yaml --resolver 127.0.0.1:\$DNSPORT 2>\$T/serve.err &
+    for i in \$(seq 50); do \"\$NETACL\" status | grep -q 'served by' && break; sleep 0.1; done
+    inside \$W rounds 50 s.cdn.example.com any
+    kill %3; wait %3"
+  expect_rc 0 || return 1
+  [ "$(cat "$T/out")" = "rounds=50 refused=0 failed=0" ] || fail "rounds: $(cat "$T/out") $(cat "$T/err")"
+}
+
 test_kernel_dns_example_and_unit() {
   need_kernel dnsunit; trap dns_cleanup EXIT
   # the example policy, its ACL named like the test target
