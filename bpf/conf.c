@@ -1,8 +1,13 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <stddef.h>
+
 #include "acl/addr.h"
 #include "bpf/conf.h"
+
+_Static_assert(offsetof(struct netacl_conf, nex) == NETACL_CONF_OF_EX,
+	       "an older netacl's conf ends where nex begins");
 
 void conf_blocks(const struct acl_set deny[2], struct netacl_conf *c)
 {
@@ -78,6 +83,98 @@ bool conf_list_has(const struct netacl_conf *c, int f, const struct acl_cidr *e,
 				     c->list6[i].set == set)
 			return true;
 	return false;
+}
+
+/* words (network order) back to a CIDR: false unless mask is a prefix's
+ * and net has no bit past it. */
+static bool words_cidr(int f, const uint32_t *net, const uint32_t *mask, struct acl_cidr *out)
+{
+	unsigned width = f ? 128 : 32;
+	uint8_t nb[16], mb[16];
+	acl_u128 m;
+
+	memcpy(nb, net, width / 8);
+	memcpy(mb, mask, width / 8);
+	m = acl_addr_from_bytes(mb, width / 8);
+	out->family = f ? ACL_V6 : ACL_V4;
+	out->v = acl_addr_from_bytes(nb, width / 8);
+	out->len = 0;
+	while (out->len < width && (m >> (width - 1 - out->len) & 1))
+		out->len++;
+	return m == (~acl_hostmask(out->family, out->len) & acl_family_max(out->family)) &&
+	       (out->v & ~m) == 0;
+}
+
+/* Does no address of e lie in deny? */
+static bool outside(const struct acl_set *deny, const struct acl_cidr *e)
+{
+	struct acl_set in;
+	bool none;
+
+	acl_set_intersect_cidr(deny, e, &in);
+	none = in.n == 0;
+	acl_set_free(&in);
+	return none;
+}
+
+struct exempt {
+	struct netacl_conf *c;
+	int f;
+	const struct acl_set *deny;
+	uint8_t cls[256];
+};
+
+/* An exemption (in: false) of the deny table's longest-prefix entries
+ * that holds no denied address, in a block of some: into exN. */
+static void exempt_add(const struct acl_cidr *e, bool in, void *arg)
+{
+	struct exempt *x = arg;
+	unsigned top = (unsigned)(e->v >> (acl_width(e->family) - 8));
+	uint32_t n = x->c->nex[x->f], net[4], mask[4];
+
+	if (in || e->len < 8 || x->cls[top] != ACL_BLOCK_SOME || n >= NETACL_EX ||
+	    !outside(x->deny, e))
+		return;
+	net_words(e, net, mask);
+	if (x->f == 0)
+		x->c->ex4[n] = (struct netacl_net4){ net[0], mask[0], 0 };
+	else {
+		memcpy(x->c->ex6[n].net, net, sizeof(net));
+		memcpy(x->c->ex6[n].mask, mask, sizeof(mask));
+		x->c->ex6[n].set = 0;
+	}
+	x->c->nex[x->f] = n + 1;
+}
+
+void conf_exempt(const struct acl_set deny[2], struct netacl_conf *c)
+{
+	for (int f = 0; f < 2; f++) {
+		struct exempt x = { .c = c, .f = f, .deny = &deny[f] };
+
+		c->nex[f] = 0;
+		acl_set_blocks(&deny[f], x.cls);
+		acl_set_to_lpm(&deny[f], exempt_add, &x);
+		if (c->nex[f])
+			c->flags |= f ? NETACL_EXEMPT6 : NETACL_EXEMPT4;
+	}
+}
+
+bool conf_exempt_agree(const struct netacl_conf *c, int f, const struct acl_set *deny)
+{
+	struct acl_cidr e;
+
+	if (!(c->flags & (f ? NETACL_EXEMPT6 : NETACL_EXEMPT4)))
+		return true; /* not read */
+	if (c->nex[f] > NETACL_EX)
+		return false;
+	for (uint32_t i = 0; i < c->nex[f]; i++) {
+		bool ok = f ? words_cidr(1, c->ex6[i].net, c->ex6[i].mask, &e)
+			    : words_cidr(0, &c->ex4[i].net, &c->ex4[i].mask, &e);
+
+		if (!ok || !outside(deny, &e))
+			return false;
+	}
+	return true;
 }
 
 struct ranges {

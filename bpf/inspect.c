@@ -299,7 +299,8 @@ static int read_private(struct builder *b, int fd, int family)
 
 	err = read_keys(fd, family, true, on_deny, b);
 	acl_lpm_to_set(b->lpm, b->nlpm, family, &b->deny);
-	if (!conf_blocks_agree(b->conf, family == ACL_V6, &b->deny))
+	if (!conf_blocks_agree(b->conf, family == ACL_V6, &b->deny) ||
+	    !conf_exempt_agree(b->conf, family == ACL_V6, &b->deny))
 		b->bad = 1;
 	free(b->lpm);
 	b->lpm = NULL;

@@ -703,10 +703,11 @@ static uint32_t lacks_of(const struct allows *a, bool table4)
 /* Put g into slot s of the generation maps, with its conf, limits and
  * meta.  A target without the limit maps (pins.h) has none.  lacks: what
  * the attached programs lack, kept in conf for reloads; first: a first
- * load's (slots_post); conf_whole: not an older netacl's 8-byte conf. */
+ * load's (slots_post); conf_flags: the flags the conf map may hold
+ * (pins.h: fewer in an older netacl's). */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup, uint32_t lacks,
-			      bool first, bool conf_whole)
+			      bool first, uint32_t conf_flags)
 {
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = g->small; /* the lists and table4's seed */
@@ -727,9 +728,10 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	conf.star = r->a->star == ALLOWS_NO_STAR ? NETACL_NO_STAR : r->a->star;
 	conf.lacks = lacks;
 	conf_blocks(r->a->deny, &conf);
+	if (r->a->allow_all)
+		conf_exempt(r->a->deny, &conf);
 	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
-	if (!conf_whole) /* an older netacl's conf map holds flags and star only */
-		conf.flags &= NETACL_FLAGS_OF_8;
+	conf.flags &= conf_flags; /* an older netacl's conf map holds less */
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
@@ -802,7 +804,7 @@ static int reload(struct load_req *r, struct pinned *p)
 	}
 	memcpy(r->entries, g.entries, sizeof(r->entries));
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s", p->meta.cgroup);
-	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false, p->conf_whole);
+	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false, p->conf_flags);
 	if (!err && bpf_map_update_elem(p->fd[PIN_GEN], &zero, &next, BPF_ANY))
 		err = -errno;
 	if (err) {
@@ -915,24 +917,32 @@ static int attach_all(struct fresh *f, int cg)
 	return err;
 }
 
-static int attach_and_pin(struct fresh *f, const char *cgroup)
+/* The pin directory and the maps' pins: while the programs are verified
+ * (a target seen now has no links yet: status calls it broken, as any
+ * load halfway through). */
+static int pin_all(struct fresh *f)
 {
-	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+	int err;
 
-	if (cg < 0) {
-		die_msg("cannot open cgroup %s: %s", cgroup, strerror(errno));
-		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
-	}
 	if (mkdir(f->dir, 0700) != 0) {
 		err = -errno;
-		close(cg);
 		return sys_bpf_error(err, EX_CANTCREAT, "cannot create the pin directory");
 	}
 	f->made_dir = true;
 	err = pin_maps(f->progs.maps->obj, f->dir);
 	fault_kill("kill-after-maps");
-	if (!err)
-		err = attach_all(f, cg);
+	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot pin the maps") : 0;
+}
+
+static int attach_and_pin(struct fresh *f, const char *cgroup)
+{
+	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (cg < 0) {
+		die_msg("cannot open cgroup %s: %s", cgroup, strerror(errno));
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	}
+	err = attach_all(f, cg);
 	close(cg);
 	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot attach to the cgroup") : 0;
 }
@@ -972,12 +982,14 @@ static int fresh_load(struct load_req *r)
 		err = generation_build(r->a, &g, false, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
-		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, true);
+		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, ~0u);
 		generation_close(&g);
 	}
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))
 		err = -errno;
 	rc = err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot fill the maps") : 0;
+	if (!rc)
+		rc = pin_all(&f);
 	err = progs_verify_wait(&f.progs);
 	if (!err && fault("verify"))
 		err = -EINVAL; /* as the verifier refusing a program */

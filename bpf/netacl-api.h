@@ -232,9 +232,13 @@ enum {
 	NETACL_NO_ALLOW6 = 1 << 10,
 	NETACL_LIST4 = 1 << 11,    /* conf.list4 holds exact4's and allow4's entries */
 	NETACL_LIST6 = 1 << 12,
+	NETACL_EXEMPT4 = 1 << 13,  /* conf.ex4 holds exemptions from the deny table */
+	NETACL_EXEMPT6 = 1 << 14,
 	/* what a conf of 8 bytes (an older netacl's target) may say: its
 	 * programs know no more, and the copies the rest name are not there */
 	NETACL_FLAGS_OF_8 = (1 << 7) - 1,
+	/* and one of NETACL_CONF_OF_EX bytes (a conf before ex4, ex6) */
+	NETACL_FLAGS_OF_EX = (1 << 13) - 1,
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -272,12 +276,19 @@ enum {
  *  - pset[s]: port set s < npsets as at most NETACL_PRANGES ranges a
  *    protocol; n[k] NETACL_PSET_MAP: more, ask ports[g].
  *  - t4_n, t4_seed: table4's element 0 (0: read it).
+ *  - exN: up to NETACL_EX prefixes of denyN's exemptions (value 0) that
+ *    hold no denied address, such as ::1 under `private: [loopback]`:
+ *    an address in a block of "some" (above) found there is not denied,
+ *    without the trie's walk (which carves 258 prefixes around ::1).
+ *    conf.flags NETACL_EXEMPTN says there are some; the trie holds them
+ *    all the same.
  * The maps keep every entry all the same: inspect reads them, and checks
  * that these copies (and the blocks) agree with them. */
 #define NETACL_LIST 8
 #define NETACL_PSETS 8
 #define NETACL_PRANGES 4
 #define NETACL_PSET_MAP 0xff
+#define NETACL_EX 4
 
 struct netacl_prange {
 	__u16 lo, hi;
@@ -312,7 +323,12 @@ struct netacl_conf {
 	struct netacl_net4 list4[NETACL_LIST];
 	struct netacl_net6 list6[NETACL_LIST];
 	struct netacl_pset pset[NETACL_PSETS];
+	/* a conf of NETACL_CONF_OF_EX bytes ends here (the netacl before these) */
+	__u32 nex[2];
+	struct netacl_net4 ex4[NETACL_EX];
+	struct netacl_net6 ex6[NETACL_EX];
 };
+#define NETACL_CONF_OF_EX 832
 
 /* limit[g]: the generation's max_connections and max_connect_rate. */
 struct netacl_limits {

@@ -497,8 +497,42 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		m_ && !(v_ && *v_);                                       \
 	})
 
+/* In conf's exemptions from the deny table (netacl-api.h: each holds no
+ * denied address)?  Global functions, one a family, as the lists'. */
+__noinline int netacl_exempt4(const struct netacl_conf *c, __u32 a)
+{
+	if (!c)
+		return 0;
+	for (int i = 0; i < NETACL_EX; i++) {
+		if (i >= c->nex[0])
+			return 0;
+		if ((a & c->ex4[i].mask) == c->ex4[i].net)
+			return 1;
+	}
+	return 0;
+}
+
+__noinline int netacl_exempt6(const struct netacl_conf *c, const struct query *q)
+{
+	__u32 a[4];
+
+	if (!c || !q)
+		return 0;
+	__builtin_memcpy(a, q->k6.addr, 16);
+	for (int i = 0; i < NETACL_EX; i++) {
+		const struct netacl_net6 *e = &c->ex6[i];
+
+		if (i >= c->nex[1])
+			return 0;
+		if ((((a[0] & e->mask[0]) ^ e->net[0]) | ((a[1] & e->mask[1]) ^ e->net[1]) |
+		     ((a[2] & e->mask[2]) ^ e->net[2]) | ((a[3] & e->mask[3]) ^ e->net[3])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* In the deny table?  The block of the address's first byte answers
- * (netacl-api.h); in a block of some, the trie. */
+ * (netacl-api.h); in a block of some, conf's exemptions, then the trie. */
 static __always_inline int denied(const struct query *q, const struct netacl_conf *c)
 {
 	__u32 top = q->v4 ? q->k4.addr[0] : q->k6.addr[0];
@@ -509,7 +543,17 @@ static __always_inline int denied(const struct query *q, const struct netacl_con
 		return 0;
 	if (b == NETACL_BLOCK_ALL)
 		return 1;
-	return q->v4 ? !NOT_DENIED(deny4, &q->k4) : !NOT_DENIED(deny6, &q->k6);
+	if (q->v4) {
+		__u32 a;
+
+		__builtin_memcpy(&a, q->k4.addr, 4);
+		if ((c->flags & NETACL_EXEMPT4) && netacl_exempt4(c, a))
+			return 0;
+		return !NOT_DENIED(deny4, &q->k4);
+	}
+	if ((c->flags & NETACL_EXEMPT6) && netacl_exempt6(c, q))
+		return 0;
+	return !NOT_DENIED(deny6, &q->k6);
 }
 
 static __always_inline int allowed(const struct query *q, const struct netacl_conf *c)

@@ -83,13 +83,15 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			err = -errno;
 		p->slots = info.max_entries >= NETACL_SLOTS ? NETACL_SLOTS : 2;
 		p->gen = p->gen < p->slots ? p->gen : 0; /* as the programs read it */
-		p->conf_whole = info.value_size >= sizeof(p->conf);
+		p->conf_flags = info.value_size >= sizeof(p->conf)     ? ~0u
+				: info.value_size >= NETACL_CONF_OF_EX ? NETACL_FLAGS_OF_EX
+								       : NETACL_FLAGS_OF_8;
 	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, &p->conf))
 		err = -errno;
 	/* an older netacl's conf: its programs read no more than this */
-	if (!err && !p->conf_whole)
-		p->conf.flags &= NETACL_FLAGS_OF_8;
+	if (!err)
+		p->conf.flags &= p->conf_flags;
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_META], &p->gen, &p->meta))
 		err = -errno;
 	if (err)

@@ -47,7 +47,8 @@ struct pinned {
 				    * programs; it counts nothing and cannot enforce
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
-	bool conf_whole;           /* false: an older netacl's conf, flags and star only */
+	uint32_t conf_flags;       /* the flags its conf map may hold: fewer in an older
+				    * netacl's (flags and star only; or no ex4, ex6) */
 	struct netacl_meta meta;   /* meta[gen] */
 };
 

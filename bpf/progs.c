@@ -31,17 +31,37 @@ uint32_t progs_feature(const struct bpf_program *prog)
 	}
 }
 
-/* Load every other program (half 0 or 1) of those a policy lacking
- * `lacks` needs; half -1: none. */
+#define MAX_PROGS 32
+
+/* Load the programs of half 0 or 1 of those a policy lacking `lacks`
+ * needs; half -1: none.  The halves verify in two threads, so they are
+ * made even: the largest program first, each to the half with less so
+ * far (its size stands for the verifier's time: sendmsg6 is a half's
+ * worth alone). */
 static void choose(struct netacl *s, int half, uint32_t lacks)
 {
-	struct bpf_program *prog;
-	int i = 0;
+	struct bpf_program *prog, *v[MAX_PROGS];
+	size_t load[2] = { 0, 0 }, n = 0;
 
 	bpf_object__for_each_program(prog, s->obj) {
 		bool needed = half >= 0 && !(progs_feature(prog) & lacks);
 
-		bpf_program__set_autoload(prog, needed && i++ % 2 == half);
+		/* past MAX_PROGS (not so far), half 0 verifies the rest */
+		bpf_program__set_autoload(prog, needed && n == MAX_PROGS && half == 0);
+		if (needed && n < MAX_PROGS)
+			v[n++] = prog;
+	}
+	for (size_t i = 0; i < n; i++) { /* by size, largest first; few */
+		for (size_t j = i + 1; j < n; j++)
+			if (bpf_program__insn_cnt(v[j]) > bpf_program__insn_cnt(v[i])) {
+				prog = v[i];
+				v[i] = v[j];
+				v[j] = prog;
+			}
+		int h = load[1] < load[0];
+
+		load[h] += bpf_program__insn_cnt(v[i]);
+		bpf_program__set_autoload(v[i], h == half);
 	}
 }
 

@@ -4,7 +4,7 @@ generation's conf value (bpf/netacl-api.h), as a bug in the loader
 would: the kernel tests check that inspect notices.  Raw bpf(2) calls."""
 import ctypes, os, struct, sys
 
-BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET = 1, 2, 7
+BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 1, 2, 7, 15
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 NR_BPF = 321  # x86_64
@@ -33,7 +33,14 @@ def elem(cmd, fd, key, value):
 d, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
 gen, conf = obj_get(d + "/gen"), obj_get(d + "/conf")
 g = elem(BPF_MAP_LOOKUP_ELEM, gen, struct.pack("I", 0), bytes(4))
-size = int(sys.argv[4]) if len(sys.argv) > 4 else 832
+
+def value_size(fd):
+    info = ctypes.create_string_buffer(88)
+    bpf(BPF_OBJ_GET_INFO_BY_FD, struct.pack("IIQ", fd, 88, ctypes.addressof(info)))
+    return struct.unpack_from("I", info.raw, 12)[0]  # bpf_map_info.value_size
+
+
+size = value_size(conf)
 v = bytearray(elem(BPF_MAP_LOOKUP_ELEM, conf, g, bytes(size)))
 v[off:off + len(data)] = data
 elem(BPF_MAP_UPDATE_ELEM, conf, g, bytes(v))

@@ -148,6 +148,15 @@ test_kernel_inspect_refuses_conf_copies_that_disagree() {
   # and "ask the trie" everywhere is no disagreement
   $PY "$poke" "$pins" 8 "$(printf '00%.0s' $(seq 64))" || fail "poke" || return 1
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0
+  # ex6[0] (offset 888): ::1, exempted by private: [loopback]; poked to
+  # ::, which the deny table holds
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["*:80"]\n    private: [loopback]\n' "$KT" > star.yaml
+  load_ok star.yaml --target "$KT" --offline || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  [ "$(verdicts tcp6 :: 80 tcp6 ::1 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] || fail "before the poke"
+  $PY "$poke" "$pins" 888 "$(printf '00%.0s' $(seq 16))" || fail "poke" || return 1
+  [ "$(verdicts tcp6 :: 80 | awk '{ print $4 }')" = allow ] || fail "the programs do not read the exemptions"
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70
 }
 
 # A first load's slot writers (bpf/load.c) are processes that share
