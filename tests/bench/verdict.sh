@@ -118,7 +118,6 @@ bind v4, allowed (a prefix)|paths|bind4|127.0.2.7
 bind v4, denied|paths|bind4|127.0.0.3
 bind v6, allowed|paths|bind6|::1
 bind v4-mapped, denied|paths|bind6|::ffff:127.0.0.3
-bind, no bind: (not restricted)|star|bind4|127.0.0.1
 TCP v4, no limits|plain|connect4|127.0.0.1|tcp
 TCP v4, max_connections, under it (counted)|cap|connect4|127.0.0.1|tcp
 TCP v4, max_connect_rate, under it|rate|connect4|127.0.0.1|tcp
@@ -128,6 +127,7 @@ TCP v4, over max_connections (EMFILE)|capped|connect4|127.0.0.1|tcphold
 TCP v4, over max_connect_rate (EMFILE)|rated|connect4|127.0.0.1|tcp
 UDP v4, limits set (UDP is not counted)|limits|connect4|127.0.0.1|connect
 PATHS
+echo "(a target without bind: has no bind programs, one without limits no sockops and sock_release: nothing runs)"
 echo "ratio: the worst address path (the first nine) is ${worst_addr}x the floor (goal <= 2)"
 echo "ratio: the worst path of all (bind, and the limits' socket storage) is ${worst}x the floor"
 
@@ -146,11 +146,10 @@ per_conn() { # TARGET TYPE: "ns-per-connection runs-per-connection"
 echo
 echo "== per TCP connection: the programs that give the count back (bpf_stats, median of $ROUNDS x $NTCP)"
 printf '%-44s %8s %8s\n' program "ns/conn" "runs"
-for t in cap plain; do
-  for p in cgroup_sock_ops cgroup_inet_sock_release; do
-    v=""
-    for r in $(seq "$ROUNDS"); do v+=" $(per_conn $t $p | tr ' ' ,)"; done
-    m=$(tr ' ' '\n' <<<"${v# }" | sort -t, -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
-    printf '%-44s %8s %8s\n' "$p, $([ $t = cap ] && echo "max_connections" || echo "no limits")" "${m%,*}" "${m#*,}"
-  done
+for p in cgroup_sock_ops cgroup_inet_sock_release; do
+  v=""
+  for r in $(seq "$ROUNDS"); do v+=" $(per_conn cap $p | tr ' ' ,)"; done
+  m=$(tr ' ' '\n' <<<"${v# }" | sort -t, -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
+  printf '%-44s %8s %8s\n' "$p, max_connections" "${m%,*}" "${m#*,}"
 done
+echo "(a target without limits has neither program: 0 ns a connection)"
