@@ -1,13 +1,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include <stddef.h>
-
 #include "acl/addr.h"
 #include "bpf/conf.h"
 
-_Static_assert(offsetof(struct netacl_conf, nex) == NETACL_CONF_OF_EX,
-	       "an older netacl's conf ends where nex begins");
 
 void conf_blocks(const struct acl_set deny[2], struct netacl_conf *c)
 {
@@ -119,6 +115,7 @@ static bool outside(const struct acl_set *deny, const struct acl_cidr *e)
 
 struct exempt {
 	struct netacl_conf *c;
+	struct netacl_ex *x;
 	int f;
 	const struct acl_set *deny;
 	uint8_t cls[256];
@@ -130,46 +127,47 @@ static void exempt_add(const struct acl_cidr *e, bool in, void *arg)
 {
 	struct exempt *x = arg;
 	unsigned top = (unsigned)(e->v >> (acl_width(e->family) - 8));
-	uint32_t n = x->c->nex[x->f], net[4], mask[4];
+	uint32_t n = x->x->n[x->f], net[4], mask[4];
 
 	if (in || e->len < 8 || x->cls[top] != ACL_BLOCK_SOME || n >= NETACL_EX ||
 	    !outside(x->deny, e))
 		return;
 	net_words(e, net, mask);
 	if (x->f == 0)
-		x->c->ex4[n] = (struct netacl_net4){ net[0], mask[0], 0 };
+		x->x->v4[n] = (struct netacl_net4){ net[0], mask[0], 0 };
 	else {
-		memcpy(x->c->ex6[n].net, net, sizeof(net));
-		memcpy(x->c->ex6[n].mask, mask, sizeof(mask));
-		x->c->ex6[n].set = 0;
+		memcpy(x->x->v6[n].net, net, sizeof(net));
+		memcpy(x->x->v6[n].mask, mask, sizeof(mask));
+		x->x->v6[n].set = 0;
 	}
-	x->c->nex[x->f] = n + 1;
+	x->x->n[x->f] = n + 1;
 }
 
-void conf_exempt(const struct acl_set deny[2], struct netacl_conf *c)
+void conf_exempt(const struct acl_set deny[2], struct netacl_conf *c, struct netacl_ex *ex)
 {
+	memset(ex, 0, sizeof(*ex));
 	for (int f = 0; f < 2; f++) {
-		struct exempt x = { .c = c, .f = f, .deny = &deny[f] };
+		struct exempt x = { .c = c, .x = ex, .f = f, .deny = &deny[f] };
 
-		c->nex[f] = 0;
 		acl_set_blocks(&deny[f], x.cls);
 		acl_set_to_lpm(&deny[f], exempt_add, &x);
-		if (c->nex[f])
+		if (ex->n[f])
 			c->flags |= f ? NETACL_EXEMPT6 : NETACL_EXEMPT4;
 	}
 }
 
-bool conf_exempt_agree(const struct netacl_conf *c, int f, const struct acl_set *deny)
+bool conf_exempt_agree(const struct netacl_conf *c, const struct netacl_ex *ex, int f,
+		       const struct acl_set *deny)
 {
 	struct acl_cidr e;
 
 	if (!(c->flags & (f ? NETACL_EXEMPT6 : NETACL_EXEMPT4)))
 		return true; /* not read */
-	if (c->nex[f] > NETACL_EX)
+	if (!ex || ex->n[f] > NETACL_EX)
 		return false;
-	for (uint32_t i = 0; i < c->nex[f]; i++) {
-		bool ok = f ? words_cidr(1, c->ex6[i].net, c->ex6[i].mask, &e)
-			    : words_cidr(0, &c->ex4[i].net, &c->ex4[i].mask, &e);
+	for (uint32_t i = 0; i < ex->n[f]; i++) {
+		bool ok = f ? words_cidr(1, ex->v6[i].net, ex->v6[i].mask, &e)
+			    : words_cidr(0, &ex->v4[i].net, &ex->v4[i].mask, &e);
 
 		if (!ok || !outside(deny, &e))
 			return false;

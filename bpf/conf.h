@@ -17,11 +17,13 @@ void conf_blocks(const struct acl_set deny[2], struct netacl_conf *c);
 /* Is blocks[f] right for deny (0, "ask the trie", always is)? */
 bool conf_blocks_agree(const struct netacl_conf *c, int f, const struct acl_set *deny);
 
-/* exN from the deny sets: exemptions that hold no denied address, and
- * their flags (NETACL_EXEMPTN). */
-void conf_exempt(const struct acl_set deny[2], struct netacl_conf *c);
-/* Does each of exN (when its flag says it is read) hold no address of deny? */
-bool conf_exempt_agree(const struct netacl_conf *c, int f, const struct acl_set *deny);
+/* ex from the deny sets: exemptions that hold no denied address, and
+ * their flags in c (NETACL_EXEMPTN). */
+void conf_exempt(const struct acl_set deny[2], struct netacl_conf *c, struct netacl_ex *ex);
+/* Does each of ex's family f (when c's flag says it is read) hold no
+ * address of deny?  ex NULL: none could be read. */
+bool conf_exempt_agree(const struct netacl_conf *c, const struct netacl_ex *ex, int f,
+		       const struct acl_set *deny);
 
 /* One entry of family index f into listN; false when it is full. */
 bool conf_list_add(struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set);

@@ -174,6 +174,7 @@ struct builder {
 	struct acl_lpm_entry *lpm; /* the deny trie as read */
 	size_t nlpm;
 	const struct netacl_conf *conf;
+	const struct netacl_ex *ex; /* ex[g]; NULL: the target has no ex map */
 	int list_f;                /* reading family index list_f's exact or allow map; else -1 */
 	uint32_t listed[2];        /* entries read that conf's list must hold */
 	int bad;
@@ -300,7 +301,7 @@ static int read_private(struct builder *b, int fd, int family)
 	err = read_keys(fd, family, true, on_deny, b);
 	acl_lpm_to_set(b->lpm, b->nlpm, family, &b->deny);
 	if (!conf_blocks_agree(b->conf, family == ACL_V6, &b->deny) ||
-	    !conf_exempt_agree(b->conf, family == ACL_V6, &b->deny))
+	    !conf_exempt_agree(b->conf, b->ex, family == ACL_V6, &b->deny))
 		b->bad = 1;
 	free(b->lpm);
 	b->lpm = NULL;
@@ -397,6 +398,13 @@ int inspect_target(const struct pinned *p, struct model *m)
 	int fd[NPINS], err = 0;
 	struct acl_pbits *sets = NULL;
 	struct builder b = { .m = m, .conf = &p->conf, .list_f = -1 };
+	struct netacl_ex ex;
+
+	if (p->fd[PIN_EX] >= 0) {
+		if (bpf_map_lookup_elem(p->fd[PIN_EX], &p->gen, &ex))
+			return -errno;
+		b.ex = &ex;
+	}
 
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
 		fd[which[i]] = -1;

@@ -712,6 +712,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = g->small; /* the lists and table4's seed */
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
+	struct netacl_ex ex = { 0 };
 	struct netacl_meta meta = {
 		.loaded_at = (uint64_t)time(NULL),
 		.min_ttl = r->a->min_ttl,
@@ -729,7 +730,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	conf.lacks = lacks;
 	conf_blocks(r->a->deny, &conf);
 	if (r->a->allow_all)
-		conf_exempt(r->a->deny, &conf);
+		conf_exempt(r->a->deny, &conf, &ex);
 	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
 	conf.flags &= conf_flags; /* an older netacl's conf map holds less */
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
@@ -744,7 +745,10 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 	if (err)
 		return err;
+	/* ex[s] before conf[s], which says to read it; a target without
+	 * the map has a conf that never does (conf_flags) */
 	if ((maps && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
+	    (fd[PIN_EX] >= 0 && bpf_map_update_elem(fd[PIN_EX], &s, &ex, BPF_ANY)) ||
 	    bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
@@ -1008,11 +1012,17 @@ static int fresh_load(struct load_req *r)
 
 /* What a load or a refresh mends in a loaded target: a listen map a
  * killed trace left set, programs not attached to its cgroup. */
-static int mend(const struct pinned *p, bool *repaired, char *why, size_t size)
+static int mend(struct pinned *p, bool *repaired, char *why, size_t size)
 {
 	events_clear_stale(p);
 	*repaired = !attach_ok(p, why, size);
-	return *repaired ? attach_repair(p) : 0;
+	if (!*repaired)
+		return 0;
+	int rc = attach_repair(p);
+
+	if (!rc) /* whole programs now: a reload needs no second repair */
+		p->conf.lacks = 0;
+	return rc;
 }
 
 int load_target(struct load_req *r, bool *reloaded)
@@ -1031,9 +1041,10 @@ int load_target(struct load_req *r, bool *reloaded)
 		die_msg("target '%s' is not loaded", r->target);
 		rc = EX_NOINPUT;
 	} else if (*reloaded) {
-		rc = reload(r, &p);
+		/* mended first: a repair that fails leaves the policy as it was */
+		rc = mend(&p, &r->repaired, r->problem, sizeof(r->problem));
 		if (!rc)
-			rc = mend(&p, &r->repaired, r->problem, sizeof(r->problem));
+			rc = reload(r, &p);
 		pinned_close(&p);
 	} else {
 		rc = fresh_load(r);

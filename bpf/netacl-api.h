@@ -237,8 +237,6 @@ enum {
 	/* what a conf of 8 bytes (an older netacl's target) may say: its
 	 * programs know no more, and the copies the rest name are not there */
 	NETACL_FLAGS_OF_8 = (1 << 7) - 1,
-	/* and one of NETACL_CONF_OF_EX bytes (a conf before ex4, ex6) */
-	NETACL_FLAGS_OF_EX = (1 << 13) - 1,
 };
 
 #define NETACL_NO_STAR 0xffffffffu
@@ -276,12 +274,15 @@ enum {
  *  - pset[s]: port set s < npsets as at most NETACL_PRANGES ranges a
  *    protocol; n[k] NETACL_PSET_MAP: more, ask ports[g].
  *  - t4_n, t4_seed: table4's element 0 (0: read it).
- *  - exN: up to NETACL_EX prefixes of denyN's exemptions (value 0) that
- *    hold no denied address, such as ::1 under `private: [loopback]`:
- *    an address in a block of "some" (above) found there is not denied,
- *    without the trie's walk (which carves 258 prefixes around ::1).
- *    conf.flags NETACL_EXEMPTN says there are some; the trie holds them
- *    all the same.
+ *  - ex[g] (a map of its own, struct netacl_ex): up to NETACL_EX
+ *    prefixes of denyN's exemptions (value 0) that hold no denied
+ *    address, such as ::1 under `private: [loopback]`: an address in a
+ *    block of "some" (above) found there is not denied, without the
+ *    trie's walk (which carves 258 prefixes around ::1).  conf.flags
+ *    NETACL_EXEMPTN says there are some; the trie holds them all the
+ *    same.  Not in conf: a conf map is the size the target's first load
+ *    made, and programs that read past it would not load on an older
+ *    netacl's target (which has no ex map: its conf never says EXEMPT).
  * The maps keep every entry all the same: inspect reads them, and checks
  * that these copies (and the blocks) agree with them. */
 #define NETACL_LIST 8
@@ -323,12 +324,14 @@ struct netacl_conf {
 	struct netacl_net4 list4[NETACL_LIST];
 	struct netacl_net6 list6[NETACL_LIST];
 	struct netacl_pset pset[NETACL_PSETS];
-	/* a conf of NETACL_CONF_OF_EX bytes ends here (the netacl before these) */
-	__u32 nex[2];
-	struct netacl_net4 ex4[NETACL_EX];
-	struct netacl_net6 ex6[NETACL_EX];
 };
-#define NETACL_CONF_OF_EX 832
+
+/* ex[g]: the deny table's exemptions conf copies (above). */
+struct netacl_ex {
+	__u32 n[2];
+	struct netacl_net4 v4[NETACL_EX];
+	struct netacl_net6 v6[NETACL_EX];
+};
 
 /* limit[g]: the generation's max_connections and max_connect_rate. */
 struct netacl_limits {

@@ -187,6 +187,14 @@ const volatile __u32 have_mptcp_cast = 0;
 const volatile __u32 lacks = 0;
 #define HAS(what) (!(lacks & NETACL_LACKS_##what))
 
+/* ex[g]: the deny table's exemptions, by generation like conf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETACL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct netacl_ex);
+} ex SEC(".maps");
+
 /* Limits: limit[g] by generation, like conf; conns and connsk no
  * generation's (netacl-api.h). */
 struct {
@@ -497,32 +505,40 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		m_ && !(v_ && *v_);                                       \
 	})
 
-/* In conf's exemptions from the deny table (netacl-api.h: each holds no
- * denied address)?  Global functions, one a family, as the lists'. */
-__noinline int netacl_exempt4(const struct netacl_conf *c, __u32 a)
+/* In the generation's exemptions from the deny table (netacl-api.h:
+ * each holds no denied address)?  Global functions, one a family, as the
+ * lists'. */
+__noinline int netacl_exempt4(__u32 g, __u32 a)
 {
-	if (!c)
+	struct netacl_ex *x = bpf_map_lookup_elem(&ex, &g);
+
+	if (!x)
 		return 0;
 	for (int i = 0; i < NETACL_EX; i++) {
-		if (i >= c->nex[0])
+		if (i >= x->n[0])
 			return 0;
-		if ((a & c->ex4[i].mask) == c->ex4[i].net)
+		if ((a & x->v4[i].mask) == x->v4[i].net)
 			return 1;
 	}
 	return 0;
 }
 
-__noinline int netacl_exempt6(const struct netacl_conf *c, const struct query *q)
+__noinline int netacl_exempt6(const struct query *q)
 {
-	__u32 a[4];
+	struct netacl_ex *x;
+	__u32 a[4], g;
 
-	if (!c || !q)
+	if (!q)
+		return 0;
+	g = q->g;
+	x = bpf_map_lookup_elem(&ex, &g);
+	if (!x)
 		return 0;
 	__builtin_memcpy(a, q->k6.addr, 16);
 	for (int i = 0; i < NETACL_EX; i++) {
-		const struct netacl_net6 *e = &c->ex6[i];
+		const struct netacl_net6 *e = &x->v6[i];
 
-		if (i >= c->nex[1])
+		if (i >= x->n[1])
 			return 0;
 		if ((((a[0] & e->mask[0]) ^ e->net[0]) | ((a[1] & e->mask[1]) ^ e->net[1]) |
 		     ((a[2] & e->mask[2]) ^ e->net[2]) | ((a[3] & e->mask[3]) ^ e->net[3])) == 0)
@@ -547,11 +563,11 @@ static __always_inline int denied(const struct query *q, const struct netacl_con
 		__u32 a;
 
 		__builtin_memcpy(&a, q->k4.addr, 4);
-		if ((c->flags & NETACL_EXEMPT4) && netacl_exempt4(c, a))
+		if ((c->flags & NETACL_EXEMPT4) && netacl_exempt4(q->g, a))
 			return 0;
 		return !NOT_DENIED(deny4, &q->k4);
 	}
-	if ((c->flags & NETACL_EXEMPT6) && netacl_exempt6(c, q))
+	if ((c->flags & NETACL_EXEMPT6) && netacl_exempt6(q))
 		return 0;
 	return !NOT_DENIED(deny6, &q->k6);
 }

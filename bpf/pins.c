@@ -19,6 +19,7 @@ const char *const pin_names[NPINS] = {
 	[PIN_ADMIT4] = "admit4", [PIN_ADMIT6] = "admit6", [PIN_DNS] = "dns",
 	[PIN_DNSEV] = "dnsev",
 	[PIN_LIMIT] = "limit", [PIN_CONNS] = "conns", [PIN_CONNSK] = "connsk",
+	[PIN_EX] = "ex",
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
@@ -33,7 +34,7 @@ static bool is_limit_pin(int i)
 bool pin_optional(const char *name)
 {
 	static const int optional[] = { PIN_TABLE4, PIN_BIND4, PIN_BIND6,
-					PIN_LIMIT, PIN_CONNS, PIN_CONNSK };
+					PIN_LIMIT, PIN_CONNS, PIN_CONNSK, PIN_EX };
 
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		if (strcmp(name, pin_names[optional[i]]) == 0)
@@ -68,6 +69,8 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			p->legacy = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && is_limit_pin(i))
 			p->no_limits = true;
+		else if (p->fd[i] < 0 && errno == ENOENT && i == PIN_EX)
+			p->no_ex = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
 			p->no_bind = true;
 		else if (p->fd[i] < 0)
@@ -83,9 +86,9 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			err = -errno;
 		p->slots = info.max_entries >= NETACL_SLOTS ? NETACL_SLOTS : 2;
 		p->gen = p->gen < p->slots ? p->gen : 0; /* as the programs read it */
-		p->conf_flags = info.value_size >= sizeof(p->conf)     ? ~0u
-				: info.value_size >= NETACL_CONF_OF_EX ? NETACL_FLAGS_OF_EX
-								       : NETACL_FLAGS_OF_8;
+		p->conf_flags = info.value_size >= sizeof(p->conf) ? ~0u : NETACL_FLAGS_OF_8;
+		if (p->no_ex)
+			p->conf_flags &= ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6);
 	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, &p->conf))
 		err = -errno;

@@ -17,6 +17,7 @@ enum {
 	PIN_GEN, PIN_CONF, PIN_META, PIN_COUNTERS, PIN_EVENTS, PIN_LISTEN,
 	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, PIN_DNSEV, /* live DNS: the forwarder's */
 	PIN_LIMIT, PIN_CONNS, PIN_CONNSK, /* max_connections, max_connect_rate */
+	PIN_EX,    /* the deny table's exemptions, by generation like conf */
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
 	PIN_TABLE4, PIN_BIND4, PIN_BIND6, /* ^ by generation */
 	NPINS
@@ -47,8 +48,9 @@ struct pinned {
 				    * programs; it counts nothing and cannot enforce
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
-	uint32_t conf_flags;       /* the flags its conf map may hold: fewer in an older
-				    * netacl's (flags and star only; or no ex4, ex6) */
+	bool no_ex;                /* loaded by netacl before the ex map (exemptions) */
+	uint32_t conf_flags;       /* the flags its conf may hold: fewer in an older
+				    * netacl's (flags and star only; no EXEMPT without ex) */
 	struct netacl_meta meta;   /* meta[gen] */
 };
 

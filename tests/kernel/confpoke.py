@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""confpoke PIN_DIR OFFSET HEX: write bytes HEX at OFFSET of the live
-generation's conf value (bpf/netacl-api.h), as a bug in the loader
-would: the kernel tests check that inspect notices.  Raw bpf(2) calls."""
+"""confpoke PIN_DIR OFFSET HEX [MAP]: write bytes HEX at OFFSET of the
+live generation's value in MAP (conf, or ex: bpf/netacl-api.h), as a
+bug in the loader would: the kernel tests check that inspect notices.
+Raw bpf(2) calls."""
 import ctypes, os, struct, sys
 
 BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 1, 2, 7, 15
@@ -31,7 +32,7 @@ def elem(cmd, fd, key, value):
 
 
 d, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
-gen, conf = obj_get(d + "/gen"), obj_get(d + "/conf")
+gen, conf = obj_get(d + "/gen"), obj_get(d + "/" + (sys.argv[4] if len(sys.argv) > 4 else "conf"))
 g = elem(BPF_MAP_LOOKUP_ELEM, gen, struct.pack("I", 0), bytes(4))
 
 def value_size(fd):

@@ -148,13 +148,13 @@ test_kernel_inspect_refuses_conf_copies_that_disagree() {
   # and "ask the trie" everywhere is no disagreement
   $PY "$poke" "$pins" 8 "$(printf '00%.0s' $(seq 64))" || fail "poke" || return 1
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0
-  # ex6[0] (offset 888): ::1, exempted by private: [loopback]; poked to
-  # ::, which the deny table holds
+  # ex[g]'s v6[0] (offset 56 of the ex map): ::1, exempted by private:
+  # [loopback]; poked to ::, which the deny table holds
   printf 'version: 1\nacls:\n  %s:\n    allow: ["*:80"]\n    private: [loopback]\n' "$KT" > star.yaml
   load_ok star.yaml --target "$KT" --offline || return 1
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
   [ "$(verdicts tcp6 :: 80 tcp6 ::1 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] || fail "before the poke"
-  $PY "$poke" "$pins" 888 "$(printf '00%.0s' $(seq 16))" || fail "poke" || return 1
+  $PY "$poke" "$pins" 56 "$(printf '00%.0s' $(seq 16))" ex || fail "poke" || return 1
   [ "$(verdicts tcp6 :: 80 | awk '{ print $4 }')" = allow ] || fail "the programs do not read the exemptions"
   run "$NETACL" inspect --target "$KT" --json; expect_rc 70
 }
@@ -169,4 +169,29 @@ test_kernel_first_load_writers_leave_nothing() {
   expect_rc 0 || return 1
   # the command (sh's ps) is the only child left, and it is no zombie
   [ "$(grep -c . "$T/out")" = 1 ] && ! grep -q Z "$T/out" || fail "children of run: $(cat "$T/out")"
+}
+
+# A target loaded by the netacl before the ex map (the deny table's
+# exemptions) has none: a reload writes no exemptions its conf would send
+# the programs to, inspect and diff read it faithfully, and a repair
+# loads programs on its maps.  Such a target is made here by removing
+# the pin.
+test_kernel_lacks_target_without_ex_pin() {
+  need_kernel noex
+  local d=$NETACL_PIN_ROOT/$KT
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["*:80"]\n    private: [loopback]\n' "$KT" > star.yaml
+  load_ok star.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  rm "$d/ex" || return 1
+  load_ok star.yaml --target "$KT" --offline || return 1
+  [ ! -e "$d/ex" ] || fail "an ex pin appeared"
+  "$NETACL" compile star.yaml --offline -o c.json
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff c.json i.json; expect_rc 0 || fail "inspect differs"
+  [ "$(verdicts tcp6 ::1 80 tcp6 ::2 80 tcp6 :: 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny deny" ] ||
+    fail "verdicts"
+  rm "$d/link_connect6"
+  run "$NETACL" load c.json --target "$KT"; expect_rc 0 && expect_err "repaired $KT: link_connect6 is missing" || return 1
+  [ "$(verdicts tcp6 ::1 80 tcp6 ::2 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny" ] || fail "after the repair"
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0
 }

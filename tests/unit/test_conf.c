@@ -132,40 +132,43 @@ Test(conf, exemptions_hold_no_denied_address)
 	const acl_u128 v6[][2] = { { 0, 0 }, { 2, ((acl_u128)1 << 120) - 1 } };
 	struct acl_set d[2] = { ivs(ACL_V4, v4, 9), ivs(ACL_V6, v6, 2) };
 	struct netacl_conf c;
+	struct netacl_ex x;
 
 	memset(&c, 0, sizeof(c));
-	conf_exempt(d, &c);
+	conf_exempt(d, &c, &x);
 	cr_assert_eq(c.flags, NETACL_EXEMPT4 | NETACL_EXEMPT6);
-	cr_assert_eq(c.nex[0], NETACL_EX, "10.1.2.0/24 and the first three of 11/8's: %u", c.nex[0]);
-	cr_assert_eq(c.ex4[0].net, htonl(0x0a010200));
-	cr_assert_eq(c.ex4[0].mask, htonl(0xffffff00));
-	cr_assert_eq(c.nex[1], 1);
-	cr_assert_eq(c.ex6[0].net[3], htonl(1), "::1");
-	cr_assert_eq(c.ex6[0].mask[0] & c.ex6[0].mask[3], 0xffffffff);
-	cr_assert(conf_exempt_agree(&c, 0, &d[0]));
-	cr_assert(conf_exempt_agree(&c, 1, &d[1]));
-	c.ex4[1].net = htonl(0x0a010300); /* denied */
-	cr_assert(!conf_exempt_agree(&c, 0, &d[0]), "a denied address exempted");
-	c.ex4[1] = c.ex4[0];
-	c.ex4[1].mask = htonl(0xffff00ff);
-	cr_assert(!conf_exempt_agree(&c, 0, &d[0]), "not a prefix's mask");
-	c.ex4[1] = c.ex4[0];
-	c.ex4[1].net = htonl(0x0a010201);
-	cr_assert(!conf_exempt_agree(&c, 0, &d[0]), "a bit past the prefix");
-	c.ex4[1] = c.ex4[0];
-	cr_assert(conf_exempt_agree(&c, 0, &d[0]));
-	c.nex[0] = NETACL_EX + 1;
-	cr_assert(!conf_exempt_agree(&c, 0, &d[0]), "more than there is room for");
+	cr_assert_eq(x.n[0], NETACL_EX, "10.1.2.0/24 and the first three of 11/8's: %u", x.n[0]);
+	cr_assert_eq(x.v4[0].net, htonl(0x0a010200));
+	cr_assert_eq(x.v4[0].mask, htonl(0xffffff00));
+	cr_assert_eq(x.n[1], 1);
+	cr_assert_eq(x.v6[0].net[3], htonl(1), "::1");
+	cr_assert_eq(x.v6[0].mask[0] & x.v6[0].mask[3], 0xffffffff);
+	cr_assert(conf_exempt_agree(&c, &x, 0, &d[0]));
+	cr_assert(conf_exempt_agree(&c, &x, 1, &d[1]));
+	cr_assert(!conf_exempt_agree(&c, NULL, 0, &d[0]), "said to be read, and no map");
+	x.v4[1].net = htonl(0x0a010300); /* denied */
+	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "a denied address exempted");
+	x.v4[1] = x.v4[0];
+	x.v4[1].mask = htonl(0xffff00ff);
+	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "not a prefix's mask");
+	x.v4[1] = x.v4[0];
+	x.v4[1].net = htonl(0x0a010201);
+	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "a bit past the prefix");
+	x.v4[1] = x.v4[0];
+	cr_assert(conf_exempt_agree(&c, &x, 0, &d[0]));
+	x.n[0] = NETACL_EX + 1;
+	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "more than there is room for");
 	c.flags &= ~NETACL_EXEMPT4;
-	cr_assert(conf_exempt_agree(&c, 0, &d[0]), "not read: always right");
-	c.ex6[0].net[3] = 0; /* ::, denied */
-	cr_assert(!conf_exempt_agree(&c, 1, &d[1]));
+	cr_assert(conf_exempt_agree(&c, &x, 0, &d[0]), "not read: always right");
+	cr_assert(conf_exempt_agree(&c, NULL, 0, &d[0]), "not read, no map: right");
+	x.v6[0].net[3] = 0; /* ::, denied */
+	cr_assert(!conf_exempt_agree(&c, &x, 1, &d[1]));
 	/* a deny table without exemptions: none, and no flag */
 	memset(&c, 0, sizeof(c));
 	acl_set_free(&d[0]);
 	d[0] = ivs(ACL_V4, v4 + 8, 1);
-	conf_exempt(d, &c);
-	cr_assert_eq(c.nex[0], 0);
+	conf_exempt(d, &c, &x);
+	cr_assert_eq(x.n[0], 0);
 	cr_assert_eq(c.flags & NETACL_EXEMPT4, 0);
 	acl_set_free(&d[0]);
 	acl_set_free(&d[1]);
@@ -174,22 +177,23 @@ Test(conf, exemptions_hold_no_denied_address)
 Test(conf, an_exemption_around_a_denied_address_is_not_copied)
 {
 	/* 10/8 less 10.1/16, but 10.1.5.5 again: the trie's 10.1/16 entry
-	 * (out) holds a denied address, so conf does not have it */
+	 * (out) holds a denied address, so ex does not have it */
 	const acl_u128 v4[][2] = { { 0x0a000000, 0x0a00ffff }, { 0x0a010505, 0x0a010505 },
 				   { 0x0a020000, 0x0affffff } };
 	const acl_u128 v6[][2] = { { 0, 0 } };
 	struct acl_set d[2] = { ivs(ACL_V4, v4, 3), ivs(ACL_V6, v6, 1) };
 	struct netacl_conf c;
+	struct netacl_ex x;
 
 	memset(&c, 0, sizeof(c));
-	conf_exempt(d, &c);
-	for (uint32_t i = 0; i < c.nex[0]; i++)
-		cr_assert_neq(c.ex4[i].mask, htonl(0xffff0000), "10.1/16 copied");
-	cr_assert(conf_exempt_agree(&c, 0, &d[0]));
-	c.nex[0] = 1;
-	c.ex4[0] = (struct netacl_net4){ htonl(0x0a010000), htonl(0xffff0000), 0 };
+	conf_exempt(d, &c, &x);
+	for (uint32_t i = 0; i < x.n[0]; i++)
+		cr_assert_neq(x.v4[i].mask, htonl(0xffff0000), "10.1/16 copied");
+	cr_assert(conf_exempt_agree(&c, &x, 0, &d[0]));
+	x.n[0] = 1;
+	x.v4[0] = (struct netacl_net4){ htonl(0x0a010000), htonl(0xffff0000), 0 };
 	c.flags |= NETACL_EXEMPT4;
-	cr_assert(!conf_exempt_agree(&c, 0, &d[0]), "10.1/16 holds 10.1.5.5");
+	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "10.1/16 holds 10.1.5.5");
 	acl_set_free(&d[0]);
 	acl_set_free(&d[1]);
 }
