@@ -101,42 +101,94 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 	return ok;
 }
 
-static uint32_t max_entries(int fd)
+static struct bpf_map_info map_info(int fd)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info);
 
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		memset(&info, 0, sizeof(info));
+	return info;
 }
 
-/* The admit map m pinned as fd, made whole if a first load without dns:
- * admit made it small (progs.h): the pin is replaced (a new name, then a
- * rename).  The programs it replaces never read it, nor does a forwarder:
- * only a generation with dns: admit does, and it comes after this.  fd,
- * or a new fd, or -errno. */
-static int admit_whole(const struct bpf_map *m, int fd, const char *dir)
+/* Pin fd as dir/name in place of the pin there (a new name, then a
+ * rename: the pin is never missing).  0 or -errno. */
+static int pin_replace(int fd, const char *dir, const char *name)
 {
 	char tmp[80], path[PATH_MAX + 80], final[PATH_MAX + 80];
-	int big, err;
+	int err;
 
-	if (max_entries(fd) >= NETACL_ADMIT_MAX)
-		return fd;
-	if ((big = progs_admit_new(m)) < 0)
-		return big;
-	snprintf(tmp, sizeof(tmp), "%s+new", bpf_map__name(m));
+	snprintf(tmp, sizeof(tmp), "%s+new", name);
 	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
-	snprintf(final, sizeof(final), "%s/%s", dir, bpf_map__name(m));
+	snprintf(final, sizeof(final), "%s/%s", dir, name);
 	unlink(path);
-	err = pins_pin(big, dir, tmp);
+	err = pins_pin(fd, dir, tmp);
 	if (!err && rename(path, final))
 		err = -errno;
-	if (err) {
+	if (err)
 		unlink(path);
+	return err;
+}
+
+/* The admit map p->fd[which], made whole if a first load without dns:
+ * admit made it small (progs.h).  The programs it replaces never read
+ * it, nor does a forwarder: only a generation with dns: admit does, and
+ * it comes after this.  0 or -errno. */
+static int admit_whole(struct pinned *p, const struct bpf_map *m, int which)
+{
+	int big, err;
+
+	if (map_info(p->fd[which]).max_entries >= NETACL_ADMIT_MAX)
+		return 0;
+	if ((big = progs_admit_new(m)) < 0)
+		return big;
+	err = pin_replace(big, p->dir, bpf_map__name(m));
+	if (err) {
 		close(big);
 		return err;
 	}
-	close(fd);
-	return big;
+	close(p->fd[which]);
+	p->fd[which] = big;
+	return 0;
+}
+
+/* A conf map of an older netacl (8 bytes a value: flags and star) is too
+ * small for these programs, which read all of struct netacl_conf: a
+ * whole one takes its place, each slot's value copied and the rest zero
+ * (no copies: ask the maps), before they load on it.  The programs it
+ * replaces read the old one until their links are replaced: the same
+ * values.  0 or -errno. */
+static int conf_whole(struct pinned *p)
+{
+	struct bpf_map_info info = map_info(p->fd[PIN_CONF]);
+	int fd, err = 0;
+
+	if (info.value_size >= sizeof(struct netacl_conf))
+		return 0;
+	if (info.value_size == 0 || info.max_entries == 0)
+		return -EINVAL;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "conf", 4, sizeof(struct netacl_conf),
+			    info.max_entries, NULL);
+	if (fd < 0)
+		return -errno;
+	for (uint32_t s = 0; s < info.max_entries && !err; s++) {
+		struct netacl_conf c;
+
+		memset(&c, 0, sizeof(c)); /* the lookup writes value_size bytes */
+		if (bpf_map_lookup_elem(p->fd[PIN_CONF], &s, &c) ||
+		    bpf_map_update_elem(fd, &s, &c, BPF_ANY))
+			err = -errno;
+	}
+	if (!err)
+		err = pin_replace(fd, p->dir, "conf");
+	if (err) {
+		close(fd);
+		return err;
+	}
+	close(p->fd[PIN_CONF]);
+	p->fd[PIN_CONF] = fd;
+	p->conf_flags = p->no_ex ? ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6) : ~0u;
+	return 0;
 }
 
 /* p's programs, loaded on the maps pinned in p->dir. */
@@ -159,11 +211,7 @@ static int load_on_pins(struct netacl *skel, const struct pinned *p)
 		 * maps): an empty one is made, which its conf never asks */
 		if (fd < 0 && errno == ENOENT && pin_optional(bpf_map__name(m)))
 			continue;
-		if (fd < 0)
-			fd = -errno;
-		else if (progs_is_admit(bpf_map__name(m)))
-			fd = admit_whole(m, fd, p->dir);
-		err = fd < 0 ? fd : bpf_map__reuse_fd(m, fd);
+		err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -197,12 +245,26 @@ int attach_program(struct bpf_program *prog, int cg, const char *dir)
 	return err;
 }
 
-int attach_repair(const struct pinned *p)
+/* What these programs need of an older or smaller target's maps. */
+static int maps_whole(struct pinned *p, struct netacl *skel)
+{
+	int err = conf_whole(p);
+
+	if (!err)
+		err = admit_whole(p, skel->maps.admit4, PIN_ADMIT4);
+	if (!err)
+		err = admit_whole(p, skel->maps.admit6, PIN_ADMIT6);
+	return err;
+}
+
+int attach_repair(struct pinned *p)
 {
 	struct netacl *skel = netacl__open();
 	struct bpf_program *prog;
-	int err = skel ? load_on_pins(skel, p) : -errno, cg = -1, rc;
+	int err = skel ? maps_whole(p, skel) : -errno, cg = -1, rc;
 
+	if (!err)
+		err = load_on_pins(skel, p);
 	if (!err && (rc = sys_cgroup_create(p->meta.cgroup, NULL)) != 0) {
 		netacl__destroy(skel);
 		return rc;

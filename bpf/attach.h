@@ -29,6 +29,6 @@ bool attach_ok(const struct pinned *p, char *why, size_t size);
  * first load left out comes here), on the maps pinned in p->dir, to the cgroup
  * now at p->meta.cgroup (made if it is missing), replacing the pinned
  * links.  0, or an exit status after saying why. */
-int attach_repair(const struct pinned *p);
+int attach_repair(struct pinned *p);
 
 #endif

@@ -195,3 +195,35 @@ test_kernel_lacks_target_without_ex_pin() {
   [ "$(verdicts tcp6 ::1 80 tcp6 ::2 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny" ] || fail "after the repair"
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0
 }
+
+# A target loaded by the netacl before conf's copies has a conf of 8
+# bytes a value (flags and star), too small for these programs: its
+# repair (a cgroup made again) puts a whole conf in place of it, each
+# slot copied, before it loads the programs on its maps; then the reload
+# installs.  (Such a conf is made here with tests/kernel/conf8.py.)
+test_kernel_lacks_target_with_8_byte_conf_is_repaired() {
+  need_kernel conf8
+  local d=$NETACL_PIN_ROOT/$KT
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
+  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/conf8.py" "$d" || fail "conf8" || return 1
+  [ "$(bpftool map show pinned "$d/conf" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_value"])')" = 8 ] ||
+    fail "no 8-byte conf" || return 1
+  rmdir "$CG2/$KCG" && mkdir "$CG2/$KCG" || return 1
+  run "$NETACL" load p.yaml --target "$KT" --offline
+  expect_rc 0 && expect_err "repaired $KT: the cgroup was removed or made again" || return 1
+  [ "$(bpftool map show pinned "$d/conf" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_value"])')" != 8 ] ||
+    fail "the conf is still 8 bytes"
+  diff <(verdicts tcp 127.0.0.1 80  tcp 127.0.0.2 80  tcp6 ::1 443  tcp6 ::2 443) - <<'E' >&2 || fail "verdicts"
+tcp 127.0.0.1 80 allow
+tcp 127.0.0.2 80 deny
+tcp6 ::1 443 allow
+tcp6 ::2 443 deny
+E
+  "$NETACL" compile p.yaml --offline -o c.json
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff c.json i.json; expect_rc 0 || fail "inspect differs"
+  run "$NETACL" status --json; expect_rc 0
+  [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = enforced ] || fail "status: $(cat "$T/out")"
+}
