@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,8 +47,65 @@ static unsigned long long cgroup_id(const char *path)
 	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-/* Why the link pinned at path does not attach to the cgroup `want`. */
-static bool link_ok(const char *path, unsigned long long want, char *why, size_t size)
+/* The ids of p's pinned maps. */
+struct pinned_ids {
+	uint32_t id[NPINS];
+};
+
+static struct pinned_ids pinned_ids(const struct pinned *p)
+{
+	struct pinned_ids x = { { 0 } };
+
+	for (int i = 0; i < NPINS; i++) {
+		struct bpf_map_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		if (p->fd[i] >= 0 && bpf_obj_get_info_by_fd(p->fd[i], &info, &len) == 0)
+			x.id[i] = info.id;
+	}
+	return x;
+}
+
+/* Does program prog_id read a conf or admit map that is not the pinned
+ * one?  A repair replaces those (attach_repair) and then each program:
+ * one that stopped halfway left programs on the old maps, which a reload
+ * would no longer write. */
+static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
+{
+	uint32_t ids[64], len;
+	struct bpf_prog_info pi = { 0 };
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool stale = false;
+
+	if (fd < 0)
+		return false; /* gone since: link_ok saw the link */
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (uint64_t)(uintptr_t)ids;
+	len = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(fd, &pi, &len))
+		pi.nr_map_ids = 0;
+	close(fd);
+	for (uint32_t i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]) && !stale; i++) {
+		struct bpf_map_info mi = { 0 };
+		uint32_t mlen = sizeof(mi);
+		bool known = false;
+		int m;
+
+		for (int k = 0; k < NPINS && !known; k++)
+			known = pins->id[k] == ids[i];
+		if (known || (m = bpf_map_get_fd_by_id(ids[i])) < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(m, &mi, &mlen) == 0)
+			stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name);
+		close(m);
+	}
+	return stale;
+}
+
+/* Why the link pinned at path does not attach to the cgroup `want` a
+ * program on the pinned maps. */
+static bool link_ok(const char *path, unsigned long long want, const struct pinned_ids *pins,
+		    char *why, size_t size)
 {
 	struct bpf_link_info info = { 0 };
 	uint32_t len = sizeof(info);
@@ -62,6 +121,9 @@ static bool link_ok(const char *path, unsigned long long want, char *why, size_t
 	else if (info.cgroup.cgroup_id != want)
 		snprintf(why, size, "the cgroup was removed or made again; the programs are "
 			 "attached to the old one");
+	else if (reads_unpinned(info.prog_id, pins))
+		snprintf(why, size, "%s runs on maps no longer pinned (a repair was interrupted)",
+			 strrchr(path, '/') + 1);
 	else
 		ok = true;
 	if (fd >= 0)
@@ -73,6 +135,7 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 {
 	struct netacl *skel = netacl__open();
 	unsigned long long want = cgroup_id(p->meta.cgroup);
+	struct pinned_ids pins = pinned_ids(p);
 	struct bpf_program *prog;
 	char name[64], path[PATH_MAX + 80];
 	bool ok = true;
@@ -95,7 +158,7 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 		/* a first load leaves out what the policy does not use */
 		if ((progs_feature(prog) & p->conf.lacks) && access(path, F_OK) != 0 && errno == ENOENT)
 			continue;
-		ok = link_ok(path, want, why, size);
+		ok = link_ok(path, want, &pins, why, size);
 	}
 	netacl__destroy(skel);
 	return ok;
@@ -273,8 +336,13 @@ int attach_repair(struct pinned *p)
 		err = -errno;
 	if (!err)
 		bpf_object__for_each_program(prog, skel->obj)
-			if (!err && in_layout(p, prog))
+			if (!err && in_layout(p, prog)) {
 				err = attach_program(prog, cg, p->dir);
+				/* for the tests: a repair killed halfway */
+				if (!err && getenv("NETACL_TEST_FAULT") &&
+				    strcmp(getenv("NETACL_TEST_FAULT"), "kill-in-repair") == 0)
+					raise(SIGKILL);
+			}
 	if (cg >= 0)
 		close(cg);
 	netacl__destroy(skel);

@@ -227,3 +227,44 @@ E
   run "$NETACL" status --json; expect_rc 0
   [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = enforced ] || fail "status: $(cat "$T/out")"
 }
+
+# A repair replaces a map the programs read (an 8-byte conf here), then
+# each program: killed halfway, it leaves programs on the old map, which
+# a reload would no longer write.  status calls that broken (not
+# enforced), and the next load repairs it: every program on the pinned
+# conf.
+test_kernel_lacks_repair_killed_halfway_is_seen() {
+  need_kernel repkill
+  local d=$NETACL_PIN_ROOT/$KT
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
+  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/conf8.py" "$d" || fail "conf8" || return 1
+  rm "$d/link_connect4"
+  NETACL_TEST_FAULT=kill-in-repair run "$NETACL" load p.yaml --target "$KT" --offline
+  expect_rc 137 || return 1
+  run "$NETACL" status --json; expect_rc 0
+  [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = broken ] ||
+    fail "status after the killed repair: $(cat "$T/out")" || return 1
+  expect_out "runs on maps no longer pinned" || return 1
+  run "$NETACL" load p.yaml --target "$KT" --offline
+  expect_rc 0 && expect_err "repaired $KT: link_" || return 1
+  # every attached program that reads a conf reads the pinned one
+  local conf
+  conf=$(bpftool map show pinned "$d/conf" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  bpftool cgroup show "$CG2/$KCG" -j | $PY -c '
+import json, subprocess, sys
+bad = []
+for p in json.load(sys.stdin):
+    ids = json.loads(subprocess.run(["bpftool", "prog", "show", "id", str(p["id"]), "-j"],
+                                    capture_output=True, text=True).stdout).get("map_ids", [])
+    for m in ids:
+        info = json.loads(subprocess.run(["bpftool", "map", "show", "id", str(m), "-j"],
+                                         capture_output=True, text=True).stdout)
+        if info.get("name") == "conf" and m != int(sys.argv[1]):
+            bad.append(p["name"])
+sys.exit("on an old conf: " + " ".join(bad) if bad else 0)' "$conf" || fail "programs on an old conf"
+  run "$NETACL" status --json; expect_rc 0
+  [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = enforced ] || fail "status"
+  [ "$(verdicts tcp 127.0.0.1 80 tcp 127.0.0.2 80 tcp6 ::2 443 | awk '{ print $4 }' | paste -sd' ')" = "allow deny deny" ] ||
+    fail "verdicts"
+}
