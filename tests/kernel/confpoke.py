@@ -2,10 +2,17 @@
 """confpoke PIN_DIR OFFSET HEX [MAP]: write bytes HEX at OFFSET of the
 live generation's value in MAP (conf, or ex: bpf/netacl-api.h), as a
 bug in the loader would: the kernel tests check that inspect notices.
+
+confpoke --conf8 PIN_DIR: put an 8-byte conf map (flags and star of each
+slot, as the netacl before conf's copies made it) in place of the
+target's conf pin.  The attached programs keep reading the map they were
+loaded with: only a repair, which loads programs on the pins, reads it.
+
 Raw bpf(2) calls."""
 import ctypes, os, struct, sys
 
-BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 1, 2, 7, 15
+MAP_CREATE, LOOKUP, UPDATE, OBJ_PIN, OBJ_GET, OBJ_GET_INFO_BY_FD = 0, 1, 2, 6, 7, 15
+ARRAY = 2
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 NR_BPF = 321  # x86_64
@@ -19,9 +26,9 @@ def bpf(cmd, attr):
     return r
 
 
-def obj_get(path):
+def obj(cmd, path, fd=0):
     p = ctypes.create_string_buffer(path.encode())
-    return bpf(BPF_OBJ_GET, struct.pack("QII", ctypes.addressof(p), 0, 0))
+    return bpf(cmd, struct.pack("QII", ctypes.addressof(p), fd, 0))
 
 
 def elem(cmd, fd, key, value):
@@ -31,17 +38,34 @@ def elem(cmd, fd, key, value):
     return v.raw
 
 
-d, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
-gen, conf = obj_get(d + "/gen"), obj_get(d + "/" + (sys.argv[4] if len(sys.argv) > 4 else "conf"))
-g = elem(BPF_MAP_LOOKUP_ELEM, gen, struct.pack("I", 0), bytes(4))
-
-def value_size(fd):
-    info = ctypes.create_string_buffer(88)
-    bpf(BPF_OBJ_GET_INFO_BY_FD, struct.pack("IIQ", fd, 88, ctypes.addressof(info)))
-    return struct.unpack_from("I", info.raw, 12)[0]  # bpf_map_info.value_size
+def info(fd):
+    """(value_size, max_entries) of map fd (struct bpf_map_info)"""
+    buf = ctypes.create_string_buffer(88)
+    bpf(OBJ_GET_INFO_BY_FD, struct.pack("IIQ", fd, 88, ctypes.addressof(buf)))
+    return struct.unpack_from("II", buf.raw, 12)
 
 
-size = value_size(conf)
-v = bytearray(elem(BPF_MAP_LOOKUP_ELEM, conf, g, bytes(size)))
-v[off:off + len(data)] = data
-elem(BPF_MAP_UPDATE_ELEM, conf, g, bytes(v))
+def conf8(d):
+    old = obj(OBJ_GET, d + "/conf")
+    size, slots = info(old)
+    small = bpf(MAP_CREATE, struct.pack("IIIII", ARRAY, 4, 8, slots, 0))
+    for s in range(slots):
+        key = struct.pack("I", s)
+        elem(UPDATE, small, key, elem(LOOKUP, old, key, bytes(size))[:8])
+    obj(OBJ_PIN, d + "/conf+8", small)
+    os.rename(d + "/conf+8", d + "/conf")
+
+
+def poke(d, off, data, name):
+    gen, m = obj(OBJ_GET, d + "/gen"), obj(OBJ_GET, d + "/" + name)
+    g = elem(LOOKUP, gen, struct.pack("I", 0), bytes(4))
+    v = bytearray(elem(LOOKUP, m, g, bytes(info(m)[0])))
+    v[off:off + len(data)] = data
+    elem(UPDATE, m, g, bytes(v))
+
+
+if sys.argv[1] == "--conf8":
+    conf8(sys.argv[2])
+else:
+    poke(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]),
+         sys.argv[4] if len(sys.argv) > 4 else "conf")

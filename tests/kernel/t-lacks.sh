@@ -196,17 +196,23 @@ test_kernel_lacks_target_without_ex_pin() {
   run "$NETACL" inspect --target "$KT" --json; expect_rc 0
 }
 
+# kl_conf8_target: $KT loaded from p.yaml (an address, a '*' rule, loopback
+# exempted), its conf then made 8 bytes a slot (confpoke --conf8)
+kl_conf8_target() {
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
+  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/confpoke.py" --conf8 "$NETACL_PIN_ROOT/$KT" || fail "conf8"
+}
+
 # A target loaded by the netacl before conf's copies has a conf of 8
 # bytes a value (flags and star), too small for these programs: its
 # repair (a cgroup made again) puts a whole conf in place of it, each
 # slot copied, before it loads the programs on its maps; then the reload
-# installs.  (Such a conf is made here with tests/kernel/conf8.py.)
+# installs.
 test_kernel_lacks_target_with_8_byte_conf_is_repaired() {
   need_kernel conf8
   local d=$NETACL_PIN_ROOT/$KT
-  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
-  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
-  $PY "$ROOT/tests/kernel/conf8.py" "$d" || fail "conf8" || return 1
+  kl_conf8_target || return 1
   [ "$(bpftool map show pinned "$d/conf" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_value"])')" = 8 ] ||
     fail "no 8-byte conf" || return 1
   rmdir "$CG2/$KCG" && mkdir "$CG2/$KCG" || return 1
@@ -236,9 +242,7 @@ E
 test_kernel_lacks_repair_killed_halfway_is_seen() {
   need_kernel repkill
   local d=$NETACL_PIN_ROOT/$KT
-  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
-  load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
-  $PY "$ROOT/tests/kernel/conf8.py" "$d" || fail "conf8" || return 1
+  kl_conf8_target || return 1
   rm "$d/link_connect4"
   NETACL_TEST_FAULT=kill-in-repair run "$NETACL" load p.yaml --target "$KT" --offline
   expect_rc 137 || return 1
