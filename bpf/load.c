@@ -707,8 +707,9 @@ static uint32_t lacks_of(const struct allows *a, bool table4)
  * (pins.h: fewer in an older netacl's). */
 static int generation_install(const int *fd, uint32_t s, const struct generation *g,
 			      const struct load_req *r, const char *cgroup, uint32_t lacks,
-			      bool first, uint32_t conf_flags)
+			      bool first, uint32_t conf_flags, uint32_t conf_size)
 {
+	unsigned char cv[NETACL_CONF_MAX] = { 0 }; /* conf as the map's value: zero past ours */
 	bool maps = fd[PIN_LIMIT] >= 0, limits = r->a->max_conn || r->a->max_rate;
 	struct netacl_conf conf = g->small; /* the lists and table4's seed */
 	struct netacl_limits lim = { .max_conn = r->a->max_conn, .max_rate = r->a->max_rate };
@@ -733,6 +734,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 		conf_exempt(r->a->deny, &conf, &ex);
 	conf_psets(r->a->sets.v, r->a->sets.n, &conf);
 	conf.flags &= conf_flags; /* an older netacl's conf map holds less */
+	memcpy(cv, &conf, conf_size < sizeof(conf) ? conf_size : sizeof(conf));
 	memcpy(meta.digest, r->digest, sizeof(meta.digest));
 	snprintf(meta.target, sizeof(meta.target), "%s", r->target);
 	snprintf(meta.acl, sizeof(meta.acl), "%s", r->acl ? r->acl : "");
@@ -749,7 +751,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	 * the map has a conf that never does (conf_flags) */
 	if ((maps && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
 	    (fd[PIN_EX] >= 0 && bpf_map_update_elem(fd[PIN_EX], &s, &ex, BPF_ANY)) ||
-	    bpf_map_update_elem(fd[PIN_CONF], &s, &conf, BPF_ANY) ||
+	    bpf_map_update_elem(fd[PIN_CONF], &s, cv, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
 	return fault("install") ? -EIO : 0;
@@ -808,7 +810,8 @@ static int reload(struct load_req *r, struct pinned *p)
 	}
 	memcpy(r->entries, g.entries, sizeof(r->entries));
 	snprintf(r->cgroup_used, sizeof(r->cgroup_used), "%s", p->meta.cgroup);
-	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false, p->conf_flags);
+	err = generation_install(p->fd, next, &g, r, p->meta.cgroup, lacks, false, p->conf_flags,
+				 p->conf_size);
 	if (!err && bpf_map_update_elem(p->fd[PIN_GEN], &zero, &next, BPF_ANY))
 		err = -errno;
 	if (err) {
@@ -986,7 +989,8 @@ static int fresh_load(struct load_req *r)
 		err = generation_build(r->a, &g, false, false);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
-		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, ~0u);
+		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, ~0u,
+					 sizeof(struct netacl_conf));
 		generation_close(&g);
 	}
 	if (!err && bpf_map_update_elem(fd[PIN_GEN], &zero, &zero, BPF_ANY))

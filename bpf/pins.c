@@ -86,12 +86,20 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			err = -errno;
 		p->slots = info.max_entries >= NETACL_SLOTS ? NETACL_SLOTS : 2;
 		p->gen = p->gen < p->slots ? p->gen : 0; /* as the programs read it */
+		p->conf_size = info.value_size;
 		p->conf_flags = info.value_size >= sizeof(p->conf) ? ~0u : NETACL_FLAGS_OF_8;
 		if (p->no_ex)
 			p->conf_flags &= ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6);
+		if (!err && (info.value_size == 0 || info.value_size > NETACL_CONF_MAX))
+			err = -EPROTO;
 	}
-	if (!err && bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, &p->conf))
-		err = -errno;
+	if (!err) { /* the kernel writes the map's value size */
+		unsigned char v[NETACL_CONF_MAX] = { 0 };
+
+		if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, v))
+			err = -errno;
+		memcpy(&p->conf, v, sizeof(p->conf));
+	}
 	/* an older netacl's conf: its programs read no more than this */
 	if (!err)
 		p->conf.flags &= p->conf_flags;

@@ -32,6 +32,9 @@ bool pin_optional(const char *name);
  * pinned as LINK_PREFIX and the program's name less "netacl_"
  * (link_connect4, ...); bpf/load.c attaches whatever the object holds. */
 #define LINK_PREFIX "link_"
+/* The largest conf value read or written: a map's value size, not the
+ * struct's, is what the kernel copies. */
+#define NETACL_CONF_MAX 4096
 
 struct pinned {
 	char dir[PATH_MAX];
@@ -49,6 +52,9 @@ struct pinned {
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
 	bool no_ex;                /* loaded by netacl before the ex map (exemptions) */
+	uint32_t conf_size;        /* its conf map's value size: smaller in an older
+				    * netacl's target, larger in a newer one's (read and
+				    * written as such; at most NETACL_CONF_MAX) */
 	uint32_t conf_flags;       /* the flags its conf may hold: fewer in an older
 				    * netacl's (flags and star only; no EXEMPT without ex) */
 	struct netacl_meta meta;   /* meta[gen] */

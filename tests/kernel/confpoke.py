@@ -3,10 +3,12 @@
 live generation's value in MAP (conf, or ex: bpf/netacl-api.h), as a
 bug in the loader would: the kernel tests check that inspect notices.
 
-confpoke --conf8 PIN_DIR: put an 8-byte conf map (flags and star of each
-slot, as the netacl before conf's copies made it) in place of the
-target's conf pin.  The attached programs keep reading the map they were
-loaded with: only a repair, which loads programs on the pins, reads it.
+confpoke --conf-size N PIN_DIR: put a conf map of N bytes a value in
+place of the target's conf pin, each slot's value copied (cut, or zero
+past it): 8, as the netacl before conf's copies made it (flags and
+star); more, as a newer one might.  The attached programs keep reading
+the map they were loaded with: only a repair, which loads programs on
+the pins, reads it.
 
 Raw bpf(2) calls."""
 import ctypes, os, struct, sys
@@ -45,15 +47,16 @@ def info(fd):
     return struct.unpack_from("II", buf.raw, 12)
 
 
-def conf8(d):
+def resize(d, n):
     old = obj(OBJ_GET, d + "/conf")
     size, slots = info(old)
-    small = bpf(MAP_CREATE, struct.pack("IIIII", ARRAY, 4, 8, slots, 0))
+    new = bpf(MAP_CREATE, struct.pack("IIIII", ARRAY, 4, n, slots, 0))
     for s in range(slots):
         key = struct.pack("I", s)
-        elem(UPDATE, small, key, elem(LOOKUP, old, key, bytes(size))[:8])
-    obj(OBJ_PIN, d + "/conf+8", small)
-    os.rename(d + "/conf+8", d + "/conf")
+        v = elem(LOOKUP, old, key, bytes(size))
+        elem(UPDATE, new, key, (v + bytes(n))[:n])
+    obj(OBJ_PIN, d + "/conf+new", new)
+    os.rename(d + "/conf+new", d + "/conf")
 
 
 def poke(d, off, data, name):
@@ -64,8 +67,8 @@ def poke(d, off, data, name):
     elem(UPDATE, m, g, bytes(v))
 
 
-if sys.argv[1] == "--conf8":
-    conf8(sys.argv[2])
+if sys.argv[1] == "--conf-size":
+    resize(sys.argv[3], int(sys.argv[2]))
 else:
     poke(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]),
          sys.argv[4] if len(sys.argv) > 4 else "conf")

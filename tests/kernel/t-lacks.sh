@@ -197,11 +197,11 @@ test_kernel_lacks_target_without_ex_pin() {
 }
 
 # kl_conf8_target: $KT loaded from p.yaml (an address, a '*' rule, loopback
-# exempted), its conf then made 8 bytes a slot (confpoke --conf8)
+# exempted), its conf then made 8 bytes a slot (confpoke --conf-size 8)
 kl_conf8_target() {
   printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80", "*:443"]\n    private: [loopback]\n' "$KT" > p.yaml
   load_ok p.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
-  $PY "$ROOT/tests/kernel/confpoke.py" --conf8 "$NETACL_PIN_ROOT/$KT" || fail "conf8"
+  $PY "$ROOT/tests/kernel/confpoke.py" --conf-size 8 "$NETACL_PIN_ROOT/$KT" || fail "conf8"
 }
 
 # A target loaded by the netacl before conf's copies has a conf of 8
@@ -271,4 +271,26 @@ sys.exit("on an old conf: " + " ".join(bad) if bad else 0)' "$conf" || fail "pro
   [ "$(jget "$T/out" "[t['state'] for t in d['targets'] if t['target'] == '$KT'][0]")" = enforced ] || fail "status"
   [ "$(verdicts tcp 127.0.0.1 80 tcp 127.0.0.2 80 tcp6 ::2 443 | awk '{ print $4 }' | paste -sd' ')" = "allow deny deny" ] ||
     fail "verdicts"
+}
+
+# A conf map larger than this netacl's struct (a newer netacl's, say) is
+# read and written at its own size, zero past what this one knows (the
+# safe default: ask the maps): the flags it reads are the flags there.
+test_kernel_lacks_larger_conf_is_read_at_its_size() {
+  need_kernel bigconf
+  local d=$NETACL_PIN_ROOT/$KT
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["127.0.0.1:80"]\n    bind: ["127.0.0.1:9000"]\n' "$KT" > b.yaml
+  load_ok b.yaml --target "$KT" --offline --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/confpoke.py" --conf-size 1032 "$d" || fail "resize" || return 1
+  # the programs read a conf no longer pinned: a load repairs that
+  run "$NETACL" load b.yaml --target "$KT" --offline
+  expect_rc 0 && expect_err "repaired $KT: link_connect4 runs on maps no longer pinned" || return 1
+  # the programs now read the larger map; reloads write it
+  load_ok b.yaml --target "$KT" --offline || return 1
+  [ "$(verdicts tcpbind 127.0.0.1 9001 tcpbind 127.0.0.1 9000 tcp 127.0.0.2 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow deny" ] ||
+    fail "verdicts after reloads on a larger conf"
+  "$NETACL" compile b.yaml --offline -o c.json
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff c.json i.json; expect_rc 0 || fail "inspect differs"
 }
