@@ -372,8 +372,10 @@ static __always_inline int admitted(const struct query *q, const struct netacl_c
 
 /* The port set of a single IPv4 address (host order) in generation g's
  * table4; -1 if it is not there, -2 if table4 is not in use (exact4 is).
- * A global function: verified once, on its own. */
-__noinline int netacl_table4(__u32 g, __u32 addr, __u32 n, __u32 seed)
+ * Inlined: as a global function it was verified on its own with nothing
+ * known of its arguments (connect4 with table4: 3,198 processed insns,
+ * 1,917 inlined), and each call cost a few ns (a miss 7-12 ns less). */
+static __always_inline int table4_set(__u32 g, __u32 addr, __u32 n, __u32 seed)
 {
 	void *m = bpf_map_lookup_elem(&table4, &g);
 	struct netacl_chunk *ch;
@@ -467,7 +469,7 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 
 		__builtin_memcpy(&a, q->k4.addr, 4);
 		if (HAS(TABLE4) && (f & NETACL_TABLE4))
-			r = netacl_table4(q->g, bpf_ntohl(a), c->t4_n, c->t4_seed);
+			r = table4_set(q->g, bpf_ntohl(a), c->t4_n, c->t4_seed);
 		if (r >= 0) {
 			*set = (__u32)r;
 			return 1;
