@@ -217,7 +217,8 @@ test_kernel_lacks_target_with_8_byte_conf_is_repaired() {
     fail "no 8-byte conf" || return 1
   rmdir "$CG2/$KCG" && mkdir "$CG2/$KCG" || return 1
   run "$NETACL" load p.yaml --target "$KT" --offline
-  expect_rc 0 && expect_err "repaired $KT: the cgroup was removed or made again" || return 1
+  # (the old links may be detached already, or still on the old cgroup)
+  expect_rc 0 && expect_err "repaired $KT: " && expect_err "cgroup was removed" || return 1
   [ "$(bpftool map show pinned "$d/conf" -j | $PY -c 'import json, sys; print(json.load(sys.stdin)["bytes_value"])')" != 8 ] ||
     fail "the conf is still 8 bytes"
   diff <(verdicts tcp 127.0.0.1 80  tcp 127.0.0.2 80  tcp6 ::1 443  tcp6 ::2 443) - <<'E' >&2 || fail "verdicts"
