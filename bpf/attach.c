@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +45,35 @@ static unsigned long long cgroup_id(const char *path)
 	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
+static struct bpf_map_info map_info(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		memset(&info, 0, sizeof(info));
+	return info;
+}
+
+/* Pin fd as dir/name in place of the pin there (a new name, then a
+ * rename: the pin is never missing).  0 or -errno. */
+static int pin_replace(int fd, const char *dir, const char *name)
+{
+	char tmp[80], path[PATH_MAX + 80], final[PATH_MAX + 80];
+	int err;
+
+	snprintf(tmp, sizeof(tmp), "%s+new", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
+	snprintf(final, sizeof(final), "%s/%s", dir, name);
+	unlink(path);
+	err = pins_pin(fd, dir, tmp);
+	if (!err && rename(path, final))
+		err = -errno;
+	if (err)
+		unlink(path);
+	return err;
+}
+
 /* The ids of p's pinned maps. */
 struct pinned_ids {
 	uint32_t id[NPINS];
@@ -56,13 +83,9 @@ static struct pinned_ids pinned_ids(const struct pinned *p)
 {
 	struct pinned_ids x = { { 0 } };
 
-	for (int i = 0; i < NPINS; i++) {
-		struct bpf_map_info info = { 0 };
-		uint32_t len = sizeof(info);
-
-		if (p->fd[i] >= 0 && bpf_obj_get_info_by_fd(p->fd[i], &info, &len) == 0)
-			x.id[i] = info.id;
-	}
+	for (int i = 0; i < NPINS; i++)
+		if (p->fd[i] >= 0)
+			x.id[i] = map_info(p->fd[i]).id;
 	return x;
 }
 
@@ -86,8 +109,6 @@ static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
 		pi.nr_map_ids = 0;
 	close(fd);
 	for (uint32_t i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]) && !stale; i++) {
-		struct bpf_map_info mi = { 0 };
-		uint32_t mlen = sizeof(mi);
 		bool known = false;
 		int m;
 
@@ -95,8 +116,9 @@ static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
 			known = pins->id[k] == ids[i];
 		if (known || (m = bpf_map_get_fd_by_id(ids[i])) < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(m, &mi, &mlen) == 0)
-			stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name);
+		struct bpf_map_info mi = map_info(m);
+
+		stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name);
 		close(m);
 	}
 	return stale;
@@ -162,35 +184,6 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 	}
 	netacl__destroy(skel);
 	return ok;
-}
-
-static struct bpf_map_info map_info(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		memset(&info, 0, sizeof(info));
-	return info;
-}
-
-/* Pin fd as dir/name in place of the pin there (a new name, then a
- * rename: the pin is never missing).  0 or -errno. */
-static int pin_replace(int fd, const char *dir, const char *name)
-{
-	char tmp[80], path[PATH_MAX + 80], final[PATH_MAX + 80];
-	int err;
-
-	snprintf(tmp, sizeof(tmp), "%s+new", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	unlink(path);
-	err = pins_pin(fd, dir, tmp);
-	if (!err && rename(path, final))
-		err = -errno;
-	if (err)
-		unlink(path);
-	return err;
 }
 
 /* The admit map p->fd[which], made whole if a first load without dns:
@@ -286,25 +279,13 @@ static int load_on_pins(struct netacl *skel, const struct pinned *p)
 int attach_program(struct bpf_program *prog, int cg, const char *dir)
 {
 	struct bpf_link *link = bpf_program__attach_cgroup(prog, cg);
-	char name[64], tmp[80], path[PATH_MAX + 160];
+	char name[64];
 	int err;
 
 	if (!link)
 		return -errno;
 	attach_link_name(prog, name);
-	snprintf(tmp, sizeof(tmp), "%s+new", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, tmp);
-	unlink(path);
-	err = pins_pin(bpf_link__fd(link), dir, tmp);
-	if (!err) {
-		char final[PATH_MAX + 160];
-
-		snprintf(final, sizeof(final), "%s/%s", dir, name);
-		if (rename(path, final))
-			err = -errno;
-	}
-	if (err)
-		unlink(path);
+	err = pin_replace(bpf_link__fd(link), dir, name);
 	bpf_link__destroy(link); /* pinned: stays attached; else detaches */
 	return err;
 }
@@ -339,10 +320,8 @@ int attach_repair(struct pinned *p)
 		bpf_object__for_each_program(prog, skel->obj)
 			if (!err && in_layout(p, prog)) {
 				err = attach_program(prog, cg, p->dir);
-				/* for the tests: a repair killed halfway */
-				if (!err && getenv("NETACL_TEST_FAULT") &&
-				    strcmp(getenv("NETACL_TEST_FAULT"), "kill-in-repair") == 0)
-					raise(SIGKILL);
+				if (!err) /* for the tests: a repair killed halfway */
+					sys_fault_kill("kill-in-repair");
 			}
 	if (cg >= 0)
 		close(cg);

@@ -301,7 +301,6 @@ static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, 
 	return true;
 }
 
-static bool fault(const char *where);
 
 /* table4 of the single IPv4 addresses in ks, in one batch: at most 3/4
  * full, with a fresh seed or larger until every address is within its
@@ -318,7 +317,7 @@ static int table4_new(const struct keys *ks, struct netacl_conf *small)
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 			seed = (uint32_t)time(NULL) * NETACL_HASH2 ^ (uint32_t)getpid();
 		c = acl_xrealloc(c, (n + 1) * sizeof(*c));
-		if (table_fill(ks, c, n, seed) && !(n && fault("table4-full")))
+		if (table_fill(ks, c, n, seed) && !(n && sys_fault("table4-full")))
 			break;
 		if (tries % 4 == 3)
 			n += n / 8 + 1;
@@ -498,25 +497,6 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 		return err;
 	}
 	return 0;
-}
-
-/* NETACL_TEST_FAULT=verify fails a first load after the maps are filled;
- * NETACL_TEST_FAULT=install fails a load after the new generation is in
- * its slot and before the switch: the tests use it to check that a late
- * failure leaves the previous state in force. */
-static bool fault(const char *where)
-{
-	const char *f = getenv("NETACL_TEST_FAULT");
-
-	return f && strcmp(f, where) == 0;
-}
-
-/* NETACL_TEST_FAULT=kill-after-maps, kill-after-link, kill-in-unload: die
- * there as a SIGKILL would, for the tests of what such a death leaves. */
-static void fault_kill(const char *where)
-{
-	if (fault(where))
-		raise(SIGKILL);
 }
 
 /* Writing a slot of an array of maps waits for a grace period (every
@@ -754,7 +734,7 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 	    bpf_map_update_elem(fd[PIN_CONF], &s, cv, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;
-	return fault("install") ? -EIO : 0;
+	return sys_fault("install") ? -EIO : 0;
 }
 
 static void generation_clear(const int *fd, uint32_t s)
@@ -876,7 +856,7 @@ static void unpin_dir(const char *dir)
 		if (d)
 			closedir(d);
 		if (links)
-			fault_kill("kill-in-unload");
+			sys_fault_kill("kill-in-unload");
 	}
 }
 
@@ -919,7 +899,7 @@ static int attach_all(struct fresh *f, int cg)
 
 	for (unsigned i = 0; !err && (p = progs_nth(&f->progs, i)); i++) {
 		err = attach_program(p, cg, f->dir);
-		fault_kill("kill-after-link");
+		sys_fault_kill("kill-after-link");
 	}
 	return err;
 }
@@ -937,7 +917,7 @@ static int pin_all(struct fresh *f)
 	}
 	f->made_dir = true;
 	err = pin_maps(f->progs.maps->obj, f->dir);
-	fault_kill("kill-after-maps");
+	sys_fault_kill("kill-after-maps");
 	return err ? sys_bpf_error(err, EX_UNAVAILABLE, "cannot pin the maps") : 0;
 }
 
@@ -999,7 +979,7 @@ static int fresh_load(struct load_req *r)
 	if (!rc)
 		rc = pin_all(&f);
 	err = progs_verify_wait(&f.progs);
-	if (!err && fault("verify"))
+	if (!err && sys_fault("verify"))
 		err = -EINVAL; /* as the verifier refusing a program */
 	if (!rc && err)
 		rc = sys_bpf_error(err, EX_UNAVAILABLE,

@@ -200,6 +200,19 @@ void sys_pin_dir(const char *target, char out[PATH_MAX])
 	out[n] = 0;
 }
 
+bool sys_fault(const char *where)
+{
+	const char *f = getenv("NETACL_TEST_FAULT");
+
+	return f && strcmp(f, where) == 0;
+}
+
+void sys_fault_kill(const char *where)
+{
+	if (sys_fault(where))
+		raise(SIGKILL);
+}
+
 int sys_bpf_error(int err, int otherwise, const char *what)
 {
 	if (err < 0)

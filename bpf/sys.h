@@ -5,6 +5,7 @@
 #define NETACL_SYS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Where targets are pinned: $NETACL_PIN_ROOT if set (for tests, and
@@ -41,6 +42,16 @@ int sys_cgroup_kill(const char *path, int timeout_ms);
 /* <pin root>/<target>, with bytes other than [A-Za-z0-9_-]
  * written %XX (bpffs refuses '.', and '/' would make a subdirectory). */
 void sys_pin_dir(const char *target, char out[PATH_MAX]);
+
+/* For the tests: is NETACL_TEST_FAULT `where`?  verify fails a first
+ * load after the maps are filled, install a load after the new
+ * generation is in its slot and before the switch, table4-full table4's
+ * build: a late failure must leave the previous state in force.
+ * sys_fault_kill dies there as a SIGKILL would (kill-after-maps,
+ * kill-after-link, kill-in-unload, kill-in-repair), for what such a death
+ * leaves. */
+bool sys_fault(const char *where);
+void sys_fault_kill(const char *where);
 
 /* An exit status for a failed bpf() call: EX_NOPERM for EPERM/EACCES,
  * else `otherwise`; prints "netacl: error: WHAT: strerror". */
