@@ -155,6 +155,66 @@ static int read_table4(int fd, const struct netacl_conf *conf,
 	return err;
 }
 
+/* The single IPv4 addresses (table4's and exact4's), merged back into the
+ * prefixes the loader wrote: it spreads short prefixes into table4
+ * (bpf/load.c), and splits every interval into prefixes the same way, so
+ * a run of addresses with one set splits into what it was loaded as. */
+struct single4 {
+	uint32_t addr, set;
+};
+
+struct singles4 {
+	size_t n, cap;
+	struct single4 *v;
+};
+
+static void on_single4(const struct acl_cidr *c, const void *val, void *arg)
+{
+	struct singles4 *s = arg;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->v = acl_xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n].addr = (uint32_t)c->v;
+	memcpy(&s->v[s->n++].set, val, 4);
+}
+
+static int single4_cmp(const void *a, const void *b)
+{
+	const struct single4 *x = a, *y = b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+struct run_fwd {
+	void (*fn)(const struct acl_cidr *, const void *val, void *);
+	void *arg;
+	uint32_t set;
+};
+
+static void run_cidr(const struct acl_cidr *c, void *arg)
+{
+	struct run_fwd *w = arg;
+
+	w->fn(c, &w->set, w->arg);
+}
+
+static void singles4_merge(struct singles4 *s,
+			   void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
+{
+	acl_sort(s->v, s->n, sizeof(*s->v), single4_cmp);
+	for (size_t i = 0, j; i < s->n; i = j) {
+		struct run_fwd w = { fn, arg, s->v[i].set };
+
+		for (j = i + 1; j < s->n && s->v[j].set == w.set && s->v[j].addr == s->v[j - 1].addr + 1; j++)
+			;
+		acl_iv_to_cidrs(ACL_V4, s->v[i].addr, s->v[j - 1].addr, run_cidr, &w);
+	}
+	free(s->v);
+	*s = (struct singles4){ 0 };
+}
+
 /* The entries (ports, protocol) of a port set, decoded once per set: the
  * entries of a target share a handful of sets. */
 struct set_entries {
@@ -399,6 +459,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 	struct acl_pbits *sets = NULL;
 	struct builder b = { .m = m, .conf = &p->conf, .list_f = -1 };
 	struct netacl_ex ex;
+	struct singles4 singles = { 0 };
 
 	if (p->fd[PIN_EX] >= 0) {
 		if (bpf_map_lookup_elem(p->fd[PIN_EX], &p->gen, &ex))
@@ -443,17 +504,23 @@ int inspect_target(const struct pinned *p, struct model *m)
 		acl_pbits_entries(&sets[p->conf.star], add_star, &b);
 	for (int f = 0; f < 2 && !err; f++) {
 		int family = f ? ACL_V6 : ACL_V4;
+		bool listed = p->conf.flags & (NETACL_LIST4 << f);
 
 		b.list_f = f;
 		err = read_keys(fd[PIN_ALLOW4 + f], family, true, on_allow, &b);
-		if (!err)
+		if (!err && (f || listed)) /* conf's list holds them one by one */
 			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
+		else if (!err)
+			err = read_hash(fd[PIN_EXACT4], family, on_single4, &singles);
 		b.list_f = -1;
-		if ((p->conf.flags & (NETACL_LIST4 << f)) && b.listed[f] != p->conf.nlist[f])
+		if (listed && b.listed[f] != p->conf.nlist[f])
 			b.bad = 1;
 	}
 	if (!err && fd[PIN_TABLE4] >= 0)
-		err = read_table4(fd[PIN_TABLE4], &p->conf, on_allow, &b);
+		err = read_table4(fd[PIN_TABLE4], &p->conf, on_single4, &singles);
+	if (!err)
+		singles4_merge(&singles, on_allow, &b);
+	free(singles.v);
 	if (!err && b.t->has_bind)
 		err = read_bind(&b, fd);
 	if (!err && b.t->allow_all)

@@ -830,9 +830,18 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, const struct query 
 static __always_inline int decide4(struct bpf_sock_addr *ctx, __u32 g, __u32 addr, __u16 port,
 				   int connect)
 {
-	struct query q = { .g = g, .v4 = 1, .family = 4, .proto = ctx->protocol,
-			   .connect = connect, .port = port };
+	struct query q;
 
+	/* field by field: k6 is never read in an IPv4 query, and zeroing it
+	 * was a fifth of the instructions of a verdict */
+	q.v4 = 1;
+	q.g = g;
+	q.family = 4;
+	q.proto = ctx->protocol;
+	q.connect = connect;
+	q.pad = 0;
+	q.port = port;
+	q.pad2 = 0;
 	q.k4.prefixlen = 32;
 	__builtin_memcpy(q.k4.addr, &addr, 4);
 	return decide(ctx, &q);

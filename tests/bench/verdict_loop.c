@@ -10,9 +10,14 @@
  * same after one connection to ADDR:PORT+1 (a listener of its own) is
  * made and held, so that a target with max_connections: 1 refuses all N.
  *
+ * ADDR may be a range, FIRST..LAST%STEP (the last 32 bits of an IPv6
+ * address counting), judged in turn: an address's cost depends on where
+ * its table puts it, so one address alone measures one draw of the seed.
+ *
  *   verdict_loop CGROUP ADDR PORT N [connect|bind|tcp|tcphold] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +63,69 @@ static int tcp_loop(struct sockaddr_storage *ss, socklen_t len, long n, int hold
 	return 0;
 }
 
+/* ADDR or FIRST..LAST%STEP into *ss (the first); the count, 0 if bad */
+static unsigned parse_addrs(char *arg, unsigned short port, struct sockaddr_storage *ss,
+			    socklen_t *len, unsigned *step)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	char *dots = strstr(arg, ".."), *pct = strchr(arg, '%');
+	uint32_t first, last;
+	unsigned char b[16];
+
+	*step = pct ? (unsigned)atoi(pct + 1) : 1;
+	if (pct)
+		*pct = 0;
+	if (dots)
+		*dots = 0;
+	if (inet_pton(AF_INET, arg, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		first = ntohl(a4->sin_addr.s_addr);
+		if (dots && inet_pton(AF_INET, dots + 2, b) != 1)
+			return 0;
+	} else if (inet_pton(AF_INET6, arg, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		memcpy(&first, &a6->sin6_addr.s6_addr[12], 4);
+		first = ntohl(first);
+		if (dots && inet_pton(AF_INET6, dots + 2, b) != 1)
+			return 0;
+		if (dots)
+			memmove(b, b + 12, 4);
+	} else {
+		return 0;
+	}
+	if (!dots)
+		return 1;
+	memcpy(&last, b, 4);
+	last = ntohl(last);
+	return last >= first && *step ? (last - first) / *step + 1 : 0;
+}
+
+/* the i-th address of the range at ss */
+static void nth(const struct sockaddr_storage *ss, unsigned step, unsigned i,
+		struct sockaddr_storage *out)
+{
+	uint32_t v;
+	unsigned char *p = ss->ss_family == AF_INET
+				   ? (unsigned char *)&((struct sockaddr_in *)out)->sin_addr
+				   : ((struct sockaddr_in6 *)out)->sin6_addr.s6_addr + 12;
+
+	*out = *ss;
+	memcpy(&v, p, 4);
+	v = htonl(ntohl(v) + i * step);
+	memcpy(p, &v, 4);
+}
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_storage ss = { 0 }, *all;
 	socklen_t len;
 	char path[4096];
+	unsigned count, step;
 	FILE *f;
 	int fd;
 
@@ -78,26 +139,22 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
 	if (!(f = fopen(path, "w")) || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
 		return perror(path), 2;
-	if (inet_pton(AF_INET, argv[2], &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((unsigned short)atoi(argv[3]));
-		len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, argv[2], &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((unsigned short)atoi(argv[3]));
-		len = sizeof(*a6);
-	} else {
+	count = parse_addrs(argv[2], (unsigned short)atoi(argv[3]), &ss, &len, &step);
+	if (!count)
 		return fprintf(stderr, "verdict_loop: bad address %s\n", argv[2]), 2;
-	}
 	if (tcp)
 		return tcp_loop(&ss, len, atol(argv[4]), strcmp(how, "tcphold") == 0);
+	if (!(all = calloc(count, sizeof(*all))))
+		return perror("calloc"), 2;
+	for (unsigned i = 0; i < count; i++)
+		nth(&ss, step, i, &all[i]);
 	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return perror("socket"), 2;
-	for (long i = atol(argv[4]); i > 0; i--)
+	for (long i = atol(argv[4]), k = 0; i > 0; i--, k = k + 1 == (long)count ? 0 : k + 1)
 		if (bind_)
-			bind(fd, (struct sockaddr *)&ss, len);
+			bind(fd, (struct sockaddr *)&all[k], len);
 		else
-			connect(fd, (struct sockaddr *)&ss, len);
+			connect(fd, (struct sockaddr *)&all[k], len);
 	return 0;
 }

@@ -266,6 +266,61 @@ P
   "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
 }
 
+# Beside table4, short IPv4 prefixes (/24 to /31) go to it too, address
+# by address (bpf/load.c: a table probe, not a walk of the trie); longer
+# ones stay in the trie.  Every edge has its verdict, inspect merges the
+# addresses back into the prefixes the file has, on table4 and on the
+# kernel's hash alike.
+test_kernel_short_prefixes_spread_into_table4() {
+  need_kernel spread
+  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  # /24, /30 and /31 side by side with other ports, /25s that touch, a
+  # /20 (trie) touching a /24 (table4) of the same set
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.9.0.0/24:80", "127.9.1.4/30:443", "127.9.1.8/31:80", "127.9.2.0/25:80", "127.9.2.128/25:443", "127.10.0.0/20:80", "127.10.16.0/24:80"]\n    private: [loopback]\n' "$KT" > big.yaml
+  "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
+  load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
+  diff <(verdicts tcp 127.9.0.0 80  tcp 127.9.0.255 80  tcp 127.9.1.0 80  tcp 127.9.1.4 443  tcp 127.9.1.7 443 \
+           tcp 127.9.1.4 80  tcp 127.9.1.8 80  tcp 127.9.1.9 80  tcp 127.9.1.10 80  tcp 127.9.2.127 80 \
+           tcp 127.9.2.128 80  tcp 127.9.2.128 443  tcp 127.10.15.255 80  tcp 127.10.16.255 80  tcp 127.10.17.0 80 \
+           tcp 127.1.0.2 80  tcp 127.1.0.3 80) - <<'E' >&2 || fail "verdicts"
+tcp 127.9.0.0 80 allow
+tcp 127.9.0.255 80 allow
+tcp 127.9.1.0 80 deny
+tcp 127.9.1.4 443 allow
+tcp 127.9.1.7 443 allow
+tcp 127.9.1.4 80 deny
+tcp 127.9.1.8 80 allow
+tcp 127.9.1.9 80 allow
+tcp 127.9.1.10 80 deny
+tcp 127.9.2.127 80 allow
+tcp 127.9.2.128 80 deny
+tcp 127.9.2.128 443 allow
+tcp 127.10.15.255 80 allow
+tcp 127.10.16.255 80 allow
+tcp 127.10.17.0 80 deny
+tcp 127.1.0.2 80 allow
+tcp 127.1.0.3 80 deny
+E
+  # the trie holds the /20 alone; table4 the rest, address by address
+  local g id
+  g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
+  id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/allow4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]")
+  [ "$(bpftool map dump id "$id" -j | jget /dev/stdin 'len(d)')" = 1 ] || fail "the trie holds more than the /20"
+  "$NETACL" inspect --target "$KT" --json > k.json || return 1
+  run "$NETACL" diff big.json k.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs from the loaded file"; }
+  python3 - big.json k.json "$KT" <<'P' || fail "inspect does not show the file's prefixes"
+import json, sys
+a = json.load(open(sys.argv[1]))["targets"][sys.argv[3]]["allow"]
+b = json.load(open(sys.argv[2]))["targets"][sys.argv[3]]["allow"]
+key = lambda e: (e["addr"], e["ports"], e["proto"])
+sys.exit(sorted(map(key, a)) != sorted(map(key, b)))
+P
+  NETACL_TEST_FAULT=table4-full load_ok big.json --target "$KT" || return 1
+  [ "$(verdicts tcp 127.9.0.7 80  tcp 127.9.1.5 443  tcp 127.9.1.5 80 | awk '{ print $4 }' | paste -sd' ')" = "allow allow deny" ] ||
+    fail "verdicts from the kernel's hash"
+  "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
+}
+
 # A target loaded by netacl before table4 has no table4 pin: it is still
 # a target (not an incomplete one to repair, which detached its programs
 # while the new ones loaded), and its reloads keep to the maps it has.
