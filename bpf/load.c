@@ -281,7 +281,7 @@ static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t seed, uint
 static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, uint32_t seed)
 {
 	for (size_t i = 0; i <= n; i++) {
-		c[i].n = 0;
+		c[i].n = c[i].seed = 0;
 		for (size_t k = 0; k < NETACL_CHUNK; k++)
 			c[i].e[k] = (struct netacl_single){ 0, NETACL_NO_SET };
 	}
@@ -302,10 +302,35 @@ static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, 
 }
 
 
+/* A reload's live table4: its map (fd -1: none to share), and element
+ * 0's n and seed. */
+struct live4 {
+	int fd;
+	uint32_t n, seed;
+};
+
+/* Is the table4 map fd, element by element, the n chunks (and element
+ * 0) of c? */
+static bool table_same(const struct netacl_chunk *c, size_t n, int fd)
+{
+	struct netacl_chunk *k = malloc(sizeof(*k));
+	bool same = k != NULL;
+
+	for (uint32_t i = 0; same && i <= n; i++)
+		same = bpf_map_lookup_elem(fd, &i, k) == 0 && memcmp(k, &c[i], sizeof(*k)) == 0;
+	free(k);
+	return same;
+}
+
 /* table4 of the single IPv4 addresses in ks, in one batch: at most 3/4
  * full, with a fresh seed or larger until every address is within its
- * probes; -ENOSPC past twice the size (the caller uses exact4). */
-static int table4_new(const struct keys *ks, struct netacl_conf *small)
+ * probes; -ENOSPC past twice the size (the caller uses exact4).  A
+ * reload tries the live table's seed first (live: its fd, n and seed,
+ * or NULL): a table that comes out the same as the live one, as it does
+ * when the addresses did not change, is that map, not a second copy of
+ * it (the kernel then holds one table, not two, while the generations
+ * switch).  The seed stays secret all the same. */
+static int table4_new(const struct keys *ks, struct netacl_conf *small, const struct live4 *live)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 	size_t n0 = ks->n ? (ks->n * 4 + 3 * NETACL_CHUNK - 1) / (3 * NETACL_CHUNK) : 0, n = n0;
@@ -314,11 +339,23 @@ static int table4_new(const struct keys *ks, struct netacl_conf *small)
 	int fd, err;
 
 	for (int tries = 0;; tries++) {
-		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		bool again = tries == 0 && live->fd >= 0 && live->n == n && n;
+
+		if (again)
+			seed = live->seed;
+		else if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 			seed = (uint32_t)time(NULL) * NETACL_HASH2 ^ (uint32_t)getpid();
 		c = acl_xrealloc(c, (n + 1) * sizeof(*c));
-		if (table_fill(ks, c, n, seed) && !(n && sys_fault("table4-full")))
+		if (table_fill(ks, c, n, seed) && !(n && sys_fault("table4-full"))) {
+			if (again && table_same(c, n, live->fd)) {
+				free(c);
+				small->t4_n = (uint32_t)n;
+				small->t4_seed = seed;
+				fd = fcntl(live->fd, F_DUPFD_CLOEXEC, 0);
+				return fd < 0 ? -errno : fd;
+			}
 			break;
+		}
 		if (tries % 4 == 3)
 			n += n / 8 + 1;
 		if (n > 2 * n0) {
@@ -378,16 +415,17 @@ static void keys_add_deny_cidr(const struct acl_cidr *c, void *arg)
 /* The single IPv4 addresses of ks: many in table4 (exact4 empty), else
  * in exact4 (table4 empty); a legacy target has no table4.  0 or -errno
  * of table4 (exact4's failure is seen with the other maps'). */
-static int singles4(const struct keys *ks, bool legacy, struct generation *g)
+static int singles4(const struct keys *ks, bool legacy, struct generation *g,
+		    const struct live4 *live)
 {
 	struct keys none = { .ksize = ks->ksize };
 	int fd = -1;
 
 	g->table4 = !legacy && ks->n > TABLE_FROM;
-	if (g->table4 && (fd = table4_new(ks, &g->small)) == -ENOSPC)
+	if (g->table4 && (fd = table4_new(ks, &g->small, live)) == -ENOSPC)
 		g->table4 = false; /* no table fits: the kernel's hash */
 	if (!legacy && !g->table4)
-		fd = table4_new(&none, &g->small);
+		fd = table4_new(&none, &g->small, &(struct live4){ .fd = -1 });
 	g->fd[PIN_TABLE4] = fd < 0 ? -1 : fd;
 	g->fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
 				       g->table4 ? &none : ks, 4);
@@ -492,7 +530,7 @@ static bool small_list(const struct allow_keys *ak, int f, bool table4, struct n
 
 /* legacy: no table4, deny entries all 1 (pins.h); no_bind: no bindN. */
 static int generation_build(const struct allows *a, struct generation *g, bool legacy,
-			    bool no_bind)
+			    bool no_bind, const struct live4 *live)
 {
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
 	int err = 0;
@@ -519,7 +557,7 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 			    (ak.exact.n ? 0 : NETACL_NO_EXACT4 << 2 * f);
 		fd[PIN_ALLOW4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_ALLOW4 + f], &ak.lpm, 4);
 		if (f == 0)
-			err = singles4(&ak.exact, legacy, g);
+			err = singles4(&ak.exact, legacy, g, live);
 		else
 			fd[PIN_EXACT6] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT6], &ak.exact, 4);
 		if (!legacy && ak.lpm.n + ak.exact.n &&
@@ -794,8 +832,29 @@ static void generation_clear(const int *fd, uint32_t s)
 #define KEEP_ENTRIES 65536
 #define KEEP_SETS 64
 
+/* p's live table4, when its generation uses one. */
+static void live4_open(const struct pinned *p, struct live4 *live)
+{
+	struct netacl_chunk *head = malloc(sizeof(*head));
+	uint32_t zero = 0;
+
+	live->fd = -1;
+	if (!head)
+		abort();
+	if (!p->legacy && (p->conf.flags & NETACL_TABLE4))
+		live->fd = pinned_inner(p, PIN_TABLE4);
+	if (live->fd >= 0 && bpf_map_lookup_elem(live->fd, &zero, head) != 0) {
+		close(live->fd);
+		live->fd = -1;
+	}
+	live->n = head->n;
+	live->seed = head->seed;
+	free(head);
+}
+
 static int reload(struct load_req *r, struct pinned *p)
 {
+	struct live4 live;
 	struct generation g;
 	uint32_t zero = 0, next = (p->gen + 1) % p->slots, lacks;
 	int err;
@@ -818,7 +877,10 @@ static int reload(struct load_req *r, struct pinned *p)
 			"load it again)", r->target);
 		return EX_UNAVAILABLE;
 	}
-	err = generation_build(r->a, &g, p->legacy, p->no_bind);
+	live4_open(p, &live);
+	err = generation_build(r->a, &g, p->legacy, p->no_bind, &live);
+	if (live.fd >= 0)
+		close(live.fd);
 	if (err)
 		return sys_bpf_error(err, EX_UNAVAILABLE, "cannot create the new maps");
 	lacks = p->conf.lacks;
@@ -1011,7 +1073,7 @@ static int fresh_load(struct load_req *r)
 	if (!err)
 		err = map_fds(f.progs.maps, fd);
 	if (!err)
-		err = generation_build(r->a, &g, false, false);
+		err = generation_build(r->a, &g, false, false, &(struct live4){ .fd = -1 });
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
 		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, ~0u,

@@ -321,6 +321,42 @@ P
   "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
 }
 
+# A reload whose single addresses did not change shares the live table4
+# (one table in the kernel while the generations switch, not two); one
+# that changes them gets a table of its own.
+test_kernel_reload_of_the_same_singles_shares_table4() {
+  need_kernel t4share
+  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80"]\n    private: [loopback]\n' "$KT" > big.yaml
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.0.0.9:80"]\n    private: [loopback]\n' "$KT" > big2.yaml
+  "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
+  "$NETACL" compile big2.yaml --offline --hosts-file many.hosts --max-addrs 70001 -o big2.json || return 1
+  t4() { # the live generation's table4 map id
+    local g; g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
+    bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/table4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]"
+  }
+  load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
+  local id1 id2 id3 id4
+  id1=$(t4)
+  load_ok big.json --target "$KT" || return 1
+  id2=$(t4)
+  [ "$id1" = "$id2" ] || fail "the same addresses made a second table4 ($id1, $id2)"
+  [ "$(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.3.34.222 80  tcp 127.0.0.9 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
+    fail "verdicts on the shared table"
+  "$NETACL" inspect --target "$KT" --json > k.json || return 1
+  run "$NETACL" diff big.json k.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs on the shared table"; }
+  load_ok big2.json --target "$KT" || return 1
+  id3=$(t4)
+  [ "$id3" != "$id2" ] || fail "changed addresses kept the old table4"
+  [ "$(verdicts tcp 127.0.0.9 80  tcp 127.1.0.0 80  tcp 127.1.0.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow allow deny" ] ||
+    fail "verdicts after the change"
+  load_ok big.json --target "$KT" || return 1
+  id4=$(t4)
+  [ "$id4" != "$id3" ] && [ "$id4" != "$id1" ] || fail "back to the first addresses: table $id4 ($id1 $id3)"
+  [ "$(verdicts tcp 127.0.0.9 80  tcp 127.1.0.0 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] ||
+    fail "verdicts after going back"
+}
+
 # A target loaded by netacl before table4 has no table4 pin: it is still
 # a target (not an incomplete one to repair, which detached its programs
 # while the new ones loaded), and its reloads keep to the maps it has.
