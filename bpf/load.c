@@ -489,8 +489,11 @@ static void spread_prefixes4(struct allow_keys *ak)
 	size_t per_len[33] = { 0 }, budget = ak->exact.n / 2, used = 0, k = 0;
 	int from = 33;
 
-	for (size_t i = 0; i < ak->lpm.n; i++)
-		per_len[*(uint32_t *)(ak->lpm.k + i * ak->lpm.ksize) & 63]++;
+	for (size_t i = 0; i < ak->lpm.n; i++) {
+		uint32_t len = *(const uint32_t *)(ak->lpm.k + i * ak->lpm.ksize);
+
+		per_len[len <= 32 ? len : 0]++;
+	}
 	for (int len = 31; len >= SPREAD_FROM; len--) {
 		size_t more = per_len[len] << (32 - len);
 

@@ -192,7 +192,10 @@ struct netacl_key6 {
  * stops at an empty slot (set NETACL_NO_SET) or at an address nearer its
  * own home than the lookup has come: an absent address costs a probe or
  * two, not the eight of a plain linear table this full.  Addresses in
- * host order. */
+ * host order.  Short prefixes (/24 to /31) beside them are written here
+ * too, address by address, where a verdict finds them in one probe (the
+ * loader's choice, bpf/load.c: the programs see single addresses).  A
+ * reload whose table comes out the same shares the live map. */
 #define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
 #define NETACL_PROBES 32
 #define NETACL_HASH1 0x9e3779b1u
