@@ -355,6 +355,19 @@ test_kernel_reload_of_the_same_singles_shares_table4() {
   [ "$id4" != "$id3" ] && [ "$id4" != "$id1" ] || fail "back to the first addresses: table $id4 ($id1 $id3)"
   [ "$(verdicts tcp 127.0.0.9 80  tcp 127.1.0.0 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] ||
     fail "verdicts after going back"
+  # shared and new tables in turn under a connect loop: what both allow
+  # stays allowed, what neither does stays denied
+  probe --loop 1000 --stop stop tcp 127.1.0.0 80 tcp 127.3.34.222 80 tcp 127.1.0.1 80 > counts &
+  local pid=$! i
+  for i in $(seq 1 10); do
+    for f in big big big2 big2; do
+      "$NETACL" load $f.json --target "$KT" 2>/dev/null || { touch stop; fail "reload $i ($f) failed"; return 1; }
+    done
+  done
+  touch stop; wait $pid
+  awk '$2 == "127.1.0.0" && $5 == "deny=0" { ok++ } $2 == "127.3.34.222" && $5 == "deny=0" { ok++ }
+       $2 == "127.1.0.1" && $4 == "allow=0" { ok++ } END { exit ok != 3 }' counts ||
+    { cat counts >&2; fail "a wrong verdict during the reloads"; }
 }
 
 # A target loaded by netacl before table4 has no table4 pin: it is still
