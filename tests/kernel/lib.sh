@@ -48,6 +48,20 @@ verdicts() { probe "$@" | awk '{ print $1, $2, $3, $4 }'; }
 
 load_ok() { run "$NETACL" load "$@"; expect_rc 0; }
 
+# many.hosts: 70,000 loopback addresses of many.example (over table4's
+# 65,536), every other one: 127.1.0.0, .2, ... 127.3.34.222
+many_hosts() {
+  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+}
+
+# live_inner MAP: the id of $KT's live generation's inner map MAP
+live_inner() {
+  local g
+  g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
+  bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/$1" -j |
+    jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]"
+}
+
 # faithful C.json WHAT: load C.json as $KT (on $KCG the first time, then in
 # place), and inspect --json must read back what it compiled (i.json)
 faithful() {

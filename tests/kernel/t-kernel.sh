@@ -229,8 +229,7 @@ test_kernel_generations_rotate_and_large_ones_are_cleared() {
 # less than twice the data.
 test_kernel_many_single_addresses_in_table4() {
   need_kernel table4
-  # 70,000 loopback addresses, every other one: 127.1.0.0, .2, ...
-  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  many_hosts
   printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80"]\n    private: [loopback]\n' "$KT" > big.yaml
   "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
   load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
@@ -260,8 +259,7 @@ P
   NETACL_TEST_FAULT=table4-full load_ok big.json --target "$KT" || return 1
   [ "$(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.3.34.222 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow" ] ||
     fail "verdicts from the kernel's hash"
-  local g; g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
-  id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/exact4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]")
+  id=$(live_inner exact4)
   [ "$(bpftool map show id "$id" -j | jget /dev/stdin 'd["max_entries"]')" = 70000 ] || fail "exact4 does not hold the addresses"
   "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
 }
@@ -273,7 +271,7 @@ P
 # kernel's hash alike.
 test_kernel_short_prefixes_spread_into_table4() {
   need_kernel spread
-  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  many_hosts
   # /24, /30 and /31 side by side with other ports, /25s that touch, a
   # /20 (trie) touching a /24 (table4) of the same set
   printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.9.0.0/24:80", "127.9.1.4/30:443", "127.9.1.8/31:80", "127.9.2.0/25:80", "127.9.2.128/25:443", "127.10.0.0/20:80", "127.10.16.0/24:80"]\n    private: [loopback]\n' "$KT" > big.yaml
@@ -302,10 +300,7 @@ tcp 127.1.0.2 80 allow
 tcp 127.1.0.3 80 deny
 E
   # the trie holds the /20 alone; table4 the rest, address by address
-  local g id
-  g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
-  id=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/allow4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]")
-  [ "$(bpftool map dump id "$id" -j | jget /dev/stdin 'len(d)')" = 1 ] || fail "the trie holds more than the /20"
+  [ "$(bpftool map dump id "$(live_inner allow4)" -j | jget /dev/stdin 'len(d)')" = 1 ] || fail "the trie holds more than the /20"
   "$NETACL" inspect --target "$KT" --json > k.json || return 1
   run "$NETACL" diff big.json k.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs from the loaded file"; }
   python3 - big.json k.json "$KT" <<'P' || fail "inspect does not show the file's prefixes"
@@ -326,32 +321,28 @@ P
 # that changes them gets a table of its own.
 test_kernel_reload_of_the_same_singles_shares_table4() {
   need_kernel t4share
-  python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
+  many_hosts
   printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80"]\n    private: [loopback]\n' "$KT" > big.yaml
   printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.0.0.9:80"]\n    private: [loopback]\n' "$KT" > big2.yaml
   "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
   "$NETACL" compile big2.yaml --offline --hosts-file many.hosts --max-addrs 70001 -o big2.json || return 1
-  t4() { # the live generation's table4 map id
-    local g; g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
-    bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/table4" -j | jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]"
-  }
   load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
   local id1 id2 id3 id4
-  id1=$(t4)
+  id1=$(live_inner table4)
   load_ok big.json --target "$KT" || return 1
-  id2=$(t4)
+  id2=$(live_inner table4)
   [ "$id1" = "$id2" ] || fail "the same addresses made a second table4 ($id1, $id2)"
   [ "$(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.3.34.222 80  tcp 127.0.0.9 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
     fail "verdicts on the shared table"
   "$NETACL" inspect --target "$KT" --json > k.json || return 1
   run "$NETACL" diff big.json k.json; expect_rc 0 || { cat "$T/out" >&2; fail "inspect differs on the shared table"; }
   load_ok big2.json --target "$KT" || return 1
-  id3=$(t4)
+  id3=$(live_inner table4)
   [ "$id3" != "$id2" ] || fail "changed addresses kept the old table4"
   [ "$(verdicts tcp 127.0.0.9 80  tcp 127.1.0.0 80  tcp 127.1.0.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow allow deny" ] ||
     fail "verdicts after the change"
   load_ok big.json --target "$KT" || return 1
-  id4=$(t4)
+  id4=$(live_inner table4)
   [ "$id4" != "$id3" ] && [ "$id4" != "$id1" ] || fail "back to the first addresses: table $id4 ($id1 $id3)"
   [ "$(verdicts tcp 127.0.0.9 80  tcp 127.1.0.0 80 | awk '{ print $4 }' | paste -sd' ')" = "deny allow" ] ||
     fail "verdicts after going back"
