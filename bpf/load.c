@@ -838,7 +838,7 @@ static void generation_clear(const int *fd, uint32_t s)
 /* p's live table4, when its generation uses one. */
 static void live4_open(const struct pinned *p, struct live4 *live)
 {
-	struct netacl_chunk *head = malloc(sizeof(*head));
+	struct netacl_chunk *head = calloc(1, sizeof(*head));
 	uint32_t zero = 0;
 
 	live->fd = -1;

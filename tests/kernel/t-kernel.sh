@@ -387,6 +387,17 @@ E
   run "$NETACL" status; expect_rc 0 && no_err "not a complete"
 }
 
+# What netacl(8) says a load needs: CAP_BPF, CAP_PERFMON and
+# CAP_NET_ADMIN, not CAP_SYS_ADMIN (bpffs is mounted already here).
+test_kernel_loads_without_cap_sys_admin() {
+  need_kernel caps
+  command -v setpriv > /dev/null || skip "no setpriv"
+  policy "$KT" '"127.0.0.1:80"'
+  run setpriv --bounding-set -sys_admin --inh-caps -sys_admin -- "$NETACL" load "$KT.yaml" --offline --target "$KT" --cgroup "$KCG"
+  expect_rc 0 || return 1
+  [ "$(verdicts tcp 127.0.0.1 80  tcp 127.0.0.2 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny" ] || fail "verdicts"
+}
+
 # compile --digest writes FILE.sha256; load --expect-digest loads only
 # that file, else nothing (the old policy stays), and status shows it.
 test_kernel_expect_digest_loads_only_what_ci_compiled() {
