@@ -13,6 +13,7 @@
 
 #include "bpf/progs.h"
 #include "bpf/sys.h"
+#include "bpf/table4.h"
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
 
@@ -89,8 +90,8 @@ static struct pinned_ids pinned_ids(const struct pinned *p)
 	return x;
 }
 
-/* Does program prog_id read a conf or admit map that is not the pinned
- * one?  A repair replaces those (attach_repair) and then each program:
+/* Does program prog_id read a conf, admit or table4 map that is not the
+ * pinned one?  A repair replaces those (attach_repair) and then each program:
  * one that stopped halfway left programs on the old maps, which a reload
  * would no longer write. */
 static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
@@ -118,7 +119,9 @@ static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
 			continue;
 		struct bpf_map_info mi = map_info(m);
 
-		stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name);
+		/* (a target without a table4 pin reads none: legacy) */
+		stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name) ||
+			(strcmp(mi.name, "table4") == 0 && pins->id[PIN_TABLE4]);
 		close(m);
 	}
 	return stale;
@@ -248,6 +251,53 @@ static int conf_whole(struct pinned *p)
 	return 0;
 }
 
+/* A target whose live table4 is of the older layout (8 bytes a slot,
+ * table4.h) gets a table4 map of this layout in place of its pin, the
+ * live generation's table converted into its slot, before these
+ * programs load on it: they read the layout of the map they are loaded
+ * with.  The programs it replaces read the old map until their links
+ * are replaced: the same addresses.  conf's copy of element 0 then says
+ * "read it" (0), which both kinds of programs do.  0 or -errno. */
+static int table4_whole(struct pinned *p)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	unsigned char cv[NETACL_CONF_MAX] = { 0 };
+	uint32_t n = 0, seed = 0, off = offsetof(struct netacl_conf, t4_n);
+	int old = p->t4_old ? pinned_inner(p, PIN_TABLE4) : -1, inner, outer = -1, err;
+
+	if (!p->t4_old)
+		return 0;
+	inner = old < 0 ? old : table4_convert(old, &n, &seed);
+	if (old >= 0)
+		close(old);
+	if (inner < 0)
+		return inner;
+	o.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "table4", 4, 4,
+			       map_info(p->fd[PIN_TABLE4]).max_entries, &o);
+	err = outer < 0 ? -errno : 0;
+	if (!err && bpf_map_update_elem(outer, &p->gen, &inner, BPF_ANY))
+		err = -errno;
+	close(inner);
+	/* conf's copy: read element 0 (the old programs read their own) */
+	if (!err && p->conf_size >= off + 8 && p->conf.t4_n &&
+	    (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv) ||
+	     (memset(cv + off, 0, 8), bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))))
+		err = -errno;
+	if (!err)
+		err = pin_replace(outer, p->dir, "table4");
+	if (err) {
+		if (outer >= 0)
+			close(outer);
+		return err;
+	}
+	p->conf.t4_n = p->conf.t4_seed = 0;
+	close(p->fd[PIN_TABLE4]);
+	p->fd[PIN_TABLE4] = outer;
+	p->t4_old = false;
+	return 0;
+}
+
 /* p's programs, loaded on the maps pinned in p->dir. */
 static int load_on_pins(struct netacl *skel, const struct pinned *p)
 {
@@ -295,6 +345,8 @@ static int maps_whole(struct pinned *p, struct netacl *skel)
 {
 	int err = conf_whole(p);
 
+	if (!err)
+		err = table4_whole(p);
 	if (!err)
 		err = admit_whole(p, skel->maps.admit4, PIN_ADMIT4);
 	if (!err)

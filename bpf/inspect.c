@@ -16,6 +16,7 @@
 #include "bpf/admit.h"
 #include "bpf/conf.h"
 #include "bpf/inspect.h"
+#include "bpf/table4.h"
 #include "compiler/clock.h"
 
 static int map_entries(int fd, uint32_t *n)
@@ -123,38 +124,6 @@ static int read_hash(int fd, int family,
 	return err;
 }
 
-/* table4 (netacl-api.h): every slot in use of each chunk element 0 counts. */
-/* conf's copy of element 0 (t4_n, t4_seed), if any, must be element 0. */
-static int read_table4(int fd, const struct netacl_conf *conf,
-		       void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
-{
-	struct netacl_chunk *c = malloc(sizeof(*c));
-	uint32_t k = 0, n;
-	int err = 0;
-
-	if (!c)
-		abort();
-	if (bpf_map_lookup_elem(fd, &k, c))
-		err = -errno;
-	n = err ? 0 : c->n;
-	if (!err && conf->t4_n && (conf->t4_n != c->n || conf->t4_seed != c->seed))
-		err = -EBADMSG;
-	for (k = 1; k <= n && !err; k++) {
-		if (bpf_map_lookup_elem(fd, &k, c)) {
-			err = -errno;
-			break;
-		}
-		for (uint32_t i = 0; i < NETACL_CHUNK; i++) {
-			struct acl_cidr a = { .family = ACL_V4, .len = 32, .v = c->e[i].addr };
-
-			if (c->e[i].set != NETACL_NO_SET)
-				fn(&a, &c->e[i].set, arg);
-		}
-	}
-	free(c);
-	return err;
-}
-
 /* The single IPv4 addresses (table4's and exact4's), merged back into the
  * prefixes the loader wrote: it spreads short prefixes into table4
  * (bpf/load.c), and splits every interval into prefixes the same way, so
@@ -178,6 +147,13 @@ static void on_single4(const struct acl_cidr *c, const void *val, void *arg)
 	}
 	s->v[s->n].addr = (uint32_t)c->v;
 	memcpy(&s->v[s->n++].set, val, 4);
+}
+
+static void on_table4(uint32_t addr, uint32_t set, void *arg)
+{
+	struct acl_cidr c = { .family = ACL_V4, .len = 32, .v = addr };
+
+	on_single4(&c, &set, arg);
 }
 
 static int single4_cmp(const void *a, const void *b)
@@ -517,7 +493,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 			b.bad = 1;
 	}
 	if (!err && fd[PIN_TABLE4] >= 0)
-		err = read_table4(fd[PIN_TABLE4], &p->conf, on_single4, &singles);
+		err = table4_each(fd[PIN_TABLE4], p->conf.t4_n, p->conf.t4_seed, on_table4, &singles);
 	if (!err)
 		singles4_merge(&singles, on_allow, &b);
 	free(singles.v);

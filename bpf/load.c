@@ -34,6 +34,7 @@ _Static_assert(NETACL_NAT64_MAX == ACL_NAT64_MAX, "meta holds every nat64: prefi
 #include "bpf/pins.h"
 #include "bpf/progs.h"
 #include "bpf/sys.h"
+#include "bpf/table4.h"
 #include "compiler/clock.h"
 #include "compiler/diag.h"
 #include "bpf/netacl.skel.h"
@@ -123,22 +124,6 @@ struct fill {
 	bool started;
 };
 
-/* n keys and values into fd: one batch, or one at a time on kernels
- * without batch operations.  0 or -errno. */
-static int update_all(int fd, const void *keys, size_t ksize, const void *vals, size_t vsize,
-		      size_t n)
-{
-	__u32 count = (__u32)n;
-
-	if (!n || bpf_map_update_batch(fd, keys, vals, &count, NULL) == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, (const char *)keys + i * ksize,
-					(const char *)vals + i * vsize, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 static bool all_zero(const unsigned char *v, size_t size)
 {
 	return size == 0 || (v[0] == 0 && memcmp(v, v + 1, size - 1) == 0);
@@ -163,7 +148,7 @@ static int array_fill(int fd, const void *vals, size_t vsize, size_t n)
 		keys[k] = (uint32_t)i;
 		memcpy(packed + k++ * vsize, v, vsize);
 	}
-	err = update_all(fd, keys, sizeof(*keys), packed, vsize, k);
+	err = sys_map_update_all(fd, keys, sizeof(*keys), packed, vsize, k);
 	free(keys);
 	free(packed);
 	return err;
@@ -174,7 +159,7 @@ static void *fill_range(void *arg)
 	struct fill *f = arg;
 	const struct keys *ks = f->ks;
 
-	f->err = update_all(f->fd, ks->k + f->from * ks->ksize, ks->ksize,
+	f->err = sys_map_update_all(f->fd, ks->k + f->from * ks->ksize, ks->ksize,
 			    f->vals + f->from * f->vsize, f->vsize, f->to - f->from);
 	return NULL;
 }
@@ -245,134 +230,6 @@ static int map_filled(enum bpf_map_type type, const char *name, const struct key
  * to the exact4 hash: up to here a hash takes at most 5 MB. */
 #define TABLE_FROM 65536
 
-/* The home slot of x (addr ^ seed) in its chunk. */
-static uint32_t table_home(uint32_t x)
-{
-	return (x * NETACL_HASH2) >> 20;
-}
-
-/* Put addr into chunk c, Robin Hood: an address further from its home
- * than the one in a slot takes the slot, and that one moves on.  False
- * when some address would be NETACL_PROBES or more from its home. */
-static bool table_put(struct netacl_chunk *c, uint32_t addr, uint32_t seed, uint32_t set)
-{
-	struct netacl_single in = { addr, set }, t;
-	uint32_t at = table_home(addr ^ seed), d = 0; /* in is d slots from its home */
-
-	for (uint32_t i = 0; d < NETACL_PROBES && i < NETACL_CHUNK; i++, d++) {
-		struct netacl_single *e = &c->e[(at + i) & (NETACL_CHUNK - 1)];
-		uint32_t de;
-
-		if (e->set == NETACL_NO_SET) {
-			*e = in;
-			return true;
-		}
-		de = (at + i - table_home(e->addr ^ seed)) & (NETACL_CHUNK - 1);
-		if (de < d) {
-			t = *e, *e = in, in = t;
-			d = de;
-		}
-	}
-	return false;
-}
-
-/* The n chunks of table4 for ks (and element 0) with this seed, or false
- * when some address finds no slot in its first NETACL_PROBES. */
-static bool table_fill(const struct keys *ks, struct netacl_chunk *c, size_t n, uint32_t seed)
-{
-	for (size_t i = 0; i <= n; i++) {
-		c[i].n = c[i].seed = 0;
-		for (size_t k = 0; k < NETACL_CHUNK; k++)
-			c[i].e[k] = (struct netacl_single){ 0, NETACL_NO_SET };
-	}
-	c[0].n = (uint32_t)n;
-	c[0].seed = seed;
-	for (size_t i = 0; i < ks->n && n; i++) {
-		uint32_t be, addr, x;
-		size_t k;
-
-		memcpy(&be, ks->k + i * ks->ksize, 4);
-		addr = ntohl(be);
-		x = addr ^ seed;
-		k = 1 + (size_t)(((uint64_t)(uint32_t)(x * NETACL_HASH1) * n) >> 32);
-		if (!table_put(&c[k], addr, seed, ks->v[i]))
-			return false;
-	}
-	return true;
-}
-
-
-/* A reload's live table4: its map (fd -1: none to share), and element
- * 0's n and seed. */
-struct live4 {
-	int fd;
-	uint32_t n, seed;
-};
-
-/* Is the table4 map fd, element by element, the n chunks (and element
- * 0) of c? */
-static bool table_same(const struct netacl_chunk *c, size_t n, int fd)
-{
-	struct netacl_chunk *k = malloc(sizeof(*k));
-	bool same = k != NULL;
-
-	for (uint32_t i = 0; same && i <= n; i++)
-		same = bpf_map_lookup_elem(fd, &i, k) == 0 && memcmp(k, &c[i], sizeof(*k)) == 0;
-	free(k);
-	return same;
-}
-
-/* table4 of the single IPv4 addresses in ks, in one batch: at most 3/4
- * full, with a fresh seed or larger until every address is within its
- * probes; -ENOSPC past twice the size (the caller uses exact4).  A
- * reload tries the live table's seed first (live: its fd, n and seed,
- * or NULL): a table that comes out the same as the live one, as it does
- * when the addresses did not change, is that map, not a second copy of
- * it (the kernel then holds one table, not two, while the generations
- * switch).  The seed stays secret all the same. */
-static int table4_new(const struct keys *ks, struct netacl_conf *small, const struct live4 *live)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
-	size_t n0 = ks->n ? (ks->n * 4 + 3 * NETACL_CHUNK - 1) / (3 * NETACL_CHUNK) : 0, n = n0;
-	struct netacl_chunk *c = NULL;
-	uint32_t seed = 0;
-	int fd, err;
-
-	for (int tries = 0;; tries++) {
-		bool again = tries == 0 && live->fd >= 0 && live->n == n && n;
-
-		if (again)
-			seed = live->seed;
-		else if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-			seed = (uint32_t)time(NULL) * NETACL_HASH2 ^ (uint32_t)getpid();
-		c = acl_xrealloc(c, (n + 1) * sizeof(*c));
-		if (table_fill(ks, c, n, seed) && !(n && sys_fault("table4-full"))) {
-			if (again && table_same(c, n, live->fd)) {
-				free(c);
-				small->t4_n = (uint32_t)n;
-				small->t4_seed = seed;
-				fd = fcntl(live->fd, F_DUPFD_CLOEXEC, 0);
-				return fd < 0 ? -errno : fd;
-			}
-			break;
-		}
-		if (tries % 4 == 3)
-			n += n / 8 + 1;
-		if (n > 2 * n0) {
-			free(c);
-			return -ENOSPC;
-		}
-	}
-	small->t4_n = c[0].n;
-	small->t4_seed = c[0].seed;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "table4", 4, sizeof(*c), (__u32)(n + 1), &o);
-	err = fd < 0 ? -errno : array_fill(fd, c, sizeof(*c), n + 1);
-	free(c);
-	if (err && fd >= 0)
-		close(fd);
-	return err ? err : fd;
-}
-
 static int ports_new(const struct acl_psets *sets)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
@@ -416,16 +273,17 @@ static void keys_add_deny_cidr(const struct acl_cidr *c, void *arg)
  * in exact4 (table4 empty); a legacy target has no table4.  0 or -errno
  * of table4 (exact4's failure is seen with the other maps'). */
 static int singles4(const struct keys *ks, bool legacy, struct generation *g,
-		    const struct live4 *live)
+		    const struct table4_live *live)
 {
 	struct keys none = { .ksize = ks->ksize };
 	int fd = -1;
 
 	g->table4 = !legacy && ks->n > TABLE_FROM;
-	if (g->table4 && (fd = table4_new(ks, &g->small, live)) == -ENOSPC)
+	if (g->table4 && (fd = table4_make(ks->k, ks->v, ks->n, live, &g->small.t4_n,
+					   &g->small.t4_seed)) == -ENOSPC)
 		g->table4 = false; /* no table fits: the kernel's hash */
 	if (!legacy && !g->table4)
-		fd = table4_new(&none, &g->small, &(struct live4){ .fd = -1 });
+		fd = table4_make(NULL, NULL, 0, NULL, &g->small.t4_n, &g->small.t4_seed);
 	g->fd[PIN_TABLE4] = fd < 0 ? -1 : fd;
 	g->fd[PIN_EXACT4] = map_filled(BPF_MAP_TYPE_HASH, pin_names[PIN_EXACT4],
 				       g->table4 ? &none : ks, 4);
@@ -533,7 +391,7 @@ static bool small_list(const struct allow_keys *ak, int f, bool table4, struct n
 
 /* legacy: no table4, deny entries all 1 (pins.h); no_bind: no bindN. */
 static int generation_build(const struct allows *a, struct generation *g, bool legacy,
-			    bool no_bind, const struct live4 *live)
+			    bool no_bind, const struct table4_live *live)
 {
 	static const size_t ksize[2] = { sizeof(struct netacl_key4), sizeof(struct netacl_key6) };
 	int err = 0;
@@ -835,8 +693,8 @@ static void generation_clear(const int *fd, uint32_t s)
 #define KEEP_ENTRIES 65536
 #define KEEP_SETS 64
 
-/* p's live table4, when its generation uses one. */
-static void live4_open(const struct pinned *p, struct live4 *live)
+/* p's live table4, when its generation uses one of this layout. */
+static void live4_open(const struct pinned *p, struct table4_live *live)
 {
 	struct netacl_chunk *head = calloc(1, sizeof(*head));
 	uint32_t zero = 0;
@@ -846,7 +704,7 @@ static void live4_open(const struct pinned *p, struct live4 *live)
 		abort();
 	if (!p->legacy && (p->conf.flags & NETACL_TABLE4))
 		live->fd = pinned_inner(p, PIN_TABLE4);
-	if (live->fd >= 0 && bpf_map_lookup_elem(live->fd, &zero, head) != 0) {
+	if (live->fd >= 0 && (table4_is_old(live->fd) || bpf_map_lookup_elem(live->fd, &zero, head) != 0)) {
 		close(live->fd);
 		live->fd = -1;
 	}
@@ -857,7 +715,7 @@ static void live4_open(const struct pinned *p, struct live4 *live)
 
 static int reload(struct load_req *r, struct pinned *p)
 {
-	struct live4 live;
+	struct table4_live live;
 	struct generation g;
 	uint32_t zero = 0, next = (p->gen + 1) % p->slots, lacks;
 	int err;
@@ -889,7 +747,7 @@ static int reload(struct load_req *r, struct pinned *p)
 	lacks = p->conf.lacks;
 	/* programs without what this policy uses: first programs with all of
 	 * it, which the old generation leaves as they were */
-	if (lacks & ~lacks_of(r->a, g.table4)) {
+	if ((lacks & ~lacks_of(r->a, g.table4)) || p->t4_old) {
 		int rc = attach_repair(p);
 
 		if (rc) {
@@ -1076,7 +934,7 @@ static int fresh_load(struct load_req *r)
 	if (!err)
 		err = map_fds(f.progs.maps, fd);
 	if (!err)
-		err = generation_build(r->a, &g, false, false, &(struct live4){ .fd = -1 });
+		err = generation_build(r->a, &g, false, false, NULL);
 	if (!err) {
 		memcpy(r->entries, g.entries, sizeof(r->entries));
 		err = generation_install(fd, 0, &g, r, r->cgroup_used, lacks, true, ~0u,

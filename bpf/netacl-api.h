@@ -180,26 +180,50 @@ struct netacl_key6 {
 
 /* table4[g]: a generation's single IPv4 addresses when there are more
  * than 65,536 (exact4 then stays empty; else table4 does): a hash table
- * of our own in an array, 8 bytes a slot, at most 3/4 full, where the
+ * of our own in an array, 4 bytes a slot, at most 3/4 full, where the
  * kernel's preallocated hash takes 81 bytes an address.  A million are
- * 11 MiB, not 77, written in one batch of n + 1 elements, not a million
- * updates.  Element 0 holds n, the chunks, and a seed drawn per load
- * (names' answers cannot be made to pile up in a chunk); with
- * x = addr ^ seed, an address is in chunk 1 + (x * NETACL_HASH1 * n >> 32),
- * from its home slot x * NETACL_HASH2 >> 20 on, fewer than NETACL_PROBES
- * slots on, wrapping in the chunk.  Robin Hood order: no address is
- * further from its home than those it passed on the way, so a lookup
- * stops at an empty slot (set NETACL_NO_SET) or at an address nearer its
- * own home than the lookup has come: an absent address costs a probe or
- * two, not the eight of a plain linear table this full.  Addresses in
- * host order.  Short prefixes (/24 to /31) beside them are written here
- * too, address by address, where a verdict finds them in one probe (the
- * loader's choice, bpf/load.c: the programs see single addresses).  A
- * reload whose table comes out the same shares the live map. */
+ * 5.3 MiB, less than the 8 bytes of data an address, written in one
+ * batch of n + 1 elements, not a million updates.  Element 0 holds n,
+ * the chunks, and a seed drawn per load (names' answers cannot be made
+ * to pile up in a chunk).  With y = (addr ^ seed) * NETACL_HASH1 (a
+ * bijection) and m = y * n (64 bits), an address is in chunk
+ * 1 + (m >> 32), from its home slot (m >> 20) & 4095 on, fewer than
+ * NETACL_PROBES slots on, wrapping in the chunk; its slot holds
+ *
+ *   set << 21 | d << 16 | (m >> 4) & 0xffff     d: slots from its home
+ *
+ * and no address: chunk, home and those 16 bits fix m to within 16,
+ * so y to one value once n >= 16 (a table has at least 22 chunks).
+ * Robin Hood order: no address is further from its home than those it
+ * passed on the way, so a lookup stops at an empty slot
+ * (NETACL_T4_EMPTY) or at one nearer its own home (d less) than the
+ * lookup has come: an absent address costs a probe or two.  Port sets
+ * of table4's addresses are below NETACL_T4_SETS (more: exact4).
+ * Short prefixes (/24 to /31) beside them are written here too,
+ * address by address, where a verdict finds them in one probe (the
+ * loader's choice, bpf/table4.c: the programs see single addresses).
+ * A reload whose table comes out the same shares the live map.
+ *
+ * Targets loaded by netacl before this hold tables of 8 bytes a slot
+ * (struct netacl_chunk8: the address in host order and its set, home
+ * slot (x * NETACL_HASH2) >> 20 with x = addr ^ seed, chunk
+ * 1 + (x * NETACL_HASH1 * n >> 32)), which only their own programs
+ * read: a repair puts a table of this layout in its place first. */
 #define NETACL_CHUNK 4096   /* slots a chunk; a power of two */
 #define NETACL_PROBES 32
 #define NETACL_HASH1 0x9e3779b1u
+#define NETACL_HASH1_INV 0x0e8b2f51u /* NETACL_HASH1 * this = 1 (mod 2^32) */
 #define NETACL_HASH2 0x85ebca77u
+#define NETACL_T4_EMPTY 0xffffffffu
+#define NETACL_T4_SETS 2047
+
+struct netacl_chunk {
+	__u32 n;            /* element 0: the chunks */
+	__u32 seed;         /* element 0: the seed */
+	__u32 e[NETACL_CHUNK];
+};
+
+/* The older layout (above), read to be converted. */
 #define NETACL_NO_SET 0xffffffffu
 
 struct netacl_single {
@@ -207,9 +231,8 @@ struct netacl_single {
 	__u32 set;          /* port-set index; NETACL_NO_SET: an empty slot */
 };
 
-struct netacl_chunk {
-	__u32 n;            /* element 0: the chunks */
-	__u32 seed;         /* element 0: the seed */
+struct netacl_chunk8 {
+	__u32 n, seed;
 	struct netacl_single e[NETACL_CHUNK];
 };
 

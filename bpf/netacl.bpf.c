@@ -379,7 +379,8 @@ static __always_inline int table4_set(__u32 g, __u32 addr, __u32 n, __u32 seed)
 {
 	void *m = bpf_map_lookup_elem(&table4, &g);
 	struct netacl_chunk *ch;
-	__u32 zero = 0, c, at, x;
+	__u32 zero = 0, c, at, low, rem;
+	__u64 m64;
 
 	if (!m)
 		return -2;
@@ -390,22 +391,23 @@ static __always_inline int table4_set(__u32 g, __u32 addr, __u32 n, __u32 seed)
 		n = ch->n;
 		seed = ch->seed;
 	}
-	x = addr ^ seed;
-	c = 1 + (__u32)(((__u64)(__u32)(x * NETACL_HASH1) * n) >> 32);
+	m64 = (__u64)((addr ^ seed) * NETACL_HASH1) * n;
+	c = 1 + (__u32)(m64 >> 32);
 	ch = bpf_map_lookup_elem(m, &c);
 	if (!ch)
 		return -1;
-	at = (x * NETACL_HASH2) >> 20;
+	low = (__u32)m64;
+	at = low >> 20;
+	rem = low >> 4 & 0xffff;
 	for (__u32 i = 0; i < NETACL_PROBES; i++) {
-		struct netacl_single *e = &ch->e[(at + i) & (NETACL_CHUNK - 1)];
+		__u32 e = ch->e[(at + i) & (NETACL_CHUNK - 1)], d = e >> 16 & 31;
 
-		if (e->set == NETACL_NO_SET)
+		/* empty (its d is 31, the most), or Robin Hood (netacl-api.h):
+		 * one nearer its home than i ends it */
+		if (e == NETACL_T4_EMPTY || d < i)
 			return -1;
-		if (e->addr == addr)
-			return (int)e->set;
-		/* Robin Hood (netacl-api.h): one nearer its home than i ends it */
-		if (((at + i - (((e->addr ^ seed) * NETACL_HASH2) >> 20)) & (NETACL_CHUNK - 1)) < i)
-			return -1;
+		if (d == i && (e & 0xffff) == rem)
+			return (int)(e >> 21);
 	}
 	return -1;
 }

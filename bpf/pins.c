@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/pins.h"
+#include "bpf/table4.h"
 #include "bpf/sys.h"
 
 const char *const pin_names[NPINS] = {
@@ -105,6 +106,13 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 		p->conf.flags &= p->conf_flags;
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_META], &p->gen, &p->meta))
 		err = -errno;
+	if (!err && p->fd[PIN_TABLE4] >= 0) {
+		int t4 = pinned_inner(p, PIN_TABLE4);
+
+		p->t4_old = t4 >= 0 && table4_is_old(t4);
+		if (t4 >= 0)
+			close(t4);
+	}
 	if (err)
 		pinned_close(p);
 	return err;

@@ -52,6 +52,8 @@ struct pinned {
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
 	bool no_ex;                /* loaded by netacl before the ex map (exemptions) */
+	bool t4_old;               /* its live table4 is of the older layout, 8 bytes a
+				    * slot, which only its own programs read (table4.h) */
 	uint32_t conf_size;        /* its conf map's value size: smaller in an older
 				    * netacl's target, larger in a newer one's (read and
 				    * written as such; at most NETACL_CONF_MAX) */

@@ -13,6 +13,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "bpf/sys.h"
 #include "compiler/diag.h"
 
@@ -275,5 +277,19 @@ int sys_cgroup_kill(const char *cg, int timeout_ms)
 		kill_all(cg);
 		nanosleep(&tick, NULL);
 	}
+	return 0;
+}
+
+int sys_map_update_all(int fd, const void *keys, size_t ksize, const void *vals, size_t vsize,
+		       size_t n)
+{
+	__u32 count = (__u32)n;
+
+	if (!n || bpf_map_update_batch(fd, keys, vals, &count, NULL) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksize,
+					(const char *)vals + i * vsize, BPF_ANY))
+			return -errno;
 	return 0;
 }

@@ -57,4 +57,9 @@ void sys_fault_kill(const char *where);
  * else `otherwise`; prints "netacl: error: WHAT: strerror". */
 int sys_bpf_error(int err, int otherwise, const char *what);
 
+/* n keys and values into map fd: one batch, or one at a time on kernels
+ * without batch operations.  0 or -errno. */
+int sys_map_update_all(int fd, const void *keys, size_t ksize, const void *vals, size_t vsize,
+		       size_t n);
+
 #endif

@@ -10,11 +10,17 @@ star); more, as a newer one might.  The attached programs keep reading
 the map they were loaded with: only a repair, which loads programs on
 the pins, reads it.
 
+confpoke --table4-8 PIN_DIR: put a table4 of the older layout (8 bytes
+a slot, bpf/netacl-api.h) in place of the target's table4 pin, the live
+generation's addresses in its slot, with the same n and seed, as the
+netacl before the 4-byte slots made it.
+
 Raw bpf(2) calls."""
 import ctypes, os, struct, sys
 
 MAP_CREATE, LOOKUP, UPDATE, OBJ_PIN, OBJ_GET, OBJ_GET_INFO_BY_FD = 0, 1, 2, 6, 7, 15
-ARRAY = 2
+ARRAY, ARRAY_OF_MAPS, F_INNER_MAP = 2, 12, 1 << 12
+CHUNK, H1, H1_INV, H2, EMPTY8 = 4096, 0x9e3779b1, 0x0e8b2f51, 0x85ebca77, 0xffffffff
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 NR_BPF = 321  # x86_64
@@ -59,6 +65,59 @@ def resize(d, n):
     os.rename(d + "/conf+new", d + "/conf")
 
 
+def table4_entries(t, n, seed):
+    """(addr, set) of each slot of the 4-byte layout"""
+    out = []
+    for k in range(1, n + 1):
+        e = struct.unpack_from("<4096I", elem(LOOKUP, t, struct.pack("I", k), bytes(8 + 4 * CHUNK)), 8)
+        for i, v in enumerate(e):
+            if v == 0xffffffff:
+                continue
+            home = (i - (v >> 16 & 31)) & (CHUNK - 1)
+            lo = (k - 1) << 32 | home << 20 | (v & 0xffff) << 4
+            y = -(-lo // n)
+            out.append((((y * H1_INV) & 0xffffffff) ^ seed, v >> 21))
+    return out
+
+
+def table8(entries, n, seed):
+    """the chunks of the 8-byte layout (Robin Hood, as netacl made them)"""
+    chunks = [[(0, EMPTY8)] * CHUNK for _ in range(n + 1)]
+    home = lambda a: (((a ^ seed) * H2) & 0xffffffff) >> 20
+    for addr, st in entries:
+        x = addr ^ seed
+        c = chunks[1 + ((((x * H1) & 0xffffffff) * n) >> 32)]
+        at, d, item = home(addr), 0, (addr, st)
+        for i in range(CHUNK):
+            slot = (at + i) & (CHUNK - 1)
+            if c[slot][1] == EMPTY8:
+                c[slot] = item
+                break
+            de = (at + i - home(c[slot][0])) & (CHUNK - 1)
+            if de < d:
+                c[slot], item, d = item, c[slot], de
+            d += 1
+    return chunks
+
+
+def table4_8(d):
+    gen, outer = obj(OBJ_GET, d + "/gen"), obj(OBJ_GET, d + "/table4")
+    g = elem(LOOKUP, gen, struct.pack("I", 0), bytes(4))
+    inner_id = struct.unpack("I", elem(LOOKUP, outer, g, bytes(4)))[0]
+    t = bpf(14, struct.pack("I", inner_id))  # BPF_MAP_GET_FD_BY_ID
+    n, seed = struct.unpack_from("II", elem(LOOKUP, t, struct.pack("I", 0), bytes(8 + 4 * CHUNK)))
+    chunks = table8(table4_entries(t, n, seed), n, seed)
+    size = 8 + 8 * CHUNK
+    inner = bpf(MAP_CREATE, struct.pack("IIIIII", ARRAY, 4, size, n + 1, F_INNER_MAP, 0))
+    for k, c in enumerate(chunks):
+        head = struct.pack("II", n, seed) if k == 0 else bytes(8)
+        elem(UPDATE, inner, struct.pack("I", k), head + b"".join(struct.pack("II", *e) for e in c))
+    new = bpf(MAP_CREATE, struct.pack("IIIIII", ARRAY_OF_MAPS, 4, 4, info(outer)[1], 0, inner))
+    elem(UPDATE, new, g, struct.pack("I", inner))
+    obj(OBJ_PIN, d + "/table4+new", new)
+    os.rename(d + "/table4+new", d + "/table4")
+
+
 def poke(d, off, data, name):
     gen, m = obj(OBJ_GET, d + "/gen"), obj(OBJ_GET, d + "/" + name)
     g = elem(LOOKUP, gen, struct.pack("I", 0), bytes(4))
@@ -69,6 +128,8 @@ def poke(d, off, data, name):
 
 if sys.argv[1] == "--conf-size":
     resize(sys.argv[3], int(sys.argv[2]))
+elif sys.argv[1] == "--table4-8":
+    table4_8(sys.argv[2])
 else:
     poke(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]),
          sys.argv[4] if len(sys.argv) > 4 else "conf")

@@ -361,6 +361,40 @@ test_kernel_reload_of_the_same_singles_shares_table4() {
     { cat counts >&2; fail "a wrong verdict during the reloads"; }
 }
 
+# A target loaded by netacl before the 4-byte slots holds a table4 of 8
+# bytes a slot (made here by confpoke from the live one, same n and
+# seed): inspect reads it, and these programs never load on it: the
+# target shows broken (its programs read a table4 no longer pinned, as
+# after a repair cut short), and the repair converts it first.
+test_kernel_table4_of_8_byte_slots_is_converted() {
+  need_kernel t4old
+  local d=$NETACL_PIN_ROOT/$KT
+  many_hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.9.0.0/24:443"]\n    private: [loopback]\n' "$KT" > big.yaml
+  "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
+  load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/confpoke.py" --table4-8 "$d" || fail "table4-8" || return 1
+  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 32776 ] || fail "no 8-byte table" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff big.json i.json; expect_rc 0 || fail "inspect of the 8-byte table differs"
+  run "$NETACL" status; expect_rc 0 && expect_err "not enforced: link_connect4 runs on maps no longer pinned" || return 1
+  run "$NETACL" load big.json --target "$KT"
+  expect_rc 0 && expect_err "repaired $KT: link_connect4 runs on maps no longer pinned" || return 1
+  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 16392 ] || fail "the table was not converted"
+  diff <(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.3.34.222 80  tcp 127.9.0.7 443  tcp 127.9.0.7 80) - <<'E' >&2 || fail "verdicts"
+tcp 127.1.0.0 80 allow
+tcp 127.1.0.1 80 deny
+tcp 127.3.34.222 80 allow
+tcp 127.9.0.7 443 allow
+tcp 127.9.0.7 80 deny
+E
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff big.json i.json; expect_rc 0 || fail "inspect after the conversion differs"
+  run "$NETACL" status; expect_rc 0 && no_err "not enforced"
+}
+
 # A target loaded by netacl before table4 has no table4 pin: it is still
 # a target (not an incomplete one to repair, which detached its programs
 # while the new ones loaded), and its reloads keep to the maps it has.
