@@ -46,16 +46,6 @@ static unsigned long long cgroup_id(const char *path)
 	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-static struct bpf_map_info map_info(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		memset(&info, 0, sizeof(info));
-	return info;
-}
-
 /* Pin fd as dir/name in place of the pin there (a new name, then a
  * rename: the pin is never missing).  0 or -errno. */
 static int pin_replace(int fd, const char *dir, const char *name)
@@ -86,7 +76,7 @@ static struct pinned_ids pinned_ids(const struct pinned *p)
 
 	for (int i = 0; i < NPINS; i++)
 		if (p->fd[i] >= 0)
-			x.id[i] = map_info(p->fd[i]).id;
+			x.id[i] = sys_map_info(p->fd[i]).id;
 	return x;
 }
 
@@ -117,7 +107,7 @@ static bool reads_unpinned(uint32_t prog_id, const struct pinned_ids *pins)
 			known = pins->id[k] == ids[i];
 		if (known || (m = bpf_map_get_fd_by_id(ids[i])) < 0)
 			continue;
-		struct bpf_map_info mi = map_info(m);
+		struct bpf_map_info mi = sys_map_info(m);
 
 		/* (a target without a table4 pin reads none: legacy) */
 		stale = strcmp(mi.name, "conf") == 0 || progs_is_admit(mi.name) ||
@@ -197,7 +187,7 @@ static int admit_whole(struct pinned *p, const struct bpf_map *m, int which)
 {
 	int big, err;
 
-	if (map_info(p->fd[which]).max_entries >= NETACL_ADMIT_MAX)
+	if (sys_map_info(p->fd[which]).max_entries >= NETACL_ADMIT_MAX)
 		return 0;
 	if ((big = progs_admit_new(m)) < 0)
 		return big;
@@ -219,7 +209,7 @@ static int admit_whole(struct pinned *p, const struct bpf_map *m, int which)
  * values.  0 or -errno. */
 static int conf_whole(struct pinned *p)
 {
-	struct bpf_map_info info = map_info(p->fd[PIN_CONF]);
+	struct bpf_map_info info = sys_map_info(p->fd[PIN_CONF]);
 	int fd, err = 0;
 
 	if (info.value_size >= sizeof(struct netacl_conf))
@@ -274,7 +264,7 @@ static int table4_whole(struct pinned *p)
 		return inner;
 	o.inner_map_fd = inner;
 	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "table4", 4, 4,
-			       map_info(p->fd[PIN_TABLE4]).max_entries, &o);
+			       sys_map_info(p->fd[PIN_TABLE4]).max_entries, &o);
 	err = outer < 0 ? -errno : 0;
 	if (!err && bpf_map_update_elem(outer, &p->gen, &inner, BPF_ANY))
 		err = -errno;

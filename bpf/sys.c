@@ -293,3 +293,13 @@ int sys_map_update_all(int fd, const void *keys, size_t ksize, const void *vals,
 			return -errno;
 	return 0;
 }
+
+struct bpf_map_info sys_map_info(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		memset(&info, 0, sizeof(info));
+	return info;
+}

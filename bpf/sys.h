@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <linux/bpf.h> /* struct bpf_map_info */
+
 /* Where targets are pinned: $NETACL_PIN_ROOT if set (for tests, and
  * for independent netacl instances on one host), else this. */
 #define NETACL_PIN_ROOT_DEFAULT "/sys/fs/bpf/netacl"
@@ -61,5 +63,8 @@ int sys_bpf_error(int err, int otherwise, const char *what);
  * without batch operations.  0 or -errno. */
 int sys_map_update_all(int fd, const void *keys, size_t ksize, const void *vals, size_t vsize,
 		       size_t n);
+
+/* Map fd's info, all zero if the kernel gives none. */
+struct bpf_map_info sys_map_info(int fd);
 
 #endif

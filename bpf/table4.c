@@ -92,20 +92,10 @@ static bool table_fill(const unsigned char *keys, const uint32_t *sets, size_t c
 	return true;
 }
 
-static struct bpf_map_info info_of(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		memset(&info, 0, sizeof(info));
-	return info;
-}
-
 /* Is map fd, element by element, the n chunks (and element 0) of c? */
 static bool table_same(const struct netacl_chunk *c, uint32_t n, int fd)
 {
-	struct bpf_map_info info = info_of(fd);
+	struct bpf_map_info info = sys_map_info(fd);
 	struct netacl_chunk *k = malloc(sizeof(*k));
 	bool same = k && info.value_size == sizeof(*k) && info.max_entries == n + 1;
 
@@ -182,7 +172,7 @@ int table4_make(const unsigned char *keys, const uint32_t *sets, size_t count,
 
 bool table4_is_old(int fd)
 {
-	return info_of(fd).value_size == sizeof(struct netacl_chunk8);
+	return sys_map_info(fd).value_size == sizeof(struct netacl_chunk8);
 }
 
 int table4_each(int fd, uint32_t want_n, uint32_t want_seed,
@@ -196,7 +186,7 @@ int table4_each(int fd, uint32_t want_n, uint32_t want_seed,
 
 	if (!c)
 		abort();
-	if (!old && info_of(fd).value_size != sizeof(*c4))
+	if (!old && sys_map_info(fd).value_size != sizeof(*c4))
 		err = -EPROTO;
 	if (!err && bpf_map_lookup_elem(fd, &k, c))
 		err = -errno;
