@@ -241,23 +241,42 @@ static int conf_whole(struct pinned *p)
 	return 0;
 }
 
+/* conf[gen] of a converted table4: its copy of element 0 says "read
+ * it" (0), which both kinds of programs do; exact4: it is asked. */
+static int conf_after_convert(struct pinned *p, bool exact4)
+{
+	unsigned char cv[NETACL_CONF_MAX] = { 0 };
+	struct netacl_conf c;
+
+	if (p->conf_size < sizeof(c) || bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
+		return p->conf_size < sizeof(c) ? 0 : -errno;
+	memcpy(&c, cv, sizeof(c));
+	c.t4_n = c.t4_seed = 0;
+	if (exact4)
+		c.flags &= ~(uint32_t)NETACL_NO_EXACT4;
+	memcpy(cv, &c, sizeof(c));
+	if (bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))
+		return -errno;
+	p->conf.t4_n = p->conf.t4_seed = 0;
+	p->conf.flags = c.flags & p->conf_flags;
+	return 0;
+}
+
 /* A target whose live table4 is of the older layout (8 bytes a slot,
  * table4.h) gets a table4 map of this layout in place of its pin, the
  * live generation's table converted into its slot, before these
  * programs load on it: they read the layout of the map they are loaded
  * with.  The programs it replaces read the old map until their links
- * are replaced: the same addresses.  conf's copy of element 0 then says
- * "read it" (0), which both kinds of programs do.  0 or -errno. */
+ * are replaced: the same addresses.  0 or -errno. */
 static int table4_whole(struct pinned *p)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
-	unsigned char cv[NETACL_CONF_MAX] = { 0 };
-	uint32_t n = 0, seed = 0, off = offsetof(struct netacl_conf, t4_n);
-	int old = p->t4_old ? pinned_inner(p, PIN_TABLE4) : -1, inner, outer = -1, err;
+	uint32_t n = 0, seed = 0;
+	int old = p->t4_old ? pinned_inner(p, PIN_TABLE4) : -1, inner, outer = -1, exact4 = -1, err;
 
 	if (!p->t4_old)
 		return 0;
-	inner = old < 0 ? old : table4_convert(old, &n, &seed);
+	inner = old < 0 ? old : table4_convert(old, &n, &seed, &exact4);
 	if (old >= 0)
 		close(old);
 	if (inner < 0)
@@ -269,11 +288,14 @@ static int table4_whole(struct pinned *p)
 	if (!err && bpf_map_update_elem(outer, &p->gen, &inner, BPF_ANY))
 		err = -errno;
 	close(inner);
-	/* conf's copy: read element 0 (the old programs read their own) */
-	if (!err && p->conf_size >= off + 8 && p->conf.t4_n &&
-	    (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv) ||
-	     (memset(cv + off, 0, 8), bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))))
+	/* the addresses in exact4 instead: the old programs never ask it
+	 * while their own table answers */
+	if (!err && exact4 >= 0 && bpf_map_update_elem(p->fd[PIN_EXACT4], &p->gen, &exact4, BPF_ANY))
 		err = -errno;
+	if (exact4 >= 0)
+		close(exact4);
+	if (!err)
+		err = conf_after_convert(p, exact4 >= 0);
 	if (!err)
 		err = pin_replace(outer, p->dir, "table4");
 	if (err) {
@@ -281,7 +303,6 @@ static int table4_whole(struct pinned *p)
 			close(outer);
 		return err;
 	}
-	p->conf.t4_n = p->conf.t4_seed = 0;
 	close(p->fd[PIN_TABLE4]);
 	p->fd[PIN_TABLE4] = outer;
 	p->t4_old = false;

@@ -233,12 +233,30 @@ static void collect(uint32_t addr, uint32_t set, void *arg)
 	x->sets[x->n++] = set;
 }
 
-int table4_convert(int old_fd, uint32_t *t4_n, uint32_t *t4_seed)
+/* The kernel's hash of the entries, as exact4 (bpf/load.c). */
+static int exact4_of(const struct entries *x)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "exact4", 4, 4, x->n ? (uint32_t)x->n : 1, NULL);
+	int err = fd < 0 ? -errno : sys_map_update_all(fd, x->keys, 4, x->sets, 4, x->n);
+
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
+int table4_convert(int old_fd, uint32_t *t4_n, uint32_t *t4_seed, int *exact4)
 {
 	struct entries x = { 0 };
 	int err = old_fd >= 0 ? table4_each(old_fd, 0, 0, collect, &x) : 0;
 	int fd = err ? err : table4_make(x.keys, x.sets, x.n, NULL, t4_n, t4_seed);
 
+	*exact4 = -1;
+	if (fd == -ENOSPC) { /* as a load does: the kernel's hash, and an empty table */
+		*exact4 = exact4_of(&x);
+		fd = *exact4 < 0 ? *exact4 : table4_make(NULL, NULL, 0, NULL, t4_n, t4_seed);
+		if (fd < 0 && *exact4 >= 0)
+			close(*exact4);
+	}
 	free(x.keys);
 	free(x.sets);
 	return fd;

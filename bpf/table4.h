@@ -36,7 +36,9 @@ int table4_each(int fd, uint32_t want_n, uint32_t want_seed,
 
 /* The live table of fd's layout (an older one's, or -1: none) as one
  * of this layout: a new map fd (its n and seed in *t4_n, *t4_seed), or
- * -errno. */
-int table4_convert(int old_fd, uint32_t *t4_n, uint32_t *t4_seed);
+ * -errno.  When no table of this layout holds them (port sets past
+ * NETACL_T4_SETS, which the older one had no limit on), the table is
+ * empty and *exact4 a new exact4 hash of the addresses (else -1). */
+int table4_convert(int old_fd, uint32_t *t4_n, uint32_t *t4_seed, int *exact4);
 
 #endif

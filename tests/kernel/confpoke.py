@@ -13,7 +13,11 @@ the pins, reads it.
 confpoke --table4-8 PIN_DIR: put a table4 of the older layout (8 bytes
 a slot, bpf/netacl-api.h) in place of the target's table4 pin, the live
 generation's addresses in its slot, with the same n and seed, as the
-netacl before the 4-byte slots made it.
+netacl before the 4-byte slots made it.  A generation whose addresses
+are in exact4 (more port sets than the 4-byte slots hold) gets them in
+the 8-byte table instead, a fresh n and seed, and conf (offset 152:
+t4_n, t4_seed) and flags say so, exact4 emptied: as that netacl, which
+had no limit on port sets, loaded them.
 
 Raw bpf(2) calls."""
 import ctypes, os, struct, sys
@@ -100,13 +104,45 @@ def table8(entries, n, seed):
     return chunks
 
 
+def inner_of(outer, g):
+    inner_id = struct.unpack("I", elem(LOOKUP, outer, g, bytes(4)))[0]
+    return bpf(14, struct.pack("I", inner_id))  # BPF_MAP_GET_FD_BY_ID
+
+
+def hash_entries(m):
+    """(addr in host order, set) of an exact4 hash"""
+    out, key = [], None
+    while True:
+        nxt = ctypes.create_string_buffer(4)
+        k = ctypes.create_string_buffer(key, 4) if key else None
+        try:
+            bpf(4, struct.pack("I4xQQ", m, ctypes.addressof(k) if k else 0, ctypes.addressof(nxt)))
+        except OSError:
+            return out
+        key = nxt.raw
+        out.append((struct.unpack(">I", key)[0], struct.unpack("I", elem(LOOKUP, m, key, bytes(4)))[0]))
+
+
 def table4_8(d):
     gen, outer = obj(OBJ_GET, d + "/gen"), obj(OBJ_GET, d + "/table4")
     g = elem(LOOKUP, gen, struct.pack("I", 0), bytes(4))
-    inner_id = struct.unpack("I", elem(LOOKUP, outer, g, bytes(4)))[0]
-    t = bpf(14, struct.pack("I", inner_id))  # BPF_MAP_GET_FD_BY_ID
+    t = inner_of(outer, g)
     n, seed = struct.unpack_from("II", elem(LOOKUP, t, struct.pack("I", 0), bytes(8 + 4 * CHUNK)))
-    chunks = table8(table4_entries(t, n, seed), n, seed)
+    if n:
+        entries = table4_entries(t, n, seed)
+    else:  # from exact4, which is emptied
+        ex_outer = obj(OBJ_GET, d + "/exact4")
+        entries = hash_entries(inner_of(ex_outer, g))
+        n, seed = -(-len(entries) * 4 // (3 * CHUNK)), 0x5eed
+        empty = bpf(MAP_CREATE, struct.pack("IIIIII", 1, 4, 4, 1, 0, 0))  # HASH
+        elem(UPDATE, ex_outer, g, struct.pack("I", empty))
+        conf = obj(OBJ_GET, d + "/conf")
+        v = bytearray(elem(LOOKUP, conf, g, bytes(info(conf)[0])))
+        flags = struct.unpack_from("I", v)[0] | 1 << 4 | 1 << 7  # TABLE4, NO_EXACT4
+        struct.pack_into("I", v, 0, flags)
+        struct.pack_into("II", v, 152, n, seed)
+        elem(UPDATE, conf, g, bytes(v))
+    chunks = table8(entries, n, seed)
     size = 8 + 8 * CHUNK
     inner = bpf(MAP_CREATE, struct.pack("IIIIII", ARRAY, 4, size, n + 1, F_INNER_MAP, 0))
     for k, c in enumerate(chunks):

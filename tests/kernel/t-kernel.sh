@@ -395,6 +395,37 @@ E
   run "$NETACL" status; expect_rc 0 && no_err "not enforced"
 }
 
+# The 8-byte table had no limit on port sets; 4-byte slots hold 2,047.
+# Converting one with more puts its addresses in exact4, as a load of
+# such a policy does, and the repair goes ahead (before, it failed with
+# ENOSPC, and a re-created cgroup then stayed unfiltered: a reviewer).
+test_kernel_table4_of_8_byte_slots_with_many_port_sets() {
+  need_kernel t4sets
+  local d=$NETACL_PIN_ROOT/$KT i
+  many_hosts
+  { printf 'version: 1\nacls:\n  %s:\n    allow:\n      - "many.example:80"\n' "$KT"
+    for i in $(seq 0 2099); do printf '      - "h%d.example:%d"\n' "$i" $((1000 + i)); done
+    printf '    private: [loopback]\n'; } > sets.yaml
+  for i in $(seq 0 2099); do echo "127.5.$((i / 200)).$((i % 200)) h$i.example"; done >> many.hosts
+  "$NETACL" compile sets.yaml --offline --hosts-file many.hosts --max-addrs 72100 -o sets.json || return 1
+  load_ok sets.json --target "$KT" --cgroup "$KCG" || return 1
+  $PY "$ROOT/tests/kernel/confpoke.py" --table4-8 "$d" || fail "table4-8" || return 1
+  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 32776 ] || fail "no 8-byte table" || return 1
+  run "$NETACL" load sets.json --target "$KT"
+  expect_rc 0 && expect_err "repaired $KT: " || return 1
+  [ "$(bpftool map show id "$(live_inner exact4)" -j | jget /dev/stdin 'd["max_entries"]')" = 72100 ] || fail "exact4 does not hold the addresses"
+  diff <(verdicts tcp 127.1.0.0 80  tcp 127.1.0.1 80  tcp 127.5.10.99 3099  tcp 127.5.10.99 3098  tcp 127.5.0.7 1007) - <<'E' >&2 || fail "verdicts"
+tcp 127.1.0.0 80 allow
+tcp 127.1.0.1 80 deny
+tcp 127.5.10.99 3099 allow
+tcp 127.5.10.99 3098 deny
+tcp 127.5.0.7 1007 allow
+E
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff sets.json i.json; expect_rc 0 || fail "inspect after the conversion differs"
+}
+
 # A target loaded by netacl before table4 has no table4 pin: it is still
 # a target (not an incomplete one to repair, which detached its programs
 # while the new ones loaded), and its reloads keep to the maps it has.
