@@ -29,10 +29,9 @@ static struct place place_of(uint32_t addr, uint32_t seed, uint32_t n)
 	return (struct place){ 1 + (uint32_t)(m >> 32), low >> 20, low >> 4 & 0xffff };
 }
 
-/* The address in slot i of chunk k, which holds e: m is within 16 of
- * what chunk, home and e's 16 bits say, and y * n = m has one answer
- * there (n >= 16).  False if none: a slot no address fills. */
-static bool addr_of(uint32_t k, uint32_t i, uint32_t e, uint32_t n, uint32_t seed, uint32_t *addr)
+/* m is within 16 of what chunk, home and e's 16 bits say, and y * n = m
+ * has one answer there (n >= 16). */
+bool table4_slot_addr(uint32_t k, uint32_t i, uint32_t e, uint32_t n, uint32_t seed, uint32_t *addr)
 {
 	uint32_t home = (i - (e >> 16 & 31)) & (NETACL_CHUNK - 1);
 	uint64_t lo = (uint64_t)(k - 1) << 32 | (uint64_t)home << 20 | (uint64_t)(e & 0xffff) << 4;
@@ -70,10 +69,8 @@ static bool table_put(struct netacl_chunk *c, struct place p, uint32_t set)
 	return false;
 }
 
-/* The n chunks (and element 0) for the keys with this seed, or false
- * when some address finds no slot within its first NETACL_PROBES. */
-static bool table_fill(const unsigned char *keys, const uint32_t *sets, size_t count,
-		       struct netacl_chunk *c, uint32_t n, uint32_t seed)
+bool table4_fill(const unsigned char *keys, const uint32_t *sets, size_t count,
+		 struct netacl_chunk *c, uint32_t n, uint32_t seed)
 {
 	memset(c, 0xff, (n + 1) * sizeof(*c)); /* every slot NETACL_T4_EMPTY */
 	for (uint32_t i = 0; i <= n; i++)
@@ -137,7 +134,7 @@ int table4_make(const unsigned char *keys, const uint32_t *sets, size_t count,
 
 		seed = again ? live->seed : fresh_seed();
 		c = acl_xrealloc(c, (n + 1) * sizeof(*c));
-		if (table_fill(keys, sets, count, c, n, seed) && !(n && sys_fault("table4-full"))) {
+		if (table4_fill(keys, sets, count, c, n, seed) && !(n && sys_fault("table4-full"))) {
 			if (again && table_same(c, n, live->fd)) {
 				free(c);
 				*t4_n = n;
@@ -202,7 +199,7 @@ int table4_each(int fd, uint32_t want_n, uint32_t want_seed,
 		for (uint32_t i = 0; i < NETACL_CHUNK && !err; i++) {
 			if (old && c->e[i].set != NETACL_NO_SET)
 				fn(c->e[i].addr, c->e[i].set, arg);
-			else if (!old && c4->e[i] != NETACL_T4_EMPTY && !addr_of(k, i, c4->e[i], n, seed, &a))
+			else if (!old && c4->e[i] != NETACL_T4_EMPTY && !table4_slot_addr(k, i, c4->e[i], n, seed, &a))
 				err = -EBADMSG;
 			else if (!old && c4->e[i] != NETACL_T4_EMPTY)
 				fn(a, c4->e[i] >> 21, arg);

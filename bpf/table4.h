@@ -24,6 +24,17 @@ struct table4_live {
 int table4_make(const unsigned char *keys, const uint32_t *sets, size_t n,
 		const struct table4_live *live, uint32_t *t4_n, uint32_t *t4_seed);
 
+/* In memory, what table4_make writes: the n chunks (and element 0,
+ * c[0]) of count addresses with this seed, or false when some address
+ * finds no slot within its first NETACL_PROBES.  c holds n + 1. */
+struct netacl_chunk;
+bool table4_fill(const unsigned char *keys, const uint32_t *sets, size_t count,
+		 struct netacl_chunk *c, uint32_t n, uint32_t seed);
+/* The address (host order) in slot i of chunk k (1..n) when the slot
+ * holds e; false if no address can be there. */
+bool table4_slot_addr(uint32_t k, uint32_t i, uint32_t e, uint32_t n, uint32_t seed,
+		      uint32_t *addr);
+
 /* Is table4 map fd of the older layout (8 bytes a slot)? */
 bool table4_is_old(int fd);
 
