@@ -54,6 +54,21 @@ many_hosts() {
   python3 -c 'print("\n".join("127.%d.%d.%d many.example" % (1 + (2 * i >> 16), 2 * i >> 8 & 255, 2 * i & 255) for i in range(70000)))' > many.hosts
 }
 
+# inspected_is C.json WHAT: inspect --json of $KT reads back what C.json
+# compiled (diff says so)
+inspected_is() {
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
+  cp "$T/out" i.json
+  run "$NETACL" diff "$1" i.json; expect_rc 0 || fail "inspect $2 differs from the loaded file"
+}
+
+# table8: $KT's live table4 made one of 8 bytes a slot (an earlier
+# netacl's layout: confpoke --table4-8)
+table8() {
+  $PY "$ROOT/tests/kernel/confpoke.py" --table4-8 "$NETACL_PIN_ROOT/$KT" || fail "table4-8" || return 1
+  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 32776 ] || fail "no 8-byte table"
+}
+
 # live_inner MAP: the id of $KT's live generation's inner map MAP
 live_inner() {
   local g

@@ -368,16 +368,12 @@ test_kernel_reload_of_the_same_singles_shares_table4() {
 # after a repair cut short), and the repair converts it first.
 test_kernel_table4_of_8_byte_slots_is_converted() {
   need_kernel t4old
-  local d=$NETACL_PIN_ROOT/$KT
   many_hosts
   printf 'version: 1\nacls:\n  %s:\n    allow: ["many.example:80", "127.9.0.0/24:443"]\n    private: [loopback]\n' "$KT" > big.yaml
   "$NETACL" compile big.yaml --offline --hosts-file many.hosts --max-addrs 70000 -o big.json || return 1
   load_ok big.json --target "$KT" --cgroup "$KCG" || return 1
-  $PY "$ROOT/tests/kernel/confpoke.py" --table4-8 "$d" || fail "table4-8" || return 1
-  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 32776 ] || fail "no 8-byte table" || return 1
-  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
-  cp "$T/out" i.json
-  run "$NETACL" diff big.json i.json; expect_rc 0 || fail "inspect of the 8-byte table differs"
+  table8 || return 1
+  inspected_is big.json "of the 8-byte table" || return 1
   run "$NETACL" status; expect_rc 0 && expect_err "not enforced: link_connect4 runs on maps no longer pinned" || return 1
   run "$NETACL" load big.json --target "$KT"
   expect_rc 0 && expect_err "repaired $KT: link_connect4 runs on maps no longer pinned" || return 1
@@ -389,9 +385,7 @@ tcp 127.3.34.222 80 allow
 tcp 127.9.0.7 443 allow
 tcp 127.9.0.7 80 deny
 E
-  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
-  cp "$T/out" i.json
-  run "$NETACL" diff big.json i.json; expect_rc 0 || fail "inspect after the conversion differs"
+  inspected_is big.json "after the conversion" || return 1
   run "$NETACL" status; expect_rc 0 && no_err "not enforced"
 }
 
@@ -401,7 +395,7 @@ E
 # ENOSPC, and a re-created cgroup then stayed unfiltered: a reviewer).
 test_kernel_table4_of_8_byte_slots_with_many_port_sets() {
   need_kernel t4sets
-  local d=$NETACL_PIN_ROOT/$KT i
+  local i
   many_hosts
   { printf 'version: 1\nacls:\n  %s:\n    allow:\n      - "many.example:80"\n' "$KT"
     for i in $(seq 0 2099); do printf '      - "h%d.example:%d"\n' "$i" $((1000 + i)); done
@@ -409,8 +403,7 @@ test_kernel_table4_of_8_byte_slots_with_many_port_sets() {
   for i in $(seq 0 2099); do echo "127.5.$((i / 200)).$((i % 200)) h$i.example"; done >> many.hosts
   "$NETACL" compile sets.yaml --offline --hosts-file many.hosts --max-addrs 72100 -o sets.json || return 1
   load_ok sets.json --target "$KT" --cgroup "$KCG" || return 1
-  $PY "$ROOT/tests/kernel/confpoke.py" --table4-8 "$d" || fail "table4-8" || return 1
-  [ "$(bpftool map show id "$(live_inner table4)" -j | jget /dev/stdin 'd["bytes_value"]')" = 32776 ] || fail "no 8-byte table" || return 1
+  table8 || return 1
   run "$NETACL" load sets.json --target "$KT"
   expect_rc 0 && expect_err "repaired $KT: " || return 1
   [ "$(bpftool map show id "$(live_inner exact4)" -j | jget /dev/stdin 'd["max_entries"]')" = 72100 ] || fail "exact4 does not hold the addresses"
@@ -421,9 +414,7 @@ tcp 127.5.10.99 3099 allow
 tcp 127.5.10.99 3098 deny
 tcp 127.5.0.7 1007 allow
 E
-  run "$NETACL" inspect --target "$KT" --json; expect_rc 0 || return 1
-  cp "$T/out" i.json
-  run "$NETACL" diff sets.json i.json; expect_rc 0 || fail "inspect after the conversion differs"
+  inspected_is sets.json "after the conversion"
 }
 
 # A target loaded by netacl before table4 has no table4 pin: it is still
