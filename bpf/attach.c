@@ -248,8 +248,10 @@ static int conf_after_convert(struct pinned *p, bool exact4)
 	unsigned char cv[NETACL_CONF_MAX] = { 0 };
 	struct netacl_conf c;
 
-	if (p->conf_size < sizeof(c) || bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
-		return p->conf_size < sizeof(c) ? 0 : -errno;
+	if (p->conf_size < sizeof(c)) /* conf_whole made it whole before */
+		return 0;
+	if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
+		return -errno;
 	memcpy(&c, cv, sizeof(c));
 	c.t4_n = c.t4_seed = 0;
 	if (exact4)
@@ -272,13 +274,14 @@ static int table4_whole(struct pinned *p)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
 	uint32_t n = 0, seed = 0;
-	int old = p->t4_old ? pinned_inner(p, PIN_TABLE4) : -1, inner, outer = -1, exact4 = -1, err;
+	int old, inner, outer = -1, exact4 = -1, err;
 
 	if (!p->t4_old)
 		return 0;
-	inner = old < 0 ? old : table4_convert(old, &n, &seed, &exact4);
-	if (old >= 0)
-		close(old);
+	if ((old = pinned_inner(p, PIN_TABLE4)) < 0)
+		return old;
+	inner = table4_convert(old, &n, &seed, &exact4);
+	close(old);
 	if (inner < 0)
 		return inner;
 	o.inner_map_fd = inner;

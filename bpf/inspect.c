@@ -137,7 +137,8 @@ struct singles4 {
 	struct single4 *v;
 };
 
-static void on_single4(const struct acl_cidr *c, const void *val, void *arg)
+/* table4_each's callback */
+static void on_table4(uint32_t addr, uint32_t set, void *arg)
 {
 	struct singles4 *s = arg;
 
@@ -145,15 +146,16 @@ static void on_single4(const struct acl_cidr *c, const void *val, void *arg)
 		s->cap = s->cap ? s->cap * 2 : 4096;
 		s->v = acl_xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
-	s->v[s->n].addr = (uint32_t)c->v;
-	memcpy(&s->v[s->n++].set, val, 4);
+	s->v[s->n++] = (struct single4){ addr, set };
 }
 
-static void on_table4(uint32_t addr, uint32_t set, void *arg)
+/* read_hash's (exact4) */
+static void on_single4(const struct acl_cidr *c, const void *val, void *arg)
 {
-	struct acl_cidr c = { .family = ACL_V4, .len = 32, .v = addr };
+	uint32_t set;
 
-	on_single4(&c, &set, arg);
+	memcpy(&set, val, 4);
+	on_table4((uint32_t)c->v, set, arg);
 }
 
 static int single4_cmp(const void *a, const void *b)
@@ -176,6 +178,7 @@ static void run_cidr(const struct acl_cidr *c, void *arg)
 	w->fn(c, &w->set, w->arg);
 }
 
+/* fn(prefix, set) for the runs of s, which it sorts */
 static void singles4_merge(struct singles4 *s,
 			   void (*fn)(const struct acl_cidr *, const void *val, void *), void *arg)
 {
@@ -187,8 +190,6 @@ static void singles4_merge(struct singles4 *s,
 			;
 		acl_iv_to_cidrs(ACL_V4, s->v[i].addr, s->v[j - 1].addr, run_cidr, &w);
 	}
-	free(s->v);
-	*s = (struct singles4){ 0 };
 }
 
 /* The entries (ports, protocol) of a port set, decoded once per set: the

@@ -515,14 +515,6 @@ static int writer_run(void *arg)
 	return 0;
 }
 
-static uint32_t map_id(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
 /* Has w's map arrived in its slot: 1, 0 not yet, or -errno. */
 static int writer_landed(struct writer *w)
 {
@@ -565,7 +557,7 @@ static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 		if (fd[i] < 0)
 			continue;
 		w[i] = (struct writer){ .outer = fd[i], .inner = g->fd[i], .slot = s,
-					.id = map_id(g->fd[i]) };
+					.id = sys_map_info(g->fd[i]).id };
 		if (!w[i].id) {
 			err = -EBADF;
 			break;
@@ -693,7 +685,8 @@ static void generation_clear(const int *fd, uint32_t s)
 #define KEEP_ENTRIES 65536
 #define KEEP_SETS 64
 
-/* p's live table4, when its generation uses one of this layout. */
+/* p's live table4, when its generation uses one of this layout (an
+ * older one's, p->t4_old, is converted by the repair, not shared). */
 static void live4_open(const struct pinned *p, struct table4_live *live)
 {
 	struct netacl_chunk *head = calloc(1, sizeof(*head));
@@ -702,9 +695,9 @@ static void live4_open(const struct pinned *p, struct table4_live *live)
 	live->fd = -1;
 	if (!head)
 		abort();
-	if (!p->legacy && (p->conf.flags & NETACL_TABLE4))
+	if (!p->legacy && !p->t4_old && (p->conf.flags & NETACL_TABLE4))
 		live->fd = pinned_inner(p, PIN_TABLE4);
-	if (live->fd >= 0 && (table4_is_old(live->fd) || bpf_map_lookup_elem(live->fd, &zero, head) != 0)) {
+	if (live->fd >= 0 && bpf_map_lookup_elem(live->fd, &zero, head) != 0) {
 		close(live->fd);
 		live->fd = -1;
 	}
