@@ -237,7 +237,7 @@ static int conf_whole(struct pinned *p)
 	close(p->fd[PIN_CONF]);
 	p->fd[PIN_CONF] = fd;
 	p->conf_size = sizeof(struct netacl_conf);
-	p->conf_flags = p->no_ex ? ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6) : ~0u;
+	p->conf_flags = pinned_conf_flags(p);
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acl/addr.h"
@@ -173,6 +174,48 @@ bool conf_exempt_agree(const struct netacl_conf *c, const struct netacl_ex *ex, 
 			return false;
 	}
 	return true;
+}
+
+static int iv_cmp(const void *a, const void *b)
+{
+	const struct conf_iv *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+bool conf_range4(struct conf_iv *v, size_t n, struct netacl_range4 *r)
+{
+	uint32_t k = 0;
+
+	acl_sort(v, n, sizeof(*v), iv_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && v[i].set == r->set[k - 1] && r->hi[k - 1] != UINT32_MAX &&
+		    v[i].lo == r->hi[k - 1] + 1) {
+			r->hi[k - 1] = v[i].hi;
+			continue;
+		}
+		if (k == NETACL_RANGES)
+			return false;
+		r->lo[k] = v[i].lo;
+		r->hi[k] = v[i].hi;
+		r->set[k++] = v[i].set;
+	}
+	r->n = k;
+	for (r->step = 1; r->step * 4 < k; r->step *= 4)
+		;
+	r->step = k > 1 ? r->step : 0;
+	return true;
+}
+
+bool conf_range4_agree(const struct netacl_range4 *r, struct conf_iv *v, size_t n)
+{
+	struct netacl_range4 *want = acl_xrealloc(NULL, sizeof(*want));
+	bool ok = conf_range4(v, n, want) && r->n == want->n && r->step == want->step &&
+		  r->n <= NETACL_RANGES && !memcmp(r->lo, want->lo, r->n * 4) &&
+		  !memcmp(r->hi, want->hi, r->n * 4) && !memcmp(r->set, want->set, r->n * 4);
+
+	free(want);
+	return ok;
 }
 
 struct ranges {

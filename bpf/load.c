@@ -250,6 +250,7 @@ struct generation {
 	uint32_t entries[2];
 	uint32_t flags;           /* NETACL_NO_EXACT4 ... NETACL_LIST6 */
 	struct netacl_conf small; /* its conf's lists and table4's n and seed (bpf/conf.h) */
+	struct netacl_range4 range4; /* with NETACL_RANGE4 in flags */
 	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
@@ -389,6 +390,42 @@ static bool small_list(const struct allow_keys *ak, int f, bool table4, struct n
 	       (table4 || list_keys(&ak->exact, f, false, small));
 }
 
+/* ks's IPv4 entries (lpm: trie keys, else bare addresses) onto v. */
+static void ivs_push(const struct keys *ks, bool lpm, struct conf_iv *v, size_t *n)
+{
+	for (size_t i = 0; i < ks->n; i++) {
+		const unsigned char *k = ks->k + i * ks->ksize;
+		uint32_t len = 32, be;
+
+		if (lpm)
+			memcpy(&len, k, 4);
+		memcpy(&be, k + (lpm ? 4 : 0), 4);
+		len = len < 32 ? len : 32;
+		v[*n] = (struct conf_iv){ ntohl(be), ntohl(be) | (uint32_t)(0xffffffffull >> len),
+					  ks->v[i] };
+		(*n)++;
+	}
+}
+
+/* The IPv4 entries not in the list (exact4's, unless table4 has them,
+ * and allow4's) as range4's intervals, when they fit (bpf/conf.h). */
+static bool range4_build(const struct allow_keys *ak, bool table4, struct netacl_range4 *r)
+{
+	size_t n = 0, most = ak->lpm.n + (table4 ? 0 : ak->exact.n);
+	struct conf_iv *v;
+	bool ok;
+
+	if (most == 0)
+		return false;
+	v = acl_xrealloc(NULL, most * sizeof(*v));
+	ivs_push(&ak->lpm, true, v, &n);
+	if (!table4)
+		ivs_push(&ak->exact, false, v, &n);
+	ok = conf_range4(v, n, r);
+	free(v);
+	return ok;
+}
+
 /* legacy: no table4, deny entries all 1 (pins.h); no_bind: no bindN. */
 static int generation_build(const struct allows *a, struct generation *g, bool legacy,
 			    bool no_bind, const struct table4_live *live)
@@ -424,6 +461,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 		if (!legacy && ak.lpm.n + ak.exact.n &&
 		    small_list(&ak, f, f == 0 && g->table4, &g->small))
 			g->flags |= NETACL_LIST4 << f; /* none: NETACL_NO_* say so */
+		else if (f == 0 && !legacy && range4_build(&ak, g->table4, &g->range4))
+			g->flags |= NETACL_RANGE4;
 		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
 		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
 			if (fd[i] < 0) {
@@ -663,10 +702,12 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 	if (err)
 		return err;
-	/* ex[s] before conf[s], which says to read it; a target without
-	 * the map has a conf that never does (conf_flags) */
+	/* ex[s] and range4[s] before conf[s], which says to read them; a
+	 * target without the maps has a conf that never does (conf_flags) */
 	if ((maps && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
 	    (fd[PIN_EX] >= 0 && bpf_map_update_elem(fd[PIN_EX], &s, &ex, BPF_ANY)) ||
+	    (fd[PIN_RANGE4] >= 0 && (conf.flags & NETACL_RANGE4) &&
+	     bpf_map_update_elem(fd[PIN_RANGE4], &s, &g->range4, BPF_ANY)) ||
 	    bpf_map_update_elem(fd[PIN_CONF], &s, cv, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;

@@ -260,6 +260,7 @@ enum {
 	NETACL_LIST6 = 1 << 12,
 	NETACL_EXEMPT4 = 1 << 13,  /* conf.ex4 holds exemptions from the deny table */
 	NETACL_EXEMPT6 = 1 << 14,
+	NETACL_RANGE4 = 1 << 15,   /* range4[g] holds exact4's and allow4's entries */
 	/* what a conf of 8 bytes (an older netacl's target) may say: its
 	 * programs know no more, and the copies the rest name are not there */
 	NETACL_FLAGS_OF_8 = (1 << 7) - 1,
@@ -350,6 +351,27 @@ struct netacl_conf {
 	struct netacl_net4 list4[NETACL_LIST];
 	struct netacl_net6 list6[NETACL_LIST];
 	struct netacl_pset pset[NETACL_PSETS];
+};
+
+/* range4[g] (a map of its own, by generation like ex): the entries of
+ * exact4 (unless table4 has them) and allow4, when there are more than
+ * listN holds, as at most NETACL_RANGES intervals [lo, hi] (host order)
+ * of one port set each, ascending and disjoint; conf.flags NETACL_RANGE4
+ * says so, and the programs then ask neither map.  A search of four ways
+ * a step finds the last lo at or below the address, with no helper call:
+ * the hash's lookup and the trie's walk were each about as long as the
+ * rest of a verdict.  step: where the search starts, the least power of
+ * four whose four times is at least n (0 for n of 1).  2,048 intervals are 24 KiB a generation: beyond,
+ * the maps answer.  The maps keep every entry all the same (inspect
+ * checks the copy, as the lists). */
+#define NETACL_RANGES 2048 /* a power of two */
+#define NETACL_RANGE_STEPS 6 /* steps of 1,024 to 1 */
+
+struct netacl_range4 {
+	__u32 n, step;
+	__u32 lo[NETACL_RANGES];
+	__u32 hi[NETACL_RANGES];
+	__u32 set[NETACL_RANGES];
 };
 
 /* ex[g]: the deny table's exemptions conf copies (above). */

@@ -195,6 +195,15 @@ struct {
 	__type(value, struct netacl_ex);
 } ex SEC(".maps");
 
+/* range4[g]: IPv4 entries as sorted intervals (netacl-api.h), by
+ * generation like conf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETACL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct netacl_range4);
+} range4 SEC(".maps");
+
 /* Limits: limit[g] by generation, like conf; conns and connsk no
  * generation's (netacl-api.h). */
 struct {
@@ -420,6 +429,46 @@ static __always_inline int table4_set(__u32 g, __u32 addr, __u32 n, __u32 seed)
 		m_ ? bpf_map_lookup_elem(m_, key) : 0;                    \
 	})
 
+/* The port set of address a (host order) in generation g's range4; -1
+ * if none.  The last interval whose lo is at or below a is the one, if
+ * any, found a quarter of the span at a time: three keys a step, whose
+ * loads do not wait for each other, in half the steps of a binary
+ * search, each of which waits for the last (about 4 ns).  No branch on
+ * the data (which addresses a workload asks cannot be predicted): the
+ * 64-bit differences are kept from the compiler (OPAQUE), which would
+ * make each a comparison, a branch in BPF.  Inlined: as a global
+ * function it cost 10 ns more in the bench. */
+static __always_inline int range4_set(__u32 g, __u32 a)
+{
+	struct netacl_range4 *r = bpf_map_lookup_elem(&range4, &g);
+	__u32 base = 0, step, n, i;
+
+	if (!r)
+		return -1;
+	n = r->n;
+	step = r->step;
+	for (int k = 0; k < NETACL_RANGE_STEPS; k++) {
+		__u32 ahead = 0;
+
+		if (!step)
+			break;
+		for (__u32 t = 1; t < 4; t++) {
+			__u32 j = base + t * step;
+			__u64 past = (__u64)j - n, below = (__u64)a - r->lo[j & (NETACL_RANGES - 1)];
+
+			OPAQUE(past);
+			OPAQUE(below);
+			ahead += (past >> 63) & ~(below >> 63) & 1; /* j < n and lo[j] <= a */
+		}
+		base += ahead * step;
+		step >>= 2;
+	}
+	i = base & (NETACL_RANGES - 1);
+	if (i >= n || a < r->lo[i] || a > r->hi[i])
+		return -1;
+	return (int)r->set[i];
+}
+
 /* The port set of address a (network order) in conf's list4
  * (netacl-api.h): its entries are disjoint, so the first that holds it
  * is the one; -1 if none.  A global function (netacl_in_pset), one a
@@ -478,6 +527,8 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		}
 		if (f & NETACL_LIST4)
 			return (r = netacl_in_list4(c, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
+		if (f & NETACL_RANGE4)
+			return (r = range4_set(q->g, bpf_ntohl(a))) >= 0 ? (*set = (__u32)r, 1) : 0;
 		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
 		if (!s && !(f & NETACL_NO_ALLOW4))

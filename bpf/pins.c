@@ -20,7 +20,7 @@ const char *const pin_names[NPINS] = {
 	[PIN_ADMIT4] = "admit4", [PIN_ADMIT6] = "admit6", [PIN_DNS] = "dns",
 	[PIN_DNSEV] = "dnsev",
 	[PIN_LIMIT] = "limit", [PIN_CONNS] = "conns", [PIN_CONNSK] = "connsk",
-	[PIN_EX] = "ex",
+	[PIN_EX] = "ex", [PIN_RANGE4] = "range4",
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
@@ -35,7 +35,8 @@ static bool is_limit_pin(int i)
 bool pin_optional(const char *name)
 {
 	static const int optional[] = { PIN_TABLE4, PIN_BIND4, PIN_BIND6,
-					PIN_LIMIT, PIN_CONNS, PIN_CONNSK, PIN_EX };
+					PIN_LIMIT, PIN_CONNS, PIN_CONNSK, PIN_EX,
+					PIN_RANGE4 };
 
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		if (strcmp(name, pin_names[optional[i]]) == 0)
@@ -51,6 +52,17 @@ int pins_pin(int fd, const char *dir, const char *name)
 	if (bpf_obj_pin(fd, path) || chmod(path, 0600))
 		return -errno;
 	return 0;
+}
+
+uint32_t pinned_conf_flags(const struct pinned *p)
+{
+	uint32_t f = ~0u;
+
+	if (p->no_ex)
+		f &= ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6);
+	if (p->no_range4)
+		f &= ~(uint32_t)NETACL_RANGE4;
+	return f;
 }
 
 int pinned_open_dir(const char *dir, struct pinned *p)
@@ -72,6 +84,8 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			p->no_limits = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && i == PIN_EX)
 			p->no_ex = true;
+		else if (p->fd[i] < 0 && errno == ENOENT && i == PIN_RANGE4)
+			p->no_range4 = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
 			p->no_bind = true;
 		else if (p->fd[i] < 0)
@@ -89,8 +103,7 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 		p->gen = p->gen < p->slots ? p->gen : 0; /* as the programs read it */
 		p->conf_size = info.value_size;
 		p->conf_flags = info.value_size >= sizeof(p->conf) ? ~0u : NETACL_FLAGS_OF_8;
-		if (p->no_ex)
-			p->conf_flags &= ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6);
+		p->conf_flags &= pinned_conf_flags(p);
 		if (!err && (info.value_size == 0 || info.value_size > NETACL_CONF_MAX))
 			err = -EPROTO;
 	}

@@ -77,6 +77,17 @@ live_inner() {
     jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value']), 'little') for e in d if int(e['key'][0], 16) == $g][0]"
 }
 
+# live_word MAP N: the Nth 32-bit word of $KT's live generation's value
+# in MAP (an array by generation: conf, range4, ...)
+live_word() {
+  local g
+  g=$(bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/gen" -j | jget /dev/stdin 'd[0]["formatted"]["value"]')
+  bpftool map dump pinned "$NETACL_PIN_ROOT/$KT/$1" -j |
+    jget /dev/stdin "[int.from_bytes(bytes(int(x, 16) for x in e['value'][4 * $2:4 * $2 + 4]), 'little') for e in d if int(e['key'][0], 16) == $g][0]"
+}
+conf_word() { live_word conf "$1"; }
+range4_word() { live_word range4 "$1"; }
+
 # faithful C.json WHAT: load C.json as $KT (on $KCG the first time, then in
 # place), and inspect --json must read back what it compiled (i.json)
 faithful() {

@@ -316,6 +316,63 @@ P
   "$NETACL" inspect --target "$KT" --json > k2.json && cmp -s k.json k2.json || fail "inspect after the fallback differs"
 }
 
+# More IPv4 entries than conf's list holds (8) are copied to range4 as
+# sorted intervals (netacl-api.h), which the programs search instead of
+# the hash and the trie: every edge has its verdict, touching entries of
+# one port set are one interval, inspect reads back the file and refuses
+# a copy that disagrees, past NETACL_RANGES intervals the maps answer,
+# and a target without the pin (an older netacl's) keeps to its maps.
+test_kernel_ipv4_entries_in_range4() {
+  need_kernel range4
+  local d=$NETACL_PIN_ROOT/$KT poke="$ROOT/tests/kernel/confpoke.py"
+  printf 'version: 1\nacls:\n  %s:\n    allow: [%s]\n' "$KT" '"127.0.0.1:80", "127.0.0.2:80", "127.0.0.3:80", "127.0.0.4:80", "127.0.0.5:81", "127.0.0.9:80", "127.1.0.0/16:80", "127.2.0.0/24:443", "127.3.0.128/25:80", "127.3.1.0/24:80", "127.255.255.255:80"' > r.yaml
+  "$NETACL" compile r.yaml -o r.json || return 1
+  load_ok r.json --target "$KT" --cgroup "$KCG" || return 1
+  # .1-.4, .5 (81), .9, the /16, the /24 (443), the /25 and /24 as one, .255
+  [ "$(range4_word 0)" = 7 ] || fail "range4 holds $(range4_word 0) intervals, not 7" || return 1
+  [ $(( $(conf_word 0) & 0x8000 )) != 0 ] || fail "conf does not say range4"
+  local want
+  want=$(printf '%s\n' 127.0.0.0/80/deny 127.0.0.1/80/allow 127.0.0.4/80/allow 127.0.0.5/80/deny \
+    127.0.0.5/81/allow 127.0.0.6/81/deny 127.0.0.8/80/deny 127.0.0.9/80/allow 127.0.0.10/80/deny \
+    127.0.255.255/80/deny 127.1.0.0/80/allow 127.1.255.255/80/allow 127.2.0.0/80/deny \
+    127.2.0.0/443/allow 127.2.0.255/443/allow 127.2.1.0/443/deny 127.3.0.127/80/deny \
+    127.3.0.128/80/allow 127.3.1.255/80/allow 127.3.2.0/80/deny 127.255.255.254/80/deny \
+    127.255.255.255/80/allow)
+  diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
+    <(printf '%s\n' $want) >&2 || fail "verdicts" || return 1
+  inspected_is r.json "" || return 1
+  # hi of .9's interval (the third: offset 8 + 4 * 2048 + 8) poked to .10
+  $PY "$poke" "$d" 8208 0a00007f range4 || fail "poke" || return 1
+  [ "$(verdicts tcp 127.0.0.10 80 | awk '{ print $4 }')" = allow ] || fail "the programs do not read range4"
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70 && expect_err "cannot read the loaded maps" || return 1
+  load_ok r.json --target "$KT" || return 1
+  [ "$(verdicts tcp 127.0.0.10 80 | awk '{ print $4 }')" = deny ] || fail "the reload left the poke"
+  # 2,048 intervals (every other address) fit; one more, and the maps answer
+  python3 -c 'print("\n".join("127.9.%d.%d n.example" % (2 * i >> 8, 2 * i & 255) for i in range(2049)))' > n.hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["n.example:80"]\n    private: [loopback]\n' "$KT" > n.yaml
+  head -n 2048 n.hosts > n2048.hosts
+  "$NETACL" compile n.yaml --offline --hosts-file n2048.hosts --max-addrs 2049 -o n2048.json || return 1
+  "$NETACL" compile n.yaml --offline --hosts-file n.hosts --max-addrs 2049 -o n2049.json || return 1
+  load_ok n2048.json --target "$KT" || return 1
+  [ "$(range4_word 0)" = 2048 ] && [ $(( $(conf_word 0) & 0x8000 )) != 0 ] || fail "2,048 intervals not in range4"
+  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.15.254 80  tcp 127.9.16.0 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
+    fail "verdicts of 2,048"
+  inspected_is n2048.json 2048 || return 1
+  load_ok n2049.json --target "$KT" || return 1
+  [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "2,049 intervals said to be in range4"
+  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.16.0 80  tcp 127.9.16.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
+    fail "verdicts of 2,049"
+  inspected_is n2049.json 2049 || return 1
+  # no range4 pin: the conf never says range4, and none is made
+  rm "$d/range4" || return 1
+  load_ok r.json --target "$KT" || return 1
+  [ ! -e "$d/range4" ] || fail "a range4 pin appeared"
+  [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "conf says range4 without the map"
+  diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
+    <(printf '%s\n' $want) >&2 || fail "verdicts without range4" || return 1
+  inspected_is r.json "without range4"
+}
+
 # A reload whose single addresses did not change shares the live table4
 # (one table in the kernel while the generations switch, not two); one
 # that changes them gets a table of its own.

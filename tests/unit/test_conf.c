@@ -2,6 +2,7 @@
  * the checks inspect makes of them against the maps. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acl/addr.h"
@@ -196,4 +197,112 @@ Test(conf, an_exemption_around_a_denied_address_is_not_copied)
 	cr_assert(!conf_exempt_agree(&c, &x, 0, &d[0]), "10.1/16 holds 10.1.5.5");
 	acl_set_free(&d[0]);
 	acl_set_free(&d[1]);
+}
+
+/* range4_set of bpf/netacl.bpf.c (four ways a step, no branch on the
+ * data there), over a range4 in memory */
+static int range4_lookup(const struct netacl_range4 *r, uint32_t a)
+{
+	uint32_t base = 0, step = r->step, n = r->n, i;
+
+	for (int k = 0; k < NETACL_RANGE_STEPS && step; k++, step >>= 2) {
+		uint32_t ahead = 0;
+
+		for (uint32_t t = 1; t < 4; t++) {
+			uint32_t j = base + t * step;
+			uint64_t past = (uint64_t)j - n, below = (uint64_t)a - r->lo[j & (NETACL_RANGES - 1)];
+
+			ahead += (past >> 63) & ~(below >> 63) & 1;
+		}
+		base += ahead * step;
+	}
+	i = base & (NETACL_RANGES - 1);
+	if (i >= n || a < r->lo[i] || a > r->hi[i])
+		return -1;
+	return (int)r->set[i];
+}
+
+Test(conf, range4_merges_touching_entries_of_one_set)
+{
+	/* out of order; .4-.7 touches .0-.3 (same set) and .8 (another) */
+	struct conf_iv v[] = { { 0x0a000004, 0x0a000007, 1 }, { 0x0a000000, 0x0a000003, 1 },
+			       { 0x0a000008, 0x0a000008, 2 }, { 0xffffffff, 0xffffffff, 1 },
+			       { 0, 0, 1 } };
+	static struct netacl_range4 r;
+
+	cr_assert(conf_range4(v, 5, &r));
+	cr_assert_eq(r.n, 4);
+	cr_assert_eq(r.step, 1);
+	cr_assert_eq(r.lo[1], 0x0a000000);
+	cr_assert_eq(r.hi[1], 0x0a000007);
+	cr_assert_eq(r.set[2], 2);
+	cr_assert_eq(range4_lookup(&r, 0), 1);
+	cr_assert_eq(range4_lookup(&r, 1), -1);
+	cr_assert_eq(range4_lookup(&r, 0x0a000005), 1);
+	cr_assert_eq(range4_lookup(&r, 0x0a000008), 2);
+	cr_assert_eq(range4_lookup(&r, 0x0a000009), -1);
+	cr_assert_eq(range4_lookup(&r, 0xfffffffe), -1);
+	cr_assert_eq(range4_lookup(&r, 0xffffffff), 1);
+	/* one interval: no step (v is sorted now) */
+	cr_assert(conf_range4(&v[2], 1, &r));
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.step, 0);
+	cr_assert_eq(range4_lookup(&r, 0x0a000004), 1);
+	cr_assert_eq(range4_lookup(&r, 0x0a000003), -1);
+}
+
+/* Every edge of n random disjoint intervals, for n around each step's
+ * bounds: the address before, the first, the last, the one after. */
+Test(conf, range4_answers_every_edge)
+{
+	static const uint32_t ns[] = { 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1023, 1024,
+				       1025, 2047, 2048 };
+	static struct netacl_range4 r;
+	static struct conf_iv v[NETACL_RANGES];
+
+	srandom(7);
+	for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
+		uint32_t n = ns[t], at = (uint32_t)random() % 8;
+
+		for (uint32_t i = 0; i < n; i++) { /* gaps of 1 to 8, lengths 1 to 8 */
+			uint32_t len = 1 + (uint32_t)random() % 8;
+
+			v[i] = (struct conf_iv){ at, at + len - 1, i };
+			at += len + 1 + (uint32_t)random() % 8;
+		}
+		cr_assert(conf_range4(v, n, &r));
+		cr_assert_eq(r.n, n);
+		/* the least power of four whose four times is at least n */
+		cr_assert(r.step * 4 >= n && r.step < n && !(r.step & (r.step - 1)) &&
+			  __builtin_ctz(r.step) % 2 == 0, "n %u: step %u", n, r.step);
+		for (uint32_t i = 0; i < n; i++) {
+			cr_assert_eq(range4_lookup(&r, r.lo[i]), (int)i, "n %u: lo of %u", n, i);
+			cr_assert_eq(range4_lookup(&r, r.hi[i]), (int)i, "n %u: hi of %u", n, i);
+			cr_assert_eq(range4_lookup(&r, r.hi[i] + 1), -1, "n %u: past %u", n, i);
+			if (r.lo[i])
+				cr_assert_eq(range4_lookup(&r, r.lo[i] - 1), -1, "n %u: before %u", n, i);
+		}
+		cr_assert(conf_range4_agree(&r, v, n));
+	}
+}
+
+Test(conf, range4_refuses_too_many_and_checks_its_copy)
+{
+	static struct conf_iv v[NETACL_RANGES + 1];
+	static struct netacl_range4 r;
+
+	for (uint32_t i = 0; i <= NETACL_RANGES; i++)
+		v[i] = (struct conf_iv){ 2 * i, 2 * i, 0 };
+	cr_assert(!conf_range4(v, NETACL_RANGES + 1, &r));
+	cr_assert(conf_range4(v, NETACL_RANGES, &r));
+	cr_assert_eq(r.step, 1024);
+	cr_assert(conf_range4_agree(&r, v, NETACL_RANGES));
+	r.hi[7]++; /* an address the maps do not hold */
+	cr_assert(!conf_range4_agree(&r, v, NETACL_RANGES));
+	r.hi[7]--;
+	r.set[9] = 1;
+	cr_assert(!conf_range4_agree(&r, v, NETACL_RANGES));
+	r.set[9] = 0;
+	r.n--; /* one left out */
+	cr_assert(!conf_range4_agree(&r, v, NETACL_RANGES));
 }
