@@ -183,27 +183,59 @@ static int iv_cmp(const void *a, const void *b)
 	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-bool conf_range4(struct conf_iv *v, size_t n, struct netacl_range4 *r)
+/* Sort v, merge touching entries of one set: the count left. */
+static size_t ivs_merge(struct conf_iv *v, size_t n)
 {
-	uint32_t k = 0;
+	size_t k = 0;
 
 	acl_sort(v, n, sizeof(*v), iv_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k && v[i].set == v[k - 1].set && v[i].lo == v[k - 1].hi + 1)
+			v[k - 1].hi = v[i].hi;
+		else
+			v[k++] = v[i];
+	return k;
+}
+
+/* The least power of four whose four times is at least n; 0 for n <= 1. */
+static uint32_t step_of(size_t n)
+{
+	uint32_t s = 1;
+
+	while (s * 4 < n)
+		s *= 4;
+	return n > 1 ? s : 0;
+}
+
+bool conf_range4(struct conf_iv *v, size_t n, struct netacl_range4 *r)
+{
+	n = ivs_merge(v, n);
+	if (n > NETACL_RANGES)
+		return false;
+	r->n = (uint32_t)n;
+	r->step = step_of(n);
 	for (size_t i = 0; i < n; i++) {
-		if (k && v[i].set == r->set[k - 1] && r->hi[k - 1] != UINT32_MAX &&
-		    v[i].lo == r->hi[k - 1] + 1) {
-			r->hi[k - 1] = v[i].hi;
-			continue;
-		}
-		if (k == NETACL_RANGES)
-			return false;
-		r->lo[k] = v[i].lo;
-		r->hi[k] = v[i].hi;
-		r->set[k++] = v[i].set;
+		r->lo[i] = (uint32_t)v[i].lo;
+		r->hi[i] = (uint32_t)v[i].hi;
+		r->set[i] = v[i].set;
 	}
-	r->n = k;
-	for (r->step = 1; r->step * 4 < k; r->step *= 4)
-		;
-	r->step = k > 1 ? r->step : 0;
+	return true;
+}
+
+bool conf_range6(struct conf_iv *v, size_t n, struct netacl_range6 *r)
+{
+	n = ivs_merge(v, n);
+	if (n > NETACL_RANGES6)
+		return false;
+	r->n = (uint32_t)n;
+	r->step = step_of(n);
+	for (size_t i = 0; i < n; i++) {
+		r->lo[i][0] = (uint64_t)(v[i].lo >> 64);
+		r->lo[i][1] = (uint64_t)v[i].lo;
+		r->hi[i][0] = (uint64_t)(v[i].hi >> 64);
+		r->hi[i][1] = (uint64_t)v[i].hi;
+		r->set[i] = v[i].set;
+	}
 	return true;
 }
 
@@ -211,8 +243,21 @@ bool conf_range4_agree(const struct netacl_range4 *r, struct conf_iv *v, size_t 
 {
 	struct netacl_range4 *want = acl_xrealloc(NULL, sizeof(*want));
 	bool ok = conf_range4(v, n, want) && r->n == want->n && r->step == want->step &&
-		  r->n <= NETACL_RANGES && !memcmp(r->lo, want->lo, r->n * 4) &&
-		  !memcmp(r->hi, want->hi, r->n * 4) && !memcmp(r->set, want->set, r->n * 4);
+		  !memcmp(r->lo, want->lo, r->n * sizeof(r->lo[0])) &&
+		  !memcmp(r->hi, want->hi, r->n * sizeof(r->hi[0])) &&
+		  !memcmp(r->set, want->set, r->n * sizeof(r->set[0]));
+
+	free(want);
+	return ok;
+}
+
+bool conf_range6_agree(const struct netacl_range6 *r, struct conf_iv *v, size_t n)
+{
+	struct netacl_range6 *want = acl_xrealloc(NULL, sizeof(*want));
+	bool ok = conf_range6(v, n, want) && r->n == want->n && r->step == want->step &&
+		  !memcmp(r->lo, want->lo, r->n * sizeof(r->lo[0])) &&
+		  !memcmp(r->hi, want->hi, r->n * sizeof(r->hi[0])) &&
+		  !memcmp(r->set, want->set, r->n * sizeof(r->set[0]));
 
 	free(want);
 	return ok;

@@ -30,16 +30,20 @@ bool conf_list_add(struct netacl_conf *c, int f, const struct acl_cidr *e, uint3
 /* Is e, with set, in listN? */
 bool conf_list_has(const struct netacl_conf *c, int f, const struct acl_cidr *e, uint32_t set);
 
-/* An IPv4 entry for range4: [lo, hi] (host order) and its port set. */
+/* An entry for rangeN: [lo, hi] and its port set. */
 struct conf_iv {
-	uint32_t lo, hi, set;
+	acl_u128 lo, hi;
+	uint32_t set;
 };
 
-/* r from the n disjoint entries of v (sorted here; touching ones of one
- * set merged); false when they make more than NETACL_RANGES intervals. */
+/* r from the n disjoint entries of v (sorted and merged here: touching
+ * ones of one set are one); false when they make more intervals than r
+ * holds. */
 bool conf_range4(struct conf_iv *v, size_t n, struct netacl_range4 *r);
-/* Does r hold what conf_range4 makes of v (sorted here)? */
+bool conf_range6(struct conf_iv *v, size_t n, struct netacl_range6 *r);
+/* Does r hold what conf_rangeN makes of v (sorted and merged here)? */
 bool conf_range4_agree(const struct netacl_range4 *r, struct conf_iv *v, size_t n);
+bool conf_range6_agree(const struct netacl_range6 *r, struct conf_iv *v, size_t n);
 
 /* pset[] from the first NETACL_PSETS sets. */
 void conf_psets(const struct acl_pbits *sets, size_t n, struct netacl_conf *c);

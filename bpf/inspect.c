@@ -214,7 +214,7 @@ struct builder {
 	const struct netacl_ex *ex; /* ex[g]; NULL: the target has no ex map */
 	int list_f;                /* reading family index list_f's exact or allow map; else -1 */
 	uint32_t listed[2];        /* entries read that conf's list must hold */
-	struct conf_iv *iv;        /* IPv4 entries read that range4 must hold */
+	struct conf_iv *iv;        /* entries read that rangeN must hold */
 	size_t niv;
 	int bad;
 };
@@ -252,10 +252,9 @@ static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 		if (!conf_list_has(b->conf, b->list_f, c, s))
 			b->bad = 1;
 	}
-	if (b->list_f == 0 && (b->conf->flags & NETACL_RANGE4)) {
+	if (b->list_f >= 0 && (b->conf->flags & (b->list_f ? NETACL_RANGE6 : NETACL_RANGE4))) {
 		b->iv = acl_xrealloc(b->iv, (b->niv + 1) * sizeof(*b->iv));
-		b->iv[b->niv++] = (struct conf_iv){ (uint32_t)c->v,
-						    (uint32_t)(c->v | acl_hostmask(ACL_V4, c->len)), s };
+		b->iv[b->niv++] = (struct conf_iv){ c->v, c->v | acl_hostmask(c->family, c->len), s };
 	}
 	d = &b->dec[s];
 	if (!d->done) {
@@ -435,18 +434,19 @@ static int read_admitted(const struct pinned *p, struct model *m, struct m_targe
 	return err;
 }
 
-/* range4[g] must hold the IPv4 entries read (b->iv), as conf's lists
- * must (bpf/conf.h). */
-static int range4_check(const struct pinned *p, struct builder *b)
+/* rangeN[g] of family index f must hold the entries read (b->iv), as
+ * conf's lists must (bpf/conf.h). */
+static int range_check(const struct pinned *p, int f, struct builder *b)
 {
-	struct netacl_range4 *r = acl_xrealloc(NULL, sizeof(*r));
+	void *r = acl_xrealloc(NULL, f ? sizeof(struct netacl_range6) : sizeof(struct netacl_range4));
 	int err = 0;
 
-	if (bpf_map_lookup_elem(p->fd[PIN_RANGE4], &p->gen, r))
+	if (bpf_map_lookup_elem(p->fd[PIN_RANGE4 + f], &p->gen, r))
 		err = -errno;
-	else if (!conf_range4_agree(r, b->iv, b->niv))
+	else if (!(f ? conf_range6_agree(r, b->iv, b->niv) : conf_range4_agree(r, b->iv, b->niv)))
 		b->bad = 1;
 	free(r);
+	b->niv = 0;
 	return err;
 }
 
@@ -504,11 +504,11 @@ int inspect_target(const struct pinned *p, struct model *m)
 	for (int f = 0; f < 2 && !err; f++) {
 		int family = f ? ACL_V6 : ACL_V4;
 		bool listed = p->conf.flags & (NETACL_LIST4 << f);
-		bool ranged = !f && (p->conf.flags & NETACL_RANGE4);
+		bool ranged = p->conf.flags & (f ? NETACL_RANGE6 : NETACL_RANGE4);
 
 		b.list_f = f;
 		err = read_keys(fd[PIN_ALLOW4 + f], family, true, on_allow, &b);
-		if (!err && (f || listed || ranged)) /* conf's list or range4 holds them one by one */
+		if (!err && (f || listed || ranged)) /* conf's list or rangeN holds them one by one */
 			err = read_hash(fd[PIN_EXACT4 + f], family, on_allow, &b);
 		else if (!err)
 			err = read_hash(fd[PIN_EXACT4], family, on_single4, &singles);
@@ -516,7 +516,7 @@ int inspect_target(const struct pinned *p, struct model *m)
 		if (listed && b.listed[f] != p->conf.nlist[f])
 			b.bad = 1;
 		if (!err && ranged)
-			err = range4_check(p, &b);
+			err = range_check(p, f, &b);
 	}
 	if (!err && fd[PIN_TABLE4] >= 0)
 		err = table4_each(fd[PIN_TABLE4], p->conf.t4_n, p->conf.t4_seed, on_table4, &singles);

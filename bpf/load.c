@@ -251,6 +251,7 @@ struct generation {
 	uint32_t flags;           /* NETACL_NO_EXACT4 ... NETACL_LIST6 */
 	struct netacl_conf small; /* its conf's lists and table4's n and seed (bpf/conf.h) */
 	struct netacl_range4 range4; /* with NETACL_RANGE4 in flags */
+	struct netacl_range6 range6; /* with NETACL_RANGE6 */
 	bool table4;   /* the single IPv4 addresses are in table4 */
 };
 
@@ -390,26 +391,29 @@ static bool small_list(const struct allow_keys *ak, int f, bool table4, struct n
 	       (table4 || list_keys(&ak->exact, f, false, small));
 }
 
-/* ks's IPv4 entries (lpm: trie keys, else bare addresses) onto v. */
-static void ivs_push(const struct keys *ks, bool lpm, struct conf_iv *v, size_t *n)
+/* ks's entries of family index f (lpm: trie keys, else bare addresses)
+ * onto v. */
+static void ivs_push(const struct keys *ks, int f, bool lpm, struct conf_iv *v, size_t *n)
 {
+	int family = f ? ACL_V6 : ACL_V4;
+	size_t off = lpm ? 4 : 0, width = acl_width(family);
+
 	for (size_t i = 0; i < ks->n; i++) {
 		const unsigned char *k = ks->k + i * ks->ksize;
-		uint32_t len = 32, be;
+		acl_u128 lo = acl_addr_from_bytes(k + off, width / 8);
+		uint32_t len = (uint32_t)width;
 
 		if (lpm)
 			memcpy(&len, k, 4);
-		memcpy(&be, k + (lpm ? 4 : 0), 4);
-		len = len < 32 ? len : 32;
-		v[*n] = (struct conf_iv){ ntohl(be), ntohl(be) | (uint32_t)(0xffffffffull >> len),
-					  ks->v[i] };
-		(*n)++;
+		len = len < width ? len : (uint32_t)width;
+		v[(*n)++] = (struct conf_iv){ lo, lo | acl_hostmask(family, len), ks->v[i] };
 	}
 }
 
-/* The IPv4 entries not in the list (exact4's, unless table4 has them,
- * and allow4's) as range4's intervals, when they fit (bpf/conf.h). */
-static bool range4_build(const struct allow_keys *ak, bool table4, struct netacl_range4 *r)
+/* The entries of family index f not in the list (exactN's, unless
+ * table4 has them, and allowN's) as rangeN's intervals, when they fit
+ * (bpf/conf.h). */
+static bool range_build(const struct allow_keys *ak, int f, bool table4, struct generation *g)
 {
 	size_t n = 0, most = ak->lpm.n + (table4 ? 0 : ak->exact.n);
 	struct conf_iv *v;
@@ -418,10 +422,10 @@ static bool range4_build(const struct allow_keys *ak, bool table4, struct netacl
 	if (most == 0)
 		return false;
 	v = acl_xrealloc(NULL, most * sizeof(*v));
-	ivs_push(&ak->lpm, true, v, &n);
+	ivs_push(&ak->lpm, f, true, v, &n);
 	if (!table4)
-		ivs_push(&ak->exact, false, v, &n);
-	ok = conf_range4(v, n, r);
+		ivs_push(&ak->exact, f, false, v, &n);
+	ok = f ? conf_range6(v, n, &g->range6) : conf_range4(v, n, &g->range4);
 	free(v);
 	return ok;
 }
@@ -461,8 +465,8 @@ static int generation_build(const struct allows *a, struct generation *g, bool l
 		if (!legacy && ak.lpm.n + ak.exact.n &&
 		    small_list(&ak, f, f == 0 && g->table4, &g->small))
 			g->flags |= NETACL_LIST4 << f; /* none: NETACL_NO_* say so */
-		else if (f == 0 && !legacy && range4_build(&ak, g->table4, &g->range4))
-			g->flags |= NETACL_RANGE4;
+		else if (!legacy && range_build(&ak, f, f == 0 && g->table4, g))
+			g->flags |= f ? NETACL_RANGE6 : NETACL_RANGE4;
 		fd[PIN_DENY4 + f] = map_filled(BPF_MAP_TYPE_LPM_TRIE, pin_names[PIN_DENY4 + f], &deny, 1);
 		for (int i = PIN_ALLOW4 + f; i <= PIN_DENY6; i += 2)
 			if (fd[i] < 0) {
@@ -702,12 +706,14 @@ static int generation_install(const int *fd, uint32_t s, const struct generation
 
 	if (err)
 		return err;
-	/* ex[s] and range4[s] before conf[s], which says to read them; a
+	/* ex[s] and rangeN[s] before conf[s], which says to read them; a
 	 * target without the maps has a conf that never does (conf_flags) */
 	if ((maps && bpf_map_update_elem(fd[PIN_LIMIT], &s, &lim, BPF_ANY)) ||
 	    (fd[PIN_EX] >= 0 && bpf_map_update_elem(fd[PIN_EX], &s, &ex, BPF_ANY)) ||
 	    (fd[PIN_RANGE4] >= 0 && (conf.flags & NETACL_RANGE4) &&
 	     bpf_map_update_elem(fd[PIN_RANGE4], &s, &g->range4, BPF_ANY)) ||
+	    (fd[PIN_RANGE6] >= 0 && (conf.flags & NETACL_RANGE6) &&
+	     bpf_map_update_elem(fd[PIN_RANGE6], &s, &g->range6, BPF_ANY)) ||
 	    bpf_map_update_elem(fd[PIN_CONF], &s, cv, BPF_ANY) ||
 	    bpf_map_update_elem(fd[PIN_META], &s, &meta, BPF_ANY))
 		return -errno;

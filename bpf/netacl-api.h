@@ -261,6 +261,7 @@ enum {
 	NETACL_EXEMPT4 = 1 << 13,  /* conf.ex4 holds exemptions from the deny table */
 	NETACL_EXEMPT6 = 1 << 14,
 	NETACL_RANGE4 = 1 << 15,   /* range4[g] holds exact4's and allow4's entries */
+	NETACL_RANGE6 = 1 << 16,   /* range6[g] holds exact6's and allow6's entries */
 	/* what a conf of 8 bytes (an older netacl's target) may say: its
 	 * programs know no more, and the copies the rest name are not there */
 	NETACL_FLAGS_OF_8 = (1 << 7) - 1,
@@ -353,17 +354,20 @@ struct netacl_conf {
 	struct netacl_pset pset[NETACL_PSETS];
 };
 
-/* range4[g] (a map of its own, by generation like ex): the entries of
- * exact4 (unless table4 has them) and allow4, when there are more than
- * listN holds, as at most NETACL_RANGES intervals [lo, hi] (host order)
- * of one port set each, ascending and disjoint; conf.flags NETACL_RANGE4
- * says so, and the programs then ask neither map.  A search of four ways
- * a step finds the last lo at or below the address, with no helper call:
- * the hash's lookup and the trie's walk were each about as long as the
- * rest of a verdict.  step: where the search starts, the least power of
- * four whose four times is at least n (0 for n of 1).  2,048 intervals are 24 KiB a generation: beyond,
- * the maps answer.  The maps keep every entry all the same (inspect
- * checks the copy, as the lists). */
+/* range4[g] and range6[g] (maps of their own, by generation like ex):
+ * the entries of exactN (unless table4 has them) and allowN, when there
+ * are more than listN holds, as at most NETACL_RANGES (IPv4) or
+ * NETACL_RANGES6 intervals [lo, hi] (host order; IPv6 as two 64-bit
+ * halves, the high one first) of one port set each, ascending and
+ * disjoint; conf.flags NETACL_RANGEN says so, and the programs then ask
+ * neither map.  A search of four ways a step finds the last lo at or
+ * below the address, with no helper call: the hash's lookup and the
+ * trie's walk were each about as long as the rest of a verdict.  step:
+ * where the search starts, the least power of four whose four times is
+ * at least n (0 for n of 1).  2,048 IPv4 intervals are 24 KiB a
+ * generation, 1,024 IPv6 ones 36 KiB: beyond, the maps answer.  The maps
+ * keep every entry all the same (inspect checks the copy, as the
+ * lists'). */
 #define NETACL_RANGES 2048 /* a power of two */
 #define NETACL_RANGE_STEPS 6 /* steps of 1,024 to 1 */
 
@@ -372,6 +376,16 @@ struct netacl_range4 {
 	__u32 lo[NETACL_RANGES];
 	__u32 hi[NETACL_RANGES];
 	__u32 set[NETACL_RANGES];
+};
+
+#define NETACL_RANGES6 1024 /* a power of two */
+#define NETACL_RANGE6_STEPS 5 /* steps of 256 to 1 */
+
+struct netacl_range6 {
+	__u32 n, step;
+	__u64 lo[NETACL_RANGES6][2];
+	__u64 hi[NETACL_RANGES6][2];
+	__u32 set[NETACL_RANGES6];
 };
 
 /* ex[g]: the deny table's exemptions conf copies (above). */

@@ -204,6 +204,13 @@ struct {
 	__type(value, struct netacl_range4);
 } range4 SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETACL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct netacl_range6);
+} range6 SEC(".maps");
+
 /* Limits: limit[g] by generation, like conf; conns and connsk no
  * generation's (netacl-api.h). */
 struct {
@@ -469,6 +476,53 @@ static __always_inline int range4_set(__u32 g, __u32 a)
 	return (int)r->set[i];
 }
 
+/* x - y - b (b 0 or 1) borrows (1), or not (0): x < y + b, without a
+ * branch (Hacker's Delight 2-13). */
+static __always_inline __u64 borrow(__u64 x, __u64 y, __u64 b)
+{
+	__u64 d = x - y - b;
+
+	OPAQUE(d);
+	return ((~x & y) | (~(x ^ y) & d)) >> 63;
+}
+
+/* range4_set's search over range6 (IPv6: the high half of the address,
+ * then the low one); a is the query's, network order. */
+static __always_inline int range6_set(__u32 g, const __u32 a[4])
+{
+	struct netacl_range6 *r = bpf_map_lookup_elem(&range6, &g);
+	__u64 ah = (__u64)bpf_ntohl(a[0]) << 32 | bpf_ntohl(a[1]);
+	__u64 al = (__u64)bpf_ntohl(a[2]) << 32 | bpf_ntohl(a[3]);
+	__u32 base = 0, step, n, i;
+
+	if (!r)
+		return -1;
+	n = r->n;
+	step = r->step;
+	for (int k = 0; k < NETACL_RANGE6_STEPS; k++) {
+		__u32 ahead = 0;
+
+		if (!step)
+			break;
+		for (__u32 t = 1; t < 4; t++) {
+			__u32 j = base + t * step;
+			const __u64 *lo = r->lo[j & (NETACL_RANGES6 - 1)];
+			__u64 past = (__u64)j - n;
+
+			OPAQUE(past);
+			/* j < n, and not a < lo[j] */
+			ahead += (past >> 63) & ~borrow(ah, lo[0], borrow(al, lo[1], 0)) & 1;
+		}
+		base += ahead * step;
+		step >>= 2;
+	}
+	i = base & (NETACL_RANGES6 - 1);
+	if (i >= n || ah < r->lo[i][0] || (ah == r->lo[i][0] && al < r->lo[i][1]) ||
+	    ah > r->hi[i][0] || (ah == r->hi[i][0] && al > r->hi[i][1]))
+		return -1;
+	return (int)r->set[i];
+}
+
 /* The port set of address a (network order) in conf's list4
  * (netacl-api.h): its entries are disjoint, so the first that holds it
  * is the one; -1 if none.  A global function (netacl_in_pset), one a
@@ -534,10 +588,15 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		if (!s && !(f & NETACL_NO_ALLOW4))
 			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
-		if (f & NETACL_LIST6) {
-			int r = netacl_in_list6(c, q);
+		int r;
 
-			return r >= 0 ? (*set = (__u32)r, 1) : 0;
+		if (f & NETACL_LIST6)
+			return (r = netacl_in_list6(c, q)) >= 0 ? (*set = (__u32)r, 1) : 0;
+		if (f & NETACL_RANGE6) {
+			__u32 a[4];
+
+			__builtin_memcpy(a, q->k6.addr, 16);
+			return (r = range6_set(q->g, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
 		}
 		if (!(f & NETACL_NO_EXACT6))
 			s = GEN_LOOKUP(exact6, q->k6.addr);

@@ -21,6 +21,7 @@ const char *const pin_names[NPINS] = {
 	[PIN_DNSEV] = "dnsev",
 	[PIN_LIMIT] = "limit", [PIN_CONNS] = "conns", [PIN_CONNSK] = "connsk",
 	[PIN_EX] = "ex", [PIN_RANGE4] = "range4",
+	[PIN_RANGE6] = "range6",
 	[PIN_ALLOW4] = "allow4", [PIN_ALLOW6] = "allow6",
 	[PIN_EXACT4] = "exact4", [PIN_EXACT6] = "exact6",
 	[PIN_DENY4] = "deny4", [PIN_DENY6] = "deny6", [PIN_PORTS] = "ports",
@@ -36,7 +37,7 @@ bool pin_optional(const char *name)
 {
 	static const int optional[] = { PIN_TABLE4, PIN_BIND4, PIN_BIND6,
 					PIN_LIMIT, PIN_CONNS, PIN_CONNSK, PIN_EX,
-					PIN_RANGE4 };
+					PIN_RANGE4, PIN_RANGE6 };
 
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		if (strcmp(name, pin_names[optional[i]]) == 0)
@@ -60,8 +61,8 @@ uint32_t pinned_conf_flags(const struct pinned *p)
 
 	if (p->no_ex)
 		f &= ~(uint32_t)(NETACL_EXEMPT4 | NETACL_EXEMPT6);
-	if (p->no_range4)
-		f &= ~(uint32_t)NETACL_RANGE4;
+	if (p->no_range)
+		f &= ~(uint32_t)(NETACL_RANGE4 | NETACL_RANGE6);
 	return f;
 }
 
@@ -84,8 +85,8 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 			p->no_limits = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && i == PIN_EX)
 			p->no_ex = true;
-		else if (p->fd[i] < 0 && errno == ENOENT && i == PIN_RANGE4)
-			p->no_range4 = true;
+		else if (p->fd[i] < 0 && errno == ENOENT && (i == PIN_RANGE4 || i == PIN_RANGE6))
+			p->no_range = true;
 		else if (p->fd[i] < 0 && errno == ENOENT && pin_optional(pin_names[i]))
 			p->no_bind = true;
 		else if (p->fd[i] < 0)

@@ -18,7 +18,7 @@ enum {
 	PIN_ADMIT4, PIN_ADMIT6, PIN_DNS, PIN_DNSEV, /* live DNS: the forwarder's */
 	PIN_LIMIT, PIN_CONNS, PIN_CONNSK, /* max_connections, max_connect_rate */
 	PIN_EX,    /* the deny table's exemptions, by generation like conf */
-	PIN_RANGE4, /* IPv4 entries as sorted intervals, by generation like conf */
+	PIN_RANGE4, PIN_RANGE6, /* entries as sorted intervals, by generation like conf */
 	PIN_ALLOW4, PIN_ALLOW6, PIN_EXACT4, PIN_EXACT6, PIN_DENY4, PIN_DENY6, PIN_PORTS,
 	PIN_TABLE4, PIN_BIND4, PIN_BIND6, /* ^ by generation */
 	NPINS
@@ -53,7 +53,7 @@ struct pinned {
 				    * max_connections or max_connect_rate */
 	struct netacl_conf conf;   /* conf[gen] */
 	bool no_ex;                /* loaded by netacl before the ex map (exemptions) */
-	bool no_range4;            /* loaded by netacl before the range4 map */
+	bool no_range;             /* loaded by netacl before the range4 and range6 maps */
 	bool t4_old;               /* its live table4 is of the older layout, 8 bytes a
 				    * slot, which only its own programs read (table4.h) */
 	uint32_t conf_size;        /* its conf map's value size: smaller in an older
