@@ -87,6 +87,7 @@ live_word() {
 }
 conf_word() { live_word conf "$1"; }
 range4_word() { live_word range4 "$1"; }
+range6_word() { live_word range6 "$1"; }
 
 # faithful C.json WHAT: load C.json as $KT (on $KCG the first time, then in
 # place), and inspect --json must read back what it compiled (i.json)

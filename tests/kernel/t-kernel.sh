@@ -377,6 +377,58 @@ test_kernel_ipv4_entries_in_range4() {
   inspected_is r.json "without range4"
 }
 
+# range4's IPv6 twin: more IPv6 entries than conf's list holds go to
+# range6 (two 64-bit halves an address, netacl-api.h).  Judged by UDP
+# connects (nothing sent) in a namespace of this test's own: the
+# addresses are not on this host.
+test_kernel_ipv6_entries_in_range6() {
+  need_kernel range6
+  command -v unshare >/dev/null && command -v ip >/dev/null || skip "needs unshare and ip"
+  local d=$NETACL_PIN_ROOT/$KT poke="$ROOT/tests/kernel/confpoke.py" want
+  printf 'version: 1\nacls:\n  %s:\n    allow: [%s]\n' "$KT" '"[2001:db8::1]:80", "[2001:db8::2]:80", "[2001:db8::3]:80", "[2001:db8::4]:81", "[2001:db8::9]:80", "[2001:db8::b]:80", "[2001:db8::d]:80", "[2001:db8::f]:80", "[2001:db8::11]:80", "2001:db8:1::/48", { to: "2001:db8:2::/64", ports: [443] }, "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:80", "2001:db9::/32"' > r.yaml
+  "$NETACL" compile r.yaml -o r.json || return 1
+  load_ok r.json --target "$KT" --cgroup "$KCG" || return 1
+  [ "$(range6_word 0)" = 11 ] && [ "$(range6_word 1)" = 4 ] ||
+    fail "range6 holds $(range6_word 0) intervals from step $(range6_word 1), not 11 from 4" || return 1
+  [ $(( $(conf_word 0) & 0x10000 )) != 0 ] || fail "conf does not say range6"
+  want='2001:db8::/80/deny 2001:db8::1/80/allow 2001:db8::3/80/allow 2001:db8::4/80/deny
+    2001:db8::4/81/allow 2001:db8::5/81/deny 2001:db8::9/80/allow 2001:db8::a/80/deny
+    2001:db8::11/80/allow 2001:db8::12/80/deny 2001:db8:0:ffff:ffff:ffff:ffff:ffff/80/deny
+    2001:db8:1::/9/allow 2001:db8:1:ffff:ffff:ffff:ffff:ffff/9/allow 2001:db8:2::/9/deny
+    2001:db8:2::/443/allow 2001:db8:2:0:ffff:ffff:ffff:ffff/443/allow 2001:db8:2:1::/443/deny
+    2001:db8:ffff:ffff:ffff:ffff:ffff:fffe/80/deny 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff/80/allow
+    2001:db9::/9/allow 2001:db9:ffff:ffff:ffff:ffff:ffff:ffff/9/allow 2001:dba::/9/deny'
+  verdicts6() {
+    unshare -n sh -c "ip link set lo up && exec '$PROBE' --cgroup '$CG2/$KCG' $(for w in $want; do IFS=/ read -r a p v <<<"$w"; printf 'udp6 %s %s ' "$a" "$p"; done)" |
+      awk '{ print $2 "/" $3 "/" $4 }'
+  }
+  diff <(verdicts6) <(printf '%s\n' $want) >&2 || fail "verdicts" || return 1
+  inspected_is r.json "" || return 1
+  # the low half of hi of ::9's interval (the third: offset 8 + 16 * 1024
+  # + 16 * 2 + 8) poked to ::a
+  $PY "$poke" "$d" 16432 0a00000000000000 range6 || fail "poke" || return 1
+  want='2001:db8::a/80/allow'
+  diff <(verdicts6) <(printf '%s\n' $want) >&2 || fail "the programs do not read range6" || return 1
+  run "$NETACL" inspect --target "$KT" --json; expect_rc 70 && expect_err "cannot read the loaded maps" || return 1
+  load_ok r.json --target "$KT" || return 1
+  # 1,024 intervals (every other address) fit; one more, and the maps answer
+  python3 -c 'print("\n".join("2001:db8:9::%x n.example" % (2 * i) for i in range(1025)))' > n.hosts
+  printf 'version: 1\nacls:\n  %s:\n    allow: ["n.example:80"]\n    private: [documentation]\n' "$KT" > n.yaml
+  head -n 1024 n.hosts > n1024.hosts
+  "$NETACL" compile n.yaml --offline --hosts-file n1024.hosts --max-addrs 1025 -o n1024.json || return 1
+  "$NETACL" compile n.yaml --offline --hosts-file n.hosts --max-addrs 1025 -o n1025.json || return 1
+  load_ok n1024.json --target "$KT" || return 1
+  [ "$(range6_word 0)" = 1024 ] && [ $(( $(conf_word 0) & 0x10000 )) != 0 ] || fail "1,024 intervals not in range6"
+  want='2001:db8:9::/80/allow 2001:db8:9::1/80/deny 2001:db8:9::7fe/80/allow 2001:db8:9::800/80/deny'
+  diff <(verdicts6) <(printf '%s\n' $want) >&2 || fail "verdicts of 1,024" || return 1
+  inspected_is n1024.json 1024 || return 1
+  load_ok n1025.json --target "$KT" || return 1
+  [ $(( $(conf_word 0) & 0x10000 )) = 0 ] || fail "1,025 intervals said to be in range6"
+  want='2001:db8:9::/80/allow 2001:db8:9::1/80/deny 2001:db8:9::800/80/allow 2001:db8:9::801/80/deny'
+  diff <(verdicts6) <(printf '%s\n' $want) >&2 || fail "verdicts of 1,025" || return 1
+  inspected_is n1025.json 1025
+}
+
 # A reload whose single addresses did not change shares the live table4
 # (one table in the kernel while the generations switch, not two); one
 # that changes them gets a table of its own.

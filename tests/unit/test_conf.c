@@ -308,3 +308,25 @@ Test(conf, range4_refuses_too_many_and_checks_its_copy)
 	r.n--; /* one left out */
 	cr_assert(!conf_range4_agree(&r, v, NETACL_RANGES));
 }
+
+Test(conf, range6_holds_halves_and_checks_its_copy)
+{
+	acl_u128 a = cidr("2001:db8::").v, b = cidr("2001:db8:1::").v;
+	struct conf_iv v[] = { { b, b | 0xffff, 2 }, { a + 1, a + 3, 1 }, { a + 4, a + 4, 1 } };
+	static struct netacl_range6 r;
+
+	cr_assert(conf_range6(v, 3, &r));
+	cr_assert_eq(r.n, 2); /* ::1-::3 and ::4, one set: one interval */
+	cr_assert_eq(r.step, 1);
+	cr_assert_eq(r.lo[0][0], 0x20010db800000000ull);
+	cr_assert_eq(r.lo[0][1], 1);
+	cr_assert_eq(r.hi[0][1], 4);
+	cr_assert_eq(r.lo[1][0], 0x20010db800010000ull);
+	cr_assert_eq(r.hi[1][1], 0xffff);
+	cr_assert_eq(r.set[1], 2);
+	struct conf_iv w[] = { { a + 1, a + 4, 1 }, { b, b | 0xffff, 2 } };
+
+	cr_assert(conf_range6_agree(&r, w, 2));
+	r.hi[1][0]++;
+	cr_assert(!conf_range6_agree(&r, w, 2));
+}
