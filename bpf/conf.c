@@ -214,6 +214,7 @@ bool conf_range4(struct conf_iv *v, size_t n, struct netacl_range4 *r)
 		return false;
 	r->n = (uint32_t)n;
 	r->step = step_of(n);
+	memset(r->lo, 0xff, sizeof(r->lo)); /* past n: above every address but the highest */
 	for (size_t i = 0; i < n; i++) {
 		r->lo[i] = (uint32_t)v[i].lo;
 		r->hi[i] = (uint32_t)v[i].hi;
@@ -229,6 +230,7 @@ bool conf_range6(struct conf_iv *v, size_t n, struct netacl_range6 *r)
 		return false;
 	r->n = (uint32_t)n;
 	r->step = step_of(n);
+	memset(r->lo, 0xff, sizeof(r->lo));
 	for (size_t i = 0; i < n; i++) {
 		r->lo[i][0] = (uint64_t)(v[i].lo >> 64);
 		r->lo[i][1] = (uint64_t)v[i].lo;
@@ -243,7 +245,7 @@ bool conf_range4_agree(const struct netacl_range4 *r, struct conf_iv *v, size_t 
 {
 	struct netacl_range4 *want = acl_xrealloc(NULL, sizeof(*want));
 	bool ok = conf_range4(v, n, want) && r->n == want->n && r->step == want->step &&
-		  !memcmp(r->lo, want->lo, r->n * sizeof(r->lo[0])) &&
+		  !memcmp(r->lo, want->lo, sizeof(r->lo)) && /* the search reads past n */
 		  !memcmp(r->hi, want->hi, r->n * sizeof(r->hi[0])) &&
 		  !memcmp(r->set, want->set, r->n * sizeof(r->set[0]));
 
@@ -255,7 +257,7 @@ bool conf_range6_agree(const struct netacl_range6 *r, struct conf_iv *v, size_t 
 {
 	struct netacl_range6 *want = acl_xrealloc(NULL, sizeof(*want));
 	bool ok = conf_range6(v, n, want) && r->n == want->n && r->step == want->step &&
-		  !memcmp(r->lo, want->lo, r->n * sizeof(r->lo[0])) &&
+		  !memcmp(r->lo, want->lo, sizeof(r->lo)) &&
 		  !memcmp(r->hi, want->hi, r->n * sizeof(r->hi[0])) &&
 		  !memcmp(r->set, want->set, r->n * sizeof(r->set[0]));
 

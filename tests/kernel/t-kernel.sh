@@ -345,28 +345,28 @@ test_kernel_ipv4_entries_in_range4() {
   diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
     <(printf '%s\n' $want) >&2 || fail "verdicts" || return 1
   inspected_is r.json "" || return 1
-  # hi of .9's interval (the third: offset 8 + 4 * 2048 + 8) poked to .10
-  $PY "$poke" "$d" 8208 0a00007f range4 || fail "poke" || return 1
+  # hi of .9's interval (the third: offset 8 + 4 * 4096 + 8) poked to .10
+  $PY "$poke" "$d" 16400 0a00007f range4 || fail "poke" || return 1
   [ "$(verdicts tcp 127.0.0.10 80 | awk '{ print $4 }')" = allow ] || fail "the programs do not read range4"
   run "$NETACL" inspect --target "$KT" --json; expect_rc 70 && expect_err "cannot read the loaded maps" || return 1
   load_ok r.json --target "$KT" || return 1
   [ "$(verdicts tcp 127.0.0.10 80 | awk '{ print $4 }')" = deny ] || fail "the reload left the poke"
-  # 2,048 intervals (every other address) fit; one more, and the maps answer
-  python3 -c 'print("\n".join("127.9.%d.%d n.example" % (2 * i >> 8, 2 * i & 255) for i in range(2049)))' > n.hosts
+  # 4,096 intervals (every other address) fit; one more, and the maps answer
+  python3 -c 'print("\n".join("127.9.%d.%d n.example" % (2 * i >> 8, 2 * i & 255) for i in range(4097)))' > n.hosts
   printf 'version: 1\nacls:\n  %s:\n    allow: ["n.example:80"]\n    private: [loopback]\n' "$KT" > n.yaml
-  head -n 2048 n.hosts > n2048.hosts
-  "$NETACL" compile n.yaml --offline --hosts-file n2048.hosts --max-addrs 2049 -o n2048.json || return 1
-  "$NETACL" compile n.yaml --offline --hosts-file n.hosts --max-addrs 2049 -o n2049.json || return 1
-  load_ok n2048.json --target "$KT" || return 1
-  [ "$(range4_word 0)" = 2048 ] && [ $(( $(conf_word 0) & 0x8000 )) != 0 ] || fail "2,048 intervals not in range4"
-  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.15.254 80  tcp 127.9.16.0 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
-    fail "verdicts of 2,048"
-  inspected_is n2048.json 2048 || return 1
-  load_ok n2049.json --target "$KT" || return 1
-  [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "2,049 intervals said to be in range4"
-  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.16.0 80  tcp 127.9.16.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
-    fail "verdicts of 2,049"
-  inspected_is n2049.json 2049 || return 1
+  head -n 4096 n.hosts > n4096.hosts
+  "$NETACL" compile n.yaml --offline --hosts-file n4096.hosts --max-addrs 4097 -o n4096.json || return 1
+  "$NETACL" compile n.yaml --offline --hosts-file n.hosts --max-addrs 4097 -o n4097.json || return 1
+  load_ok n4096.json --target "$KT" || return 1
+  [ "$(range4_word 0)" = 4096 ] && [ $(( $(conf_word 0) & 0x8000 )) != 0 ] || fail "4,096 intervals not in range4"
+  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.31.254 80  tcp 127.9.32.0 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
+    fail "verdicts of 4,096"
+  inspected_is n4096.json 4096 || return 1
+  load_ok n4097.json --target "$KT" || return 1
+  [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "4,097 intervals said to be in range4"
+  [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.32.0 80  tcp 127.9.32.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
+    fail "verdicts of 4,097"
+  inspected_is n4097.json 4097 || return 1
   # no range4 pin: the conf never says range4, and none is made
   rm "$d/range4" || return 1
   load_ok r.json --target "$KT" || return 1

@@ -200,24 +200,24 @@ Test(conf, an_exemption_around_a_denied_address_is_not_copied)
 }
 
 /* range4_set of bpf/netacl.bpf.c (four ways a step, no branch on the
- * data there), over a range4 in memory */
+ * data there, no bound: lo is all ones past n), over a range4 in memory */
 static int range4_lookup(const struct netacl_range4 *r, uint32_t a)
 {
 	uint32_t base = 0, step = r->step, n = r->n, i;
 
+	if (!n)
+		return -1;
 	for (int k = 0; k < NETACL_RANGE_STEPS && step; k++, step >>= 2) {
-		uint32_t ahead = 0;
+		uint32_t j = base, ahead = 0;
 
-		for (uint32_t t = 1; t < 4; t++) {
-			uint32_t j = base + t * step;
-			uint64_t past = (uint64_t)j - n, below = (uint64_t)a - r->lo[j & (NETACL_RANGES - 1)];
-
-			ahead += (past >> 63) & ~(below >> 63) & 1;
+		for (int t = 1; t < 4; t++) {
+			j += step;
+			ahead += (uint32_t)(~((uint64_t)a - r->lo[j & (NETACL_RANGES - 1)]) >> 63);
 		}
 		base += ahead * step;
 	}
-	i = base & (NETACL_RANGES - 1);
-	if (i >= n || a < r->lo[i] || a > r->hi[i])
+	i = (base < n ? base : n - 1) & (NETACL_RANGES - 1);
+	if (a < r->lo[i] || a > r->hi[i])
 		return -1;
 	return (int)r->set[i];
 }
@@ -258,7 +258,7 @@ Test(conf, range4_merges_touching_entries_of_one_set)
 Test(conf, range4_answers_every_edge)
 {
 	static const uint32_t ns[] = { 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1023, 1024,
-				       1025, 2047, 2048 };
+				       1025, 4095, 4096 };
 	static struct netacl_range4 r;
 	static struct conf_iv v[NETACL_RANGES];
 
@@ -284,6 +284,7 @@ Test(conf, range4_answers_every_edge)
 			if (r.lo[i])
 				cr_assert_eq(range4_lookup(&r, r.lo[i] - 1), -1, "n %u: before %u", n, i);
 		}
+		cr_assert_eq(range4_lookup(&r, 0xffffffff), -1, "n %u: the highest", n);
 		cr_assert(conf_range4_agree(&r, v, n));
 	}
 }
@@ -299,6 +300,8 @@ Test(conf, range4_refuses_too_many_and_checks_its_copy)
 	cr_assert(conf_range4(v, NETACL_RANGES, &r));
 	cr_assert_eq(r.step, 1024);
 	cr_assert(conf_range4_agree(&r, v, NETACL_RANGES));
+	cr_assert_eq(range4_lookup(&r, 2 * (NETACL_RANGES - 1)), 0);
+	cr_assert_eq(range4_lookup(&r, 2 * NETACL_RANGES - 1), -1);
 	r.hi[7]++; /* an address the maps do not hold */
 	cr_assert(!conf_range4_agree(&r, v, NETACL_RANGES));
 	r.hi[7]--;
