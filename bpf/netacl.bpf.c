@@ -521,7 +521,7 @@ static __always_inline int range6_set(__u32 g, const __u32 a[4])
  * (netacl-api.h): its entries are disjoint, so the first that holds it
  * is the one; -1 if none.  A global function (netacl_in_pset), one a
  * family, so that an IPv4 program verifies no IPv6 loop. */
-__noinline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
+static __always_inline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
 {
 	if (!c)
 		return -1;
@@ -534,7 +534,7 @@ __noinline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
 	return -1;
 }
 
-__noinline int netacl_in_list6(const struct netacl_conf *c, const struct query *q)
+static __always_inline int netacl_in_list6(const struct netacl_conf *c, const struct query *q)
 {
 	__u32 a[4];
 
@@ -616,7 +616,7 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 /* In the generation's exemptions from the deny table (netacl-api.h:
  * each holds no denied address)?  Global functions, one a family, as the
  * lists'. */
-__noinline int netacl_exempt4(__u32 g, __u32 a)
+static __always_inline int netacl_exempt4(__u32 g, __u32 a)
 {
 	struct netacl_ex *x = bpf_map_lookup_elem(&ex, &g);
 
@@ -631,7 +631,7 @@ __noinline int netacl_exempt4(__u32 g, __u32 a)
 	return 0;
 }
 
-__noinline int netacl_exempt6(const struct query *q)
+static __always_inline int netacl_exempt6(const struct query *q)
 {
 	struct netacl_ex *x;
 	__u32 a[4], g;
