@@ -374,7 +374,14 @@ test_kernel_ipv4_entries_in_range4() {
   [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "conf says range4 without the map"
   diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
     <(printf '%s\n' $want) >&2 || fail "verdicts without range4" || return 1
-  inspected_is r.json "without range4"
+  inspected_is r.json "without range4" || return 1
+  # and a repair loads programs on its maps (an unpinned range4 of their
+  # own, never read)
+  rm "$d/link_connect4" || return 1
+  run "$NETACL" load r.json --target "$KT"; expect_rc 0 && expect_err "repaired $KT: link_connect4 is missing" || return 1
+  [ ! -e "$d/range4" ] && [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "range4 after the repair"
+  diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
+    <(printf '%s\n' $want) >&2 || fail "verdicts after the repair"
 }
 
 # range4's IPv6 twin: more IPv6 entries than conf's list holds go to
