@@ -634,29 +634,40 @@ static int slots_post(const int *fd, uint32_t s, const struct generation *g)
 	return err;
 }
 
-static void count_single4(const struct acl_cidr *c, uint32_t set, void *arg)
+struct counts {
+	size_t entries, singles;
+};
+
+static void count_entry(const struct acl_cidr *c, uint32_t set, void *arg)
 {
+	struct counts *n = arg;
+
 	(void)set;
-	*(size_t *)arg += c->len == 32;
+	n->entries++;
+	n->singles += c->len == acl_width(c->family);
 }
 
-/* The single IPv4 addresses of a: over TABLE_FROM, table4 may hold them. */
-static size_t singles4_count(const struct allows *a)
+/* The generation a first load builds: with table4 (over TABLE_FROM
+ * single IPv4 addresses), with rangeN (more entries of a family than
+ * listN holds, or table4: its prefixes may go there). */
+static void first_layout(const struct allows *a, bool *table4, bool *ranges)
 {
-	size_t n = 0;
+	struct counts n[2] = { { 0, 0 }, { 0, 0 } };
 
-	acl_flat_cidrs(&a->flat[0], count_single4, &n);
-	return n;
+	for (int f = 0; f < 2; f++)
+		acl_flat_cidrs(&a->flat[f], count_entry, &n[f]);
+	*table4 = n[0].singles > TABLE_FROM;
+	*ranges = *table4 || n[0].entries > NETACL_LIST || n[1].entries > NETACL_LIST;
 }
 
-/* What a's policy does not use, in a generation with table4 or not
- * (netacl-api.h, NETACL_LACKS_*). */
-static uint32_t lacks_of(const struct allows *a, bool table4)
+/* What a's policy does not use, in a generation with table4 or not,
+ * rangeN or not (netacl-api.h, NETACL_LACKS_*). */
+static uint32_t lacks_of(const struct allows *a, bool table4, bool ranges)
 {
 	return (a->dns_admit ? 0 : NETACL_LACKS_DNS) |
 	       (a->max_conn || a->max_rate ? 0 : NETACL_LACKS_LIMITS) |
 	       (a->has_bind ? 0 : NETACL_LACKS_BIND) | (a->allow_all ? 0 : NETACL_LACKS_STAR) |
-	       (table4 ? 0 : NETACL_LACKS_TABLE4);
+	       (table4 ? 0 : NETACL_LACKS_TABLE4) | (ranges ? 0 : NETACL_LACKS_RANGE);
 }
 
 /* Put g into slot s of the generation maps, with its conf, limits and
@@ -787,7 +798,8 @@ static int reload(struct load_req *r, struct pinned *p)
 	lacks = p->conf.lacks;
 	/* programs without what this policy uses: first programs with all of
 	 * it, which the old generation leaves as they were */
-	if ((lacks & ~lacks_of(r->a, g.table4)) || p->t4_old) {
+	if ((lacks & ~lacks_of(r->a, g.table4, g.flags & (NETACL_RANGE4 | NETACL_RANGE6))) ||
+	    p->t4_old) {
 		int rc = attach_repair(p);
 
 		if (rc) {
@@ -949,6 +961,7 @@ static int fresh_load(struct load_req *r)
 	int fd[NPINS], err, rc;
 	uint32_t zero = 0, lacks;
 	char made[PATH_MAX];
+	bool table4, ranges;
 
 	sys_pin_dir(r->target, f.dir);
 	/* not loaded, yet there: what an interrupted load or unload left */
@@ -963,7 +976,8 @@ static int fresh_load(struct load_req *r)
 	if ((rc = sys_cgroup_create(r->cgroup_used, made)) != 0)
 		return rc;
 	/* programs for what the policy uses only */
-	lacks = lacks_of(r->a, singles4_count(r->a) > TABLE_FROM);
+	first_layout(r->a, &table4, &ranges);
+	lacks = lacks_of(r->a, table4, ranges);
 	err = progs_take(&f.progs); /* run's were made while it read the policy */
 	if (err) {
 		progs_destroy(&f.progs);

@@ -289,7 +289,8 @@ enum {
 	NETACL_LACKS_BIND = 1 << 2,   /* bind: (bind4, bind6 let every bind go ahead) */
 	NETACL_LACKS_STAR = 1 << 3,   /* '*' rules: the deny table */
 	NETACL_LACKS_TABLE4 = 1 << 4, /* table4 */
-	NETACL_LACKS_ALL = (1 << 5) - 1,
+	NETACL_LACKS_RANGE = 1 << 5,  /* range4, range6 */
+	NETACL_LACKS_ALL = (1 << 6) - 1,
 };
 
 /* Small sets, copied into conf where a verdict finds them without a map

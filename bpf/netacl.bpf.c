@@ -521,7 +521,7 @@ static __always_inline int range6_set(__u32 g, const __u32 a[4])
  * (netacl-api.h): its entries are disjoint, so the first that holds it
  * is the one; -1 if none.  A global function (netacl_in_pset), one a
  * family, so that an IPv4 program verifies no IPv6 loop. */
-static __always_inline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
+__noinline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
 {
 	if (!c)
 		return -1;
@@ -534,7 +534,7 @@ static __always_inline int netacl_in_list4(const struct netacl_conf *c, __u32 a)
 	return -1;
 }
 
-static __always_inline int netacl_in_list6(const struct netacl_conf *c, const struct query *q)
+__noinline int netacl_in_list6(const struct netacl_conf *c, const struct query *q)
 {
 	__u32 a[4];
 
@@ -575,7 +575,7 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		}
 		if (f & NETACL_LIST4)
 			return (r = netacl_in_list4(c, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
-		if (f & NETACL_RANGE4)
+		if (HAS(RANGE) && (f & NETACL_RANGE4))
 			return (r = range4_set(q->g, bpf_ntohl(a))) >= 0 ? (*set = (__u32)r, 1) : 0;
 		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
@@ -586,7 +586,7 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 
 		if (f & NETACL_LIST6)
 			return (r = netacl_in_list6(c, q)) >= 0 ? (*set = (__u32)r, 1) : 0;
-		if (f & NETACL_RANGE6) {
+		if (HAS(RANGE) && (f & NETACL_RANGE6)) {
 			__u32 a[4];
 
 			__builtin_memcpy(a, q->k6.addr, 16);
@@ -616,7 +616,7 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 /* In the generation's exemptions from the deny table (netacl-api.h:
  * each holds no denied address)?  Global functions, one a family, as the
  * lists'. */
-static __always_inline int netacl_exempt4(__u32 g, __u32 a)
+__noinline int netacl_exempt4(__u32 g, __u32 a)
 {
 	struct netacl_ex *x = bpf_map_lookup_elem(&ex, &g);
 
@@ -631,7 +631,7 @@ static __always_inline int netacl_exempt4(__u32 g, __u32 a)
 	return 0;
 }
 
-static __always_inline int netacl_exempt6(const struct query *q)
+__noinline int netacl_exempt6(const struct query *q)
 {
 	struct netacl_ex *x;
 	__u32 a[4], g;

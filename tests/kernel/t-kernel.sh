@@ -327,7 +327,13 @@ test_kernel_ipv4_entries_in_range4() {
   local d=$NETACL_PIN_ROOT/$KT poke="$ROOT/tests/kernel/confpoke.py"
   printf 'version: 1\nacls:\n  %s:\n    allow: [%s]\n' "$KT" '"127.0.0.1:80", "127.0.0.2:80", "127.0.0.3:80", "127.0.0.4:80", "127.0.0.5:81", "127.0.0.9:80", "127.1.0.0/16:80", "127.2.0.0/24:443", "127.3.0.128/25:80", "127.3.1.0/24:80", "127.4.0.1:80", "127.4.0.3:80", "127.4.0.5:80", "127.4.0.7:80", "127.4.0.9:80", "127.255.255.255:80"' > r.yaml
   "$NETACL" compile r.yaml -o r.json || return 1
-  load_ok r.json --target "$KT" --cgroup "$KCG" || return 1
+  # a first load of one entry has programs without the search (conf.lacks,
+  # word 34, NETACL_LACKS_RANGE); the reload that needs it attaches some
+  policy "$KT" '"127.0.0.1:80"'
+  load_ok "$KT.yaml" --target "$KT" --offline --cgroup "$KCG" || return 1
+  [ $(( $(conf_word 34) & 0x20 )) != 0 ] || fail "a first load of one entry has the search" || return 1
+  load_ok r.json --target "$KT" || return 1
+  [ $(( $(conf_word 34) & 0x20 )) = 0 ] || fail "the programs lack the search range4 needs" || return 1
   # .1-.4, .5 (81), .9, the /16, the /24 (443), the /25 and /24 as one,
   # five of 127.4.0.0/28, .255: 12, which a search of four ways starts at
   # 4 (a search of two would start at 8)
