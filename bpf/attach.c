@@ -162,6 +162,10 @@ bool attach_ok(const struct pinned *p, char *why, size_t size)
 	if (!want) {
 		snprintf(why, size, "its cgroup %s is gone", p->meta.cgroup);
 		ok = false;
+	} else if (p->unbacked) {
+		snprintf(why, size, "its conf sends the programs to %s, which is not pinned",
+			 p->unbacked & NETACL_RANGE4 ? "range4" : "range6");
+		ok = false;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!ok)
@@ -354,11 +358,39 @@ int attach_program(struct bpf_program *prog, int cg, const char *dir)
 	return err;
 }
 
+/* The live conf without the flags that send programs to a map p has no
+ * pin of (pinned_conf_flags: range4 and range6, ex), which these
+ * programs would get unpinned and empty: an address range4 held would be
+ * refused, as none of an empty range4's.  The programs it replaces read
+ * their own maps still, or ask the maps that hold every entry: the same
+ * verdicts.  0 or -errno. */
+static int conf_masked(struct pinned *p)
+{
+	unsigned char cv[NETACL_CONF_MAX] = { 0 };
+	struct netacl_conf c;
+
+	if (p->conf_size < sizeof(c))
+		return 0;
+	if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
+		return -errno;
+	memcpy(&c, cv, sizeof(c));
+	if (!(c.flags & ~p->conf_flags))
+		return 0;
+	c.flags &= p->conf_flags;
+	memcpy(cv, &c, sizeof(c));
+	if (bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))
+		return -errno;
+	p->unbacked = 0;
+	return 0;
+}
+
 /* What these programs need of an older or smaller target's maps. */
 static int maps_whole(struct pinned *p, struct netacl *skel)
 {
 	int err = conf_whole(p);
 
+	if (!err)
+		err = conf_masked(p);
 	if (!err)
 		err = table4_whole(p);
 	if (!err)

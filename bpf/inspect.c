@@ -460,6 +460,8 @@ int inspect_target(const struct pinned *p, struct model *m)
 	struct netacl_ex ex;
 	struct singles4 singles = { 0 };
 
+	if (p->unbacked) /* copies the programs read, which cannot be read here */
+		return -EBADMSG;
 	if (p->fd[PIN_EX] >= 0) {
 		if (bpf_map_lookup_elem(p->fd[PIN_EX], &p->gen, &ex))
 			return -errno;

@@ -116,8 +116,10 @@ int pinned_open_dir(const char *dir, struct pinned *p)
 		memcpy(&p->conf, v, sizeof(p->conf));
 	}
 	/* an older netacl's conf: its programs read no more than this */
-	if (!err)
+	if (!err) {
+		p->unbacked = p->conf.flags & ~p->conf_flags & (NETACL_RANGE4 | NETACL_RANGE6);
 		p->conf.flags &= p->conf_flags;
+	}
 	if (!err && bpf_map_lookup_elem(p->fd[PIN_META], &p->gen, &p->meta))
 		err = -errno;
 	if (!err && p->fd[PIN_TABLE4] >= 0) {

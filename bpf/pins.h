@@ -61,6 +61,9 @@ struct pinned {
 				    * written as such; at most NETACL_CONF_MAX) */
 	uint32_t conf_flags;       /* the flags its conf may hold: fewer in an older
 				    * netacl's (flags and star only; no EXEMPT without ex) */
+	uint32_t unbacked;         /* conf[gen]'s NETACL_RANGEN flags without the map's pin:
+				    * the programs read maps no longer pinned (pins removed;
+				    * a repair clears them, bpf/attach.c) */
 	struct netacl_meta meta;   /* meta[gen] */
 };
 

@@ -373,9 +373,20 @@ test_kernel_ipv4_entries_in_range4() {
   [ "$(verdicts tcp 127.9.0.0 80  tcp 127.9.0.1 80  tcp 127.9.32.0 80  tcp 127.9.32.1 80 | awk '{ print $4 }' | paste -sd' ')" = "allow deny allow deny" ] ||
     fail "verdicts of 4,097"
   inspected_is n4097.json 4097 || return 1
-  # no range4 pin: the conf never says range4, and none is made
-  rm "$d/range4" || return 1
+  # the pins removed while the conf says range4 (the programs read maps
+  # no longer pinned): status says so, inspect cannot read it, and a load
+  # repairs it: the live conf then sends the new programs, which get
+  # empty maps of their own, to the maps, and no verdict changes on the
+  # way (an address of range4 sent all the while)
   load_ok r.json --target "$KT" || return 1
+  rm "$d/range4" "$d/range6" || return 1
+  run "$NETACL" status; expect_rc 0 && expect_err "its conf sends the programs to range4, which is not pinned" || return 1
+  run "$NETACL" inspect --target "$KT"; expect_rc 70 || return 1
+  probe --loop 100000 udp 127.0.0.9 80 > during &
+  local pid=$!
+  run "$NETACL" load r.json --target "$KT"; expect_rc 0 && expect_err "repaired $KT: its conf sends the programs to range4" || return 1
+  wait $pid
+  grep -q "allow=100000 deny=0" during || fail "verdicts during the repair: $(cat during)" || return 1
   [ ! -e "$d/range4" ] || fail "a range4 pin appeared"
   [ $(( $(conf_word 0) & 0x8000 )) = 0 ] || fail "conf says range4 without the map"
   diff <(verdicts $(for w in $want; do IFS=/ read -r a p v <<<"$w"; echo tcp "$a" "$p"; done) | awk '{ print $2 "/" $3 "/" $4 }') \
