@@ -245,24 +245,41 @@ static int conf_whole(struct pinned *p)
 	return 0;
 }
 
+/* conf[gen] as a struct, and back: the map's value may be larger
+ * (a newer netacl's), and what is past the struct is written as read. */
+static int conf_live_get(const struct pinned *p, unsigned char cv[NETACL_CONF_MAX],
+			 struct netacl_conf *c)
+{
+	if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
+		return -errno;
+	memcpy(c, cv, sizeof(*c));
+	return 0;
+}
+
+static int conf_live_put(const struct pinned *p, unsigned char cv[NETACL_CONF_MAX],
+			 const struct netacl_conf *c)
+{
+	memcpy(cv, c, sizeof(*c));
+	return bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY) ? -errno : 0;
+}
+
 /* conf[gen] of a converted table4: its copy of element 0 says "read
  * it" (0), which both kinds of programs do; exact4: it is asked. */
 static int conf_after_convert(struct pinned *p, bool exact4)
 {
 	unsigned char cv[NETACL_CONF_MAX] = { 0 };
 	struct netacl_conf c;
+	int err;
 
 	if (p->conf_size < sizeof(c)) /* conf_whole made it whole before */
 		return 0;
-	if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
-		return -errno;
-	memcpy(&c, cv, sizeof(c));
+	if ((err = conf_live_get(p, cv, &c)) != 0)
+		return err;
 	c.t4_n = c.t4_seed = 0;
 	if (exact4)
 		c.flags &= ~(uint32_t)NETACL_NO_EXACT4;
-	memcpy(cv, &c, sizeof(c));
-	if (bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))
-		return -errno;
+	if ((err = conf_live_put(p, cv, &c)) != 0)
+		return err;
 	p->conf.t4_n = p->conf.t4_seed = 0;
 	p->conf.flags = c.flags & p->conf_flags;
 	return 0;
@@ -368,18 +385,15 @@ static int conf_masked(struct pinned *p)
 {
 	unsigned char cv[NETACL_CONF_MAX] = { 0 };
 	struct netacl_conf c;
+	int err;
 
 	if (p->conf_size < sizeof(c))
 		return 0;
-	if (bpf_map_lookup_elem(p->fd[PIN_CONF], &p->gen, cv))
-		return -errno;
-	memcpy(&c, cv, sizeof(c));
-	if (!(c.flags & ~p->conf_flags))
-		return 0;
+	if ((err = conf_live_get(p, cv, &c)) != 0 || !(c.flags & ~p->conf_flags))
+		return err;
 	c.flags &= p->conf_flags;
-	memcpy(cv, &c, sizeof(c));
-	if (bpf_map_update_elem(p->fd[PIN_CONF], &p->gen, cv, BPF_ANY))
-		return -errno;
+	if ((err = conf_live_put(p, cv, &c)) != 0)
+		return err;
 	p->unbacked = 0;
 	return 0;
 }

@@ -176,6 +176,11 @@ bool conf_exempt_agree(const struct netacl_conf *c, const struct netacl_ex *ex, 
 	return true;
 }
 
+struct conf_iv conf_iv_of(const struct acl_cidr *c, uint32_t set)
+{
+	return (struct conf_iv){ c->v, c->v | acl_hostmask(c->family, c->len), set };
+}
+
 static int iv_cmp(const void *a, const void *b)
 {
 	const struct conf_iv *x = a, *y = b;

@@ -36,6 +36,8 @@ struct conf_iv {
 	uint32_t set;
 };
 
+/* Prefix c with its port set as an entry. */
+struct conf_iv conf_iv_of(const struct acl_cidr *c, uint32_t set);
 /* r from the n disjoint entries of v (sorted and merged here: touching
  * ones of one set are one); false when they make more intervals than r
  * holds. */

@@ -254,7 +254,7 @@ static void on_allow(const struct acl_cidr *c, const void *val, void *arg)
 	}
 	if (b->list_f >= 0 && (b->conf->flags & (b->list_f ? NETACL_RANGE6 : NETACL_RANGE4))) {
 		b->iv = acl_xrealloc(b->iv, (b->niv + 1) * sizeof(*b->iv));
-		b->iv[b->niv++] = (struct conf_iv){ c->v, c->v | acl_hostmask(c->family, c->len), s };
+		b->iv[b->niv++] = conf_iv_of(c, s);
 	}
 	d = &b->dec[s];
 	if (!d->done) {

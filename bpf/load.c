@@ -313,20 +313,28 @@ static int binds_build(const struct allows *a, struct generation *g, bool no_bin
 	return err;
 }
 
+/* Entry i of ks (family index f; lpm: a trie key, else a bare address)
+ * as the prefix it was pushed as. */
+static struct acl_cidr key_cidr(const struct keys *ks, size_t i, int f, bool lpm)
+{
+	const unsigned char *k = ks->k + i * ks->ksize;
+	struct acl_cidr c = { .family = f ? ACL_V6 : ACL_V4 };
+	size_t off = lpm ? 4 : 0;
+	uint32_t len;
+
+	memcpy(&len, k, 4);
+	c.len = (uint8_t)(lpm ? len : acl_width(c.family));
+	c.v = acl_addr_from_bytes(k + off, ks->ksize - off);
+	return c;
+}
+
 /* ks's entries into small's list of family index f; false (and the list
  * left empty) when there are more than it holds. */
 static bool list_keys(const struct keys *ks, int f, bool lpm, struct netacl_conf *small)
 {
-	size_t off = lpm ? 4 : 0;
-
 	for (size_t i = 0; i < ks->n; i++) {
-		const unsigned char *k = ks->k + i * ks->ksize;
-		struct acl_cidr c = { .family = f ? ACL_V6 : ACL_V4 };
-		uint32_t len;
+		struct acl_cidr c = key_cidr(ks, i, f, lpm);
 
-		memcpy(&len, k, 4);
-		c.len = (uint8_t)(lpm ? len : acl_width(c.family));
-		c.v = acl_addr_from_bytes(k + off, ks->ksize - off);
 		if (!conf_list_add(small, f, &c, ks->v[i])) {
 			small->nlist[f] = 0;
 			return false;
@@ -363,18 +371,16 @@ static void spread_prefixes4(struct allow_keys *ak)
 		from = len;
 	}
 	for (size_t i = 0; i < ak->lpm.n; i++) {
-		const unsigned char *key = ak->lpm.k + i * ak->lpm.ksize;
-		uint32_t len = *(const uint32_t *)key, be, set = ak->lpm.v[i];
-		struct acl_cidr c = { .family = ACL_V4, .len = 32 };
+		struct acl_cidr p = key_cidr(&ak->lpm, i, 0, true), c = { .family = ACL_V4, .len = 32 };
+		uint32_t set = ak->lpm.v[i];
 
-		if ((int)len < from) { /* stays: compacted in place */
-			memmove(ak->lpm.k + k * ak->lpm.ksize, key, ak->lpm.ksize);
+		if (p.len < from) { /* stays: compacted in place */
+			memmove(ak->lpm.k + k * ak->lpm.ksize, ak->lpm.k + i * ak->lpm.ksize, ak->lpm.ksize);
 			ak->lpm.v[k++] = set;
 			continue;
 		}
-		memcpy(&be, key + 4, 4);
-		for (uint32_t a = ntohl(be), j = 0; j < 1u << (32 - len); j++) {
-			c.v = a + j;
+		for (uint32_t j = 0; j < 1u << (32 - p.len); j++) {
+			c.v = p.v + j;
 			keys_push(&ak->exact, &c, set);
 		}
 	}
@@ -395,18 +401,10 @@ static bool small_list(const struct allow_keys *ak, int f, bool table4, struct n
  * onto v. */
 static void ivs_push(const struct keys *ks, int f, bool lpm, struct conf_iv *v, size_t *n)
 {
-	int family = f ? ACL_V6 : ACL_V4;
-	size_t off = lpm ? 4 : 0, width = acl_width(family);
-
 	for (size_t i = 0; i < ks->n; i++) {
-		const unsigned char *k = ks->k + i * ks->ksize;
-		acl_u128 lo = acl_addr_from_bytes(k + off, width / 8);
-		uint32_t len = (uint32_t)width;
+		struct acl_cidr c = key_cidr(ks, i, f, lpm);
 
-		if (lpm)
-			memcpy(&len, k, 4);
-		len = len < width ? len : (uint32_t)width;
-		v[(*n)++] = (struct conf_iv){ lo, lo | acl_hostmask(family, len), ks->v[i] };
+		v[(*n)++] = conf_iv_of(&c, ks->v[i]);
 	}
 }
 

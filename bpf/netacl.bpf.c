@@ -554,6 +554,15 @@ __noinline int netacl_in_list6(const struct netacl_conf *c, const struct query *
 	return -1;
 }
 
+/* r a port set (found: in *set, 1) or below 0 (none: 0). */
+static __always_inline int found(int r, __u32 *set)
+{
+	if (r < 0)
+		return 0;
+	*set = (__u32)r;
+	return 1;
+}
+
 /* The port set of the address, in *set; 0 if none.  The trie is not
  * asked when the single addresses answered, nor a map conf says is
  * empty. */
@@ -569,28 +578,24 @@ static __always_inline int set_of(const struct query *q, const struct netacl_con
 		__builtin_memcpy(&a, q->k4.addr, 4);
 		if (HAS(TABLE4) && (f & NETACL_TABLE4))
 			r = table4_set(q->g, bpf_ntohl(a), c->t4_n, c->t4_seed);
-		if (r >= 0) {
-			*set = (__u32)r;
-			return 1;
-		}
+		if (r >= 0)
+			return found(r, set);
 		if (f & NETACL_LIST4)
-			return (r = netacl_in_list4(c, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
+			return found(netacl_in_list4(c, a), set);
 		if (HAS(RANGE) && (f & NETACL_RANGE4))
-			return (r = range4_set(q->g, bpf_ntohl(a))) >= 0 ? (*set = (__u32)r, 1) : 0;
+			return found(range4_set(q->g, bpf_ntohl(a)), set);
 		if (r == -2 && !(f & NETACL_NO_EXACT4))
 			s = GEN_LOOKUP(exact4, q->k4.addr);
 		if (!s && !(f & NETACL_NO_ALLOW4))
 			s = GEN_LOOKUP(allow4, &q->k4);
 	} else {
-		int r;
-
 		if (f & NETACL_LIST6)
-			return (r = netacl_in_list6(c, q)) >= 0 ? (*set = (__u32)r, 1) : 0;
+			return found(netacl_in_list6(c, q), set);
 		if (HAS(RANGE) && (f & NETACL_RANGE6)) {
 			__u32 a[4];
 
 			__builtin_memcpy(a, q->k6.addr, 16);
-			return (r = range6_set(q->g, a)) >= 0 ? (*set = (__u32)r, 1) : 0;
+			return found(range6_set(q->g, a), set);
 		}
 		if (!(f & NETACL_NO_EXACT6))
 			s = GEN_LOOKUP(exact6, q->k6.addr);
